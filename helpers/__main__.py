@@ -1,0 +1,133 @@
+"""Command line: the experiments without Jupyter.
+
+    python -m helpers train [--steps N --lr LR ... --json]
+    python -m helpers baselines [--json]
+
+Bad arguments exit with status 2 and one line naming the problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import model
+from .train import OPTIMIZERS, TrainConfig
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but an error is one line (no usage block, no traceback)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+def add_train_arguments(parser):
+    d = TrainConfig()
+    parser.add_argument("--steps", type=positive_int, default=d.steps, help="SGD steps (default %(default)s)")
+    parser.add_argument("--lr", type=positive_float, default=d.lr, help="learning rate (default %(default)s)")
+    parser.add_argument("--batch-size", type=positive_int, default=d.batch_size, help="default %(default)s")
+    parser.add_argument("--hidden-size", type=positive_int, default=d.hidden_size, help="units per hidden layer (default %(default)s)")
+    parser.add_argument("--seed", type=non_negative_int, default=d.seed, help="default %(default)s")
+    parser.add_argument("--train", choices=model.TRAINABLE, default=d.train, help="top: top layer only (default); all: every layer")
+    parser.add_argument("--init", choices=model.INIT_SCHEMES, default=d.init, help="default %(default)s")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="default %(default)s")
+    parser.add_argument("--log-every", type=positive_int, default=d.log_every, help="print the running loss every N steps")
+    parser.add_argument("--eval-every", type=positive_int, default=d.eval_every, help="print the test accuracy every N steps")
+    parser.add_argument("--data-dir", default=None, help="directory with the four MNIST .gz files (default: MNIST_DIR, then data/mnist)")
+    parser.add_argument("--json", action="store_true", help="end with one JSON object on the last line of stdout")
+
+
+class TerminalProgress:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.enabled = stream.isatty()
+
+    def __call__(self, step, total):
+        if self.enabled:
+            filled = int(30 * step / total)
+            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] step {step}/{total}")
+            if step == total:
+                self.stream.write("\r" + " " * 60 + "\r")
+            self.stream.flush()
+        return False  # never cancels
+
+
+def run_train(args) -> int:
+    from .data import MnistError, load_mnist
+    from .train import train
+
+    config = TrainConfig(
+        steps=args.steps, lr=args.lr, batch_size=args.batch_size, hidden_size=args.hidden_size,
+        seed=args.seed, train=args.train, init=args.init, optimizer=args.optimizer,
+        log_every=args.log_every, eval_every=args.eval_every,
+    )
+    try:
+        config.validate()
+        data = load_mnist(args.data_dir)
+    except (ValueError, MnistError) as exc:
+        print(f"python -m helpers train: error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"MLP 784-{config.hidden_size}-{config.hidden_size}-10, training {'the top layer only' if config.train == 'top' else 'all layers'}"
+        f" with {config.optimizer}, lr {config.lr:g}, batch {config.batch_size}, {config.steps} steps, seed {config.seed}, init {config.init}"
+    )
+    progress = TerminalProgress()
+    _, history = train(data, config, verbose=True, progress=progress if progress.enabled else None)
+    print(f"{history.message} ({history.train_seconds:.2f} s)")
+    if args.json:
+        print(json.dumps(history.to_dict()))
+    return 1 if history.diverged_at is not None else 0
+
+
+def main(argv=None) -> int:
+    parser = OneLineParser(prog="python -m helpers", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    add_train_arguments(commands.add_parser("train", help="the reference experiment (top layer only, 10,000 steps)"))
+    try:
+        from . import baselines
+    except ImportError:  # noqa: the baselines module is optional while it is being written
+        baselines = None
+    if baselines is not None:
+        baselines.add_arguments(commands.add_parser("baselines", help="the baselines table (see notebook 07)"))
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        return run_train(args)
+    return baselines.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
