@@ -1,0 +1,220 @@
+"""The figures the notebooks show: digits, class balance, activations, curves, weights.
+
+Every function returns its matplotlib ``Figure`` (or draws into a given
+``Axes`` and returns its figure) and never calls ``plt.show()``: the
+notebook cell ends with ``plt.show()``, which keeps nbval's text output to
+one sanitized figure repr. All figures use one fixed style (``STYLE``), so a
+re-run draws the same picture.
+
+Shapes: images are (n, 784) or (n, 28, 28) floats in [0, 1]; labels and
+predictions are (n,) ints in 0..9.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+STYLE = {
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "image.interpolation": "nearest",
+    "axes.prop_cycle": plt.cycler(color=["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]),
+}
+DIGIT_CMAP = "gray_r"  # ink dark on white paper, as the digits were written
+WEIGHT_CMAP = "RdBu_r"  # diverging: red positive, blue negative, white zero
+
+
+def _as_square(image, shape=None):
+    """One flat vector (d,) -> a 2-D picture; 784 -> 28 x 28, other d -> rows x cols near-square."""
+    image = np.asarray(image)
+    if image.ndim == 2:
+        return image
+    return image.reshape(shape or _picture_shape(image.size))
+
+
+def _picture_shape(size: int) -> tuple:
+    """The most nearly square (rows, cols) with rows * cols == size, rows <= cols (128 -> 8 x 16)."""
+    rows = max(r for r in range(1, math.isqrt(size) + 1) if size % r == 0)
+    return rows, size // rows
+
+
+def _image_grid(n: int, ncols: int, cell: float):
+    """A figure with exactly n image axes (no spare ones), ncols per row, ticks off."""
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, cell * 1.15 * nrows), squeeze=False)
+    axes = axes.ravel()
+    for ax in axes[n:]:
+        fig.delaxes(ax)
+    for ax in axes[:n]:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return fig, axes[:n]
+
+
+def digit_grid(images, labels=None, predictions=None, titles=None, ncols: int = 10, cell: float = 1.0, suptitle=None):
+    """A grid of digits, one axes per image, titled with its label.
+
+    images       (n, 784) or (n, 28, 28) in [0, 1]
+    labels       (n,) ints, shown as the title, or None
+    predictions  (n,) ints: titles become "label -> prediction" (red when wrong)
+    titles       (n,) strings that replace the automatic titles
+    Returns a Figure with n axes.
+    """
+    images = np.asarray(images)
+    with plt.rc_context(STYLE):
+        fig, axes = _image_grid(len(images), ncols, cell)
+        for i, ax in enumerate(axes):
+            ax.imshow(_as_square(images[i]), cmap=DIGIT_CMAP, vmin=0.0, vmax=1.0)
+            color = "black"
+            if titles is not None:
+                title = titles[i]
+            elif predictions is not None:
+                title = f"{labels[i]} \u2192 {predictions[i]}"
+                color = "black" if labels[i] == predictions[i] else "#d62728"
+            elif labels is not None:
+                title = str(labels[i])
+            else:
+                title = ""
+            ax.set_title(title, color=color, pad=2)
+        if suptitle:
+            fig.suptitle(suptitle)
+        fig.tight_layout()
+    return fig
+
+
+def class_balance(splits: dict, ax=None):
+    """Grouped bars: the share of each digit 0..9 in each split.
+
+    splits  {name: labels (n,) ints}, e.g. {"train": ..., "test": ...}
+    Draws into ``ax`` if given; returns the Figure (one axes, title "Class balance").
+    """
+    with plt.rc_context(STYLE):
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(7, 3))
+        fig = ax.figure
+        width = 0.8 / len(splits)
+        for j, (name, labels) in enumerate(splits.items()):
+            share = 100 * np.bincount(np.asarray(labels), minlength=10) / len(labels)
+            ax.bar(np.arange(10) + (j - (len(splits) - 1) / 2) * width, share, width, label=f"{name} ({len(labels):,})")
+        ax.axhline(10, color="gray", lw=0.8, ls="--")  # perfect balance
+        ax.set_xticks(range(10))
+        ax.set_xlabel("digit")
+        ax.set_ylabel("share of the split (%)")
+        ax.set_title("Class balance")
+        ax.legend(loc="lower right", fontsize=8)
+        fig.tight_layout()
+    return fig
+
+
+def activation_histograms(activations: dict, bins: int = 50):
+    """Histograms of each hidden layer's activations, one row per init scheme.
+
+    activations  {scheme: [h1 (N, H), h2 (N, H), ...]}: post-ReLU activations of a batch
+    Each axes is titled "<scheme>: h<k>" and notes the mean, std and share of zeros.
+    Returns a Figure with len(activations) x (number of layers) axes.
+    """
+    schemes = list(activations)
+    layers = len(activations[schemes[0]])
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(len(schemes), layers, figsize=(3.3 * layers, 2.2 * len(schemes)), squeeze=False)
+        for r, scheme in enumerate(schemes):
+            for k, h in enumerate(activations[scheme]):
+                h = np.asarray(h).ravel()
+                ax = axes[r, k]
+                ax.hist(h[h > 0], bins=bins, color=f"C{r}")  # the zeros (a spike) are reported, not drawn
+                ax.set_title(f"{scheme}: h{k + 1}")
+                ax.text(
+                    0.97, 0.95, f"mean {h.mean():.3f}\nstd {h.std():.3f}\nzeros {100 * np.mean(h == 0):.0f}%",
+                    transform=ax.transAxes, ha="right", va="top", fontsize=8,
+                )
+                ax.set_yticks([])
+            axes[r, 0].set_ylabel("count (> 0)")
+        for ax in axes[-1]:
+            ax.set_xlabel("activation")
+        fig.tight_layout()
+    return fig
+
+
+def training_curves(histories, labels=None):
+    """Running loss and test accuracy against the step, for one or several runs.
+
+    histories  a ``helpers.train.History`` or a list of them
+    labels     one legend entry per history (optional)
+    Returns a Figure with two axes titled "Running loss" and "Test accuracy".
+    """
+    if not isinstance(histories, (list, tuple)):
+        histories = [histories]
+    if labels is not None and len(labels) != len(histories):
+        raise ValueError(f"got {len(labels)} labels for {len(histories)} histories")
+    with plt.rc_context(STYLE):
+        fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
+        for i, history in enumerate(histories):
+            label = labels[i] if labels is not None else None
+            loss_ax.plot(history.steps, history.losses, color=f"C{i}", label=label)
+            acc_ax.plot(history.eval_steps, 100 * np.asarray(history.test_accuracies), "o-", ms=3, color=f"C{i}", label=label)
+        loss_ax.set_title("Running loss")
+        loss_ax.set_xlabel("step")
+        loss_ax.set_ylabel("cross-entropy (smoothed)")
+        acc_ax.set_title("Test accuracy")
+        acc_ax.set_xlabel("step")
+        acc_ax.set_ylabel("accuracy (%)")
+        acc_ax.axhline(10, color="gray", lw=0.8, ls="--")  # chance
+        if labels is not None:
+            loss_ax.legend(fontsize=8)
+            acc_ax.legend(fontsize=8)
+        fig.tight_layout()
+    return fig
+
+
+def weight_images(W, shape=None, titles=None, ncols: int = 10, cell: float = 1.1, suptitle=None):
+    """Each column of a weight matrix drawn as a picture, on one symmetric colour scale.
+
+    W       (D, M): column j holds the weights into unit j (or class j for the top layer)
+    shape   picture shape of a column; default 28 x 28 for D = 784, else near-square (128 -> 8 x 16)
+    titles  M strings (default "0", "1", ...)
+    Red is positive, blue negative, white zero. Returns a Figure with M axes.
+    """
+    W = np.asarray(W)
+    vmax = float(np.abs(W).max()) or 1.0
+    with plt.rc_context(STYLE):
+        fig, axes = _image_grid(W.shape[1], ncols, cell)
+        for j, ax in enumerate(axes):
+            ax.imshow(_as_square(W[:, j], shape), cmap=WEIGHT_CMAP, vmin=-vmax, vmax=vmax)
+            ax.set_title(titles[j] if titles is not None else str(j), pad=2)
+        if suptitle:
+            fig.suptitle(suptitle)
+        fig.tight_layout()
+    return fig
+
+
+def misclassified_digits(images, labels, predictions, probs=None, count: int = 10, ncols: int = 10):
+    """The first ``count`` digits whose prediction is wrong, titled "true -> predicted".
+
+    images (n, 784), labels (n,), predictions (n,); probs (n, 10) adds the
+    network's confidence in its wrong answer. Returns a Figure with
+    min(count, number wrong) axes (a figure with one empty axes if none is wrong).
+    """
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    wrong = np.flatnonzero(labels != predictions)[:count]
+    if len(wrong) == 0:
+        with plt.rc_context(STYLE):
+            fig, ax = plt.subplots(figsize=(3, 1))
+            ax.axis("off")
+            ax.set_title("no misclassified digits")
+        return fig
+    titles = [
+        f"{labels[i]} \u2192 {predictions[i]}" + (f"\n{100 * probs[i, predictions[i]]:.0f}%" if probs is not None else "")
+        for i in wrong
+    ]
+    fig = digit_grid(np.asarray(images)[wrong], titles=titles, ncols=ncols, cell=1.0 if probs is None else 1.1)
+    for ax in fig.axes:
+        ax.title.set_color("#d62728")
+    return fig

@@ -1,0 +1,132 @@
+"""Exercise checkers: accept a right answer, reject wrong ones with a hint, never print the solution."""
+
+import math
+
+import numpy as np
+import pytest
+
+from helpers import exercises, layers
+
+
+def run(capsys, checker, *args, **kwargs):
+    ok = checker(*args, **kwargs)
+    return ok, capsys.readouterr().out
+
+
+def test_none_answer_says_no_answer_yet(capsys):
+    ok, out = run(capsys, exercises.check_parameter_count, None)
+    assert ok is False and out.startswith("no answer yet")
+
+
+def test_idx_file_size(capsys):
+    assert run(capsys, exercises.check_idx_file_size, 7_840_016)[0]
+    ok, out = run(capsys, exercises.check_idx_file_size, 7_840_000)
+    assert not ok and "header" in out and "7840016" not in out
+
+
+def test_most_frequent_digit(capsys):
+    labels = np.array([1, 1, 1, 2, 3])
+    assert run(capsys, exercises.check_most_frequent_digit, 1, labels)[0]
+    ok, out = run(capsys, exercises.check_most_frequent_digit, 2, labels)
+    assert not ok and out.startswith("not yet")
+
+
+def test_parameter_count(capsys):
+    assert run(capsys, exercises.check_parameter_count, 784 * 128 + 128 + 128 * 128 + 128 + 1290, hidden_size=128)[0]
+    assert run(capsys, exercises.check_parameter_count, 269_322)[0]  # default H = 256
+    ok, out = run(capsys, exercises.check_parameter_count, 784 * 256 + 256 * 256 + 2560)
+    assert not ok and "bias" in out
+
+
+def test_weight_std(capsys):
+    assert run(capsys, exercises.check_weight_std, 1 / math.sqrt(10), "reference", layer=3)[0]
+    assert run(capsys, exercises.check_weight_std, math.sqrt(2 / 138), "xavier", layer=3)[0]
+    assert run(capsys, exercises.check_weight_std, 0.125, "he", layer=3)[0]
+    ok, out = run(capsys, exercises.check_weight_std, 1 / math.sqrt(10), "xavier", layer=3)
+    assert not ok and out.startswith("not yet")
+    ok, out = run(capsys, exercises.check_weight_std, 2 / 138, "xavier", layer=3)
+    assert not ok and "variance" in out
+    assert not run(capsys, exercises.check_weight_std, "a lot", "he")[0]
+
+
+def naive_softmax(x):
+    e = np.exp(x)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def in_place_softmax(x):
+    x -= x.max(axis=1, keepdims=True)
+    np.exp(x, out=x)
+    x /= x.sum(axis=1, keepdims=True)
+    return x
+
+
+def test_softmax_checker(capsys):
+    assert run(capsys, exercises.check_softmax, layers.softmax)[0]
+    ok, out = run(capsys, exercises.check_softmax, naive_softmax)
+    assert not ok and "overflow" in out
+    ok, out = run(capsys, exercises.check_softmax, in_place_softmax)
+    assert not ok and "in place" in out
+    ok, out = run(capsys, exercises.check_softmax, lambda x: np.exp(x) / np.exp(x).sum())
+    assert not ok
+
+
+def test_softmax_checker_reports_exceptions_and_none(capsys):
+    ok, out = run(capsys, exercises.check_softmax, lambda x: 1 / 0)
+    assert not ok and "ZeroDivisionError" in out
+    ok, out = run(capsys, exercises.check_softmax, lambda x: None)
+    assert not ok and "None" in out
+
+
+def test_uniform_loss(capsys):
+    assert run(capsys, exercises.check_uniform_loss, 2.303)[0]
+    assert not run(capsys, exercises.check_uniform_loss, 1.0)[0]  # log10(10): wrong base
+
+
+def test_relu_backward_checker(capsys):
+    assert run(capsys, exercises.check_relu_backward, lambda dout, x: np.where(x > 0, dout, 0.0))[0]
+    ok, out = run(capsys, exercises.check_relu_backward, lambda dout, x: np.where(x >= 0, dout, 0.0))
+    assert not ok and "x == 0" in out
+    ok, out = run(capsys, exercises.check_relu_backward, lambda dout, x: dout)
+    assert not ok
+
+    def in_place(dout, x):
+        dout[x <= 0] = 0
+        return dout
+
+    ok, out = run(capsys, exercises.check_relu_backward, in_place)
+    assert not ok and "in place" in out
+
+
+def test_affine_backward_checker(capsys):
+    right = lambda dout, x, W: (dout @ W.T, x.T @ dout, dout.sum(axis=0))  # noqa: E731
+    assert run(capsys, exercises.check_affine_backward, right)[0]
+    ok, out = run(capsys, exercises.check_affine_backward, lambda dout, x, W: (dout @ W.T, x.T @ dout, dout.mean(axis=0)))
+    assert not ok and "bias" in out
+    ok, out = run(capsys, exercises.check_affine_backward, lambda dout, x, W: (dout @ W.T, dout.T @ x, dout.sum(axis=0)))
+    assert not ok and "dW" in out
+    assert not run(capsys, exercises.check_affine_backward, lambda dout, x, W: None)[0]
+
+
+def test_backward_multiply_adds(capsys):
+    # top only: dW3 = h2.T @ dscores, (128 x N) @ (N x 10)
+    assert run(capsys, exercises.check_backward_multiply_adds, 64 * 128 * 10, train="top")[0]
+    all_layers = 64 * (2 * 128 * 10 + 2 * 128 * 128 + 784 * 128)  # no gradient for the images themselves
+    assert run(capsys, exercises.check_backward_multiply_adds, all_layers)[0]
+    ok, out = run(capsys, exercises.check_backward_multiply_adds, all_layers + 64 * 784 * 128)
+    assert not ok and str(all_layers) not in out
+
+
+class TinyData:
+    """Two test images the identity-like network classifies as 0 and 1."""
+
+    class test:
+        images = np.eye(3, 784)
+        labels = np.array([0, 1, 1])
+
+
+def test_hardest_digit(capsys):
+    # one layer 784 -> 10 that predicts pixel index: image 2 (label 1) is predicted 2, so digit 1 is hardest
+    params = {"W1": np.eye(784, 10), "b1": np.zeros(10)}
+    assert run(capsys, exercises.check_hardest_digit, 1, params, TinyData)[0]
+    assert not run(capsys, exercises.check_hardest_digit, 0, params, TinyData)[0]
