@@ -98,6 +98,10 @@ class TrainConfig:
     log_every: int = 250
     eval_every: int = 1000
     smoothing: float = 0.99  # running loss = smoothing * running + (1 - smoothing) * loss
+    # a batch loss above this (or not finite) stops the run as diverged. At
+    # initialization it is about 3; past 1000 the true class is e^-1000 times
+    # less likely than the favourite: the steps have overshot, not learned.
+    max_loss: float = 1000.0
 
     def validate(self) -> "TrainConfig":
         """Raise ValueError naming the first bad value and what is allowed."""
@@ -111,6 +115,8 @@ class TrainConfig:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
         if not isinstance(self.lr, (int, float)) or not math.isfinite(self.lr) or self.lr <= 0:
             raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
+        if not (isinstance(self.max_loss, (int, float)) and self.max_loss > 0):
+            raise ValueError(f"max_loss must be a number > 0, got {self.max_loss!r}")
         if not 0 <= self.smoothing < 1:
             raise ValueError(f"smoothing must be in [0, 1), got {self.smoothing!r}")
         model.trainable_names({"W1": 0, "b1": 0}, self.train)  # raises on an unknown mode
@@ -131,7 +137,8 @@ class History:
     eval_steps: list = field(default_factory=list)
     test_accuracies: list = field(default_factory=list)  # fractions in [0, 1]
     steps_done: int = 0
-    diverged_at: int | None = None  # step whose loss was not finite
+    diverged_at: int | None = None  # step whose batch loss was not finite or above config.max_loss
+    diverged_loss: float | None = None
     cancelled: bool = False
     train_seconds: float = 0.0
 
@@ -143,8 +150,8 @@ class History:
     def message(self) -> str:
         if self.diverged_at is not None:
             return (
-                f"diverged at step {self.diverged_at}: the loss is not finite "
-                f"(lr {self.config.lr:g} is too large; try a smaller one)"
+                f"diverged at step {self.diverged_at}: batch loss {self.diverged_loss:.4g} "
+                f"(limit {self.config.max_loss:g}); lr {self.config.lr:g} is too large, try a smaller one"
             )
         if self.cancelled:
             return f"cancelled at step {self.steps_done}"
@@ -156,6 +163,7 @@ class History:
             "steps": self.steps_done,
             "final_test_accuracy": self.final_test_accuracy,
             "diverged_at": self.diverged_at,
+            "diverged_loss": self.diverged_loss,
             "cancelled": self.cancelled,
             "train_seconds": self.train_seconds,
             "history": {
@@ -206,14 +214,14 @@ class FullForwardSteps:
         self.sampler, self.optimizer = sampler, optimizer
 
     def run(self, count: int) -> np.ndarray:
-        """Take ``count`` steps; return their batch losses (count,), shorter if one was not finite."""
+        """Take ``count`` steps; return their batch losses (count,), shorter if one diverged."""
         losses = np.empty(count)
         images, labels = self.data.train.images, self.data.train.labels
         for i in range(count):
             idx = self.sampler.next()
             scores, cache = model.forward(self.params, images[idx])
             losses[i], dscores = softmax_cross_entropy(scores, labels[idx])
-            if not math.isfinite(losses[i]):
+            if not losses[i] <= self.config.max_loss:  # also true for nan
                 return losses[: i + 1]
             self.optimizer.update(self.params, model.backward(dscores, cache, self.config.train))
         return losses
@@ -257,7 +265,7 @@ class FrozenFeatureSteps:
         while count > 0:
             losses.append(self._run_chunk(min(count, self.max_chunk)))
             count -= len(losses[-1])
-            if not np.isfinite(losses[-1][-1]):
+            if not losses[-1][-1] <= self.config.max_loss:
                 break
         return np.concatenate(losses)
 
@@ -282,7 +290,7 @@ class FrozenFeatureSteps:
         # each batch's loss from the scores it was computed with: mean(logsumexp - score of the true class)
         onehot = self.train_onehot[idx]
         losses = (np.log(np.exp(shifted).sum(axis=2)) - (shifted * onehot).sum(axis=2)).mean(axis=1)
-        bad = np.flatnonzero(~np.isfinite(losses))
+        bad = np.flatnonzero(~(losses <= self.config.max_loss))
         return losses[: bad[0] + 1] if len(bad) else losses
 
     def test_accuracy(self) -> float:
@@ -353,8 +361,8 @@ def train(
             stop = min(config.steps, *((step // e + 1) * e for e in every))
             losses = stepper.run(stop - step)
             for loss in losses:
-                if not math.isfinite(loss):
-                    history.diverged_at = step + 1
+                if not loss <= config.max_loss:  # also catches nan
+                    history.diverged_at, history.diverged_loss = step + 1, float(loss)
                     break
                 if running is None:  # step 0 shows the loss of the first batch, before any update
                     running = loss
@@ -368,7 +376,8 @@ def train(
                 evaluate(step)
             if step % config.log_every == 0:
                 log(step, running)
-            if progress is not None and progress(step, config.steps):
+            reporting = progress is not None and (step % progress_every == 0 or step == config.steps)
+            if reporting and progress(step, config.steps):
                 history.cancelled = step < config.steps
                 break
         params = stepper.result()
