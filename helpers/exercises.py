@@ -1,7 +1,8 @@
 """Checkers for the notebooks' exercises: they say "correct" or "not yet" with a hint.
 
-Each ``check_*`` function prints one message and returns True or False. A
-checker never prints the solution; when the answer is still ``None`` (the
+Each ``check_*`` function prints one message ("correct: ...", "not yet:
+<hint>" or "no answer yet") and returns None, so a notebook cell shows only
+the message. A checker never prints the solution; when the answer is still ``None`` (the
 exercise cell as committed) it says so. Checkers of functions call the
 student's function on fresh random inputs, compare with the reference
 implementation from ``helpers`` and also catch in-place modification of
@@ -17,9 +18,8 @@ import numpy as np
 from . import layers, model
 
 
-def _report(ok: bool, success: str, hint: str) -> bool:
+def _report(ok: bool, success: str, hint: str) -> None:
     print(f"correct: {success}" if ok else f"not yet: {hint}")
-    return ok
 
 
 def _no_answer(answer) -> bool:
@@ -51,10 +51,10 @@ def _call(fn, *args):
 # ---------------------------------------------------------------- 01 data
 
 
-def check_idx_file_size(answer) -> bool:
+def check_idx_file_size(answer) -> None:
     """Exercise: the size in bytes of the decompressed t10k-images file (10,000 images of 28 x 28)."""
     if _no_answer(answer):
-        return False
+        return
     expected = 16 + 10000 * 28 * 28
     ok = isinstance(answer, (int, np.integer)) and int(answer) == expected
     if not ok and isinstance(answer, (int, np.integer)) and int(answer) == 10000 * 28 * 28:
@@ -66,10 +66,10 @@ def check_idx_file_size(answer) -> bool:
     )
 
 
-def check_most_frequent_digit(answer, labels) -> bool:
+def check_most_frequent_digit(answer, labels) -> None:
     """Exercise: the most frequent digit among ``labels`` (n,) ints, e.g. the training split's."""
     if _no_answer(answer):
-        return False
+        return
     counts = np.bincount(np.asarray(labels), minlength=10)
     ok = isinstance(answer, (int, np.integer)) and 0 <= int(answer) <= 9 and counts[int(answer)] == counts.max()
     return _report(
@@ -82,10 +82,10 @@ def check_most_frequent_digit(answer, labels) -> bool:
 # ---------------------------------------------------------------- 02 initialization
 
 
-def check_parameter_count(answer, hidden_size: int = 256) -> bool:
+def check_parameter_count(answer, hidden_size: int = 256) -> None:
     """Exercise: the number of parameters (weights and biases) of 784-H-H-10 for H = ``hidden_size``."""
     if _no_answer(answer):
-        return False
+        return
     sizes = model.layer_sizes(hidden_size)
     expected = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     weights_only = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
@@ -98,10 +98,10 @@ def check_parameter_count(answer, hidden_size: int = 256) -> bool:
     )
 
 
-def check_weight_std(answer, scheme: str, layer: int = 3, hidden_size: int = 128) -> bool:
+def check_weight_std(answer, scheme: str, layer: int = 3, hidden_size: int = 128) -> None:
     """Exercise: the standard deviation of W<layer>'s entries under an init scheme (within 2%)."""
     if _no_answer(answer):
-        return False
+        return
     sizes = model.layer_sizes(hidden_size)
     fan_in, fan_out = sizes[layer - 1], sizes[layer]
     expected = {
@@ -122,7 +122,7 @@ def check_weight_std(answer, scheme: str, layer: int = 3, hidden_size: int = 128
 # ---------------------------------------------------------------- 03 forward pass
 
 
-def check_softmax(student_fn) -> bool:
+def check_softmax(student_fn) -> None:
     """Exercise: a numerically stable softmax, scores (N, C) -> probs (N, C)."""
     rng = np.random.default_rng(3)
     cases = [rng.normal(size=(4, 10)), 1000 + 50 * rng.normal(size=(3, 10)), -1000 + rng.normal(size=(2, 5))]
@@ -147,10 +147,10 @@ def check_softmax(student_fn) -> bool:
     return _report(True, "stable for scores near +-1000, rows sum to 1, input untouched.", "")
 
 
-def check_uniform_loss(answer) -> bool:
+def check_uniform_loss(answer) -> None:
     """Exercise: the cross-entropy of a network that gives every one of 10 classes the same probability (3 decimals)."""
     if _no_answer(answer):
-        return False
+        return
     return _report(
         _close(answer, math.log(10), 5e-4),
         "that is the loss of a network that knows nothing; an untrained one starts near (or above) it.",
@@ -162,7 +162,7 @@ def check_uniform_loss(answer) -> bool:
 # ---------------------------------------------------------------- 04 backward pass
 
 
-def check_relu_backward(student_fn) -> bool:
+def check_relu_backward(student_fn) -> None:
     """Exercise: relu backward as ``student_fn(dout, x) -> dx``, all (N, M), x the ReLU's input."""
     rng = np.random.default_rng(4)
     x = rng.normal(size=(6, 7))
@@ -187,7 +187,7 @@ def check_relu_backward(student_fn) -> bool:
     return _report(True, "the gradient passes where the unit was active and is 0 elsewhere.", "")
 
 
-def check_affine_backward(student_fn) -> bool:
+def check_affine_backward(student_fn) -> None:
     """Exercise: ``student_fn(dout, x, W) -> (dx, dW, db)`` for out = x @ W + b; x (N, D), W (D, M), dout (N, M)."""
     rng = np.random.default_rng(5)
     x, W, dout = rng.normal(size=(5, 4)), rng.normal(size=(4, 3)), rng.normal(size=(5, 3))
@@ -226,10 +226,10 @@ def _backward_multiply_adds(batch_size: int, train: str = "all", sizes=model.lay
     return total
 
 
-def check_backward_multiply_adds(answer, batch_size: int = 64, train: str = "all") -> bool:
+def check_backward_multiply_adds(answer, batch_size: int = 64, train: str = "all") -> None:
     """Exercise: the multiply-adds of the backward's matrix products for one batch."""
     if _no_answer(answer):
-        return False
+        return
     expected = _backward_multiply_adds(batch_size, train)
     return _report(
         isinstance(answer, (int, np.integer)) and int(answer) == expected,
@@ -242,10 +242,10 @@ def check_backward_multiply_adds(answer, batch_size: int = 64, train: str = "all
 # ---------------------------------------------------------------- 05 training
 
 
-def check_hardest_digit(answer, params, data) -> bool:
+def check_hardest_digit(answer, params, data) -> None:
     """Exercise: the digit with the lowest test accuracy (recall) under ``params``."""
     if _no_answer(answer):
-        return False
+        return
     predicted = model.predict(params, data.test.images)
     labels = data.test.labels
     # recall of each digit present: share of its images predicted as itself
