@@ -1,0 +1,83 @@
+"""`python -m helpers train`: the main job without Jupyter."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "helpers", *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_reference_experiment_json():
+    result = run("train", "--json")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    record = json.loads(lines[-1])
+    assert record["steps"] == 10000
+    assert 0.40 <= record["final_test_accuracy"] <= 0.50
+    assert record["train_seconds"] > 0
+    assert record["history"]["eval_steps"] == list(range(0, 10001, 1000))
+    # the reference's log format: running loss every 250 steps, accuracy every 1,000
+    assert sum(line.startswith("\tstep ") for line in lines) == 41
+    assert sum(line.startswith("accuracy: ") for line in lines) == 11
+    assert "\tstep 10000: loss: " in result.stdout
+    assert result.stderr == ""  # no progress bar when stderr is not a terminal
+
+
+def test_flags_are_used():
+    result = run("train", "--steps", "500", "--lr", "0.1", "--batch-size", "64", "--hidden-size", "32",
+                 "--seed", "3", "--train", "all", "--init", "he", "--optimizer", "momentum", "--json")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout.splitlines()[-1])
+    assert record["steps"] == 500
+    assert record["config"] == {**record["config"], "lr": 0.1, "batch_size": 64, "hidden_size": 32, "seed": 3,
+                                "train": "all", "init": "he", "optimizer": "momentum"}
+    assert record["final_test_accuracy"] > 0.8
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--lr", "0"], "--lr: must be a finite number > 0"),
+        (["--lr", "-1e-3"], "--lr"),
+        (["--steps", "-5"], "--steps: must be a positive integer"),
+        (["--batch-size", "0"], "--batch-size"),
+        (["--hidden-size", "abc"], "--hidden-size: expected a positive integer"),
+        (["--train", "middle"], "invalid choice: 'middle'"),
+        (["--init", "glorot"], "invalid choice: 'glorot'"),
+        (["--optimizer", "rmsprop"], "invalid choice"),
+        (["--batch-size", "100000"], "batch_size must be at most 55000"),
+        (["--frobnicate"], "unrecognized arguments"),
+    ],
+)
+def test_bad_flags_exit_nonzero_with_one_line(args, fragment):
+    result = run("train", *args)
+    assert result.returncode == 2
+    assert fragment in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_data_dir_offline_is_one_clear_error(tmp_path):
+    # an unroutable proxy makes the download fail at once, as offline
+    env = {"MNIST_DIR": str(tmp_path / "empty"), "https_proxy": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}
+    result = run("train", "--steps", "10", env=env)
+    assert result.returncode == 2
+    assert "could not download" in result.stderr and "Traceback" not in result.stderr
+    assert not list((tmp_path / "empty").glob("*"))  # nothing half-written
+
+
+def test_divergence_exits_nonzero_with_message():
+    result = run("train", "--train", "all", "--lr", "10", "--steps", "300")
+    assert result.returncode == 1
+    assert "diverged at step" in result.stdout

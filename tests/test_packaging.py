@@ -1,0 +1,56 @@
+"""The install paths agree: pyproject.toml, environment.yml, README, .ci/run."""
+
+import re
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def requirement_name(spec: str) -> str:
+    return re.split(r"[<>=!~;\[ ]", spec.strip(), maxsplit=1)[0].lower()
+
+
+def pip_section_of_environment_yml() -> list:
+    """The entries under `- pip:` (a tiny reader: the file is ours and simple)."""
+    entries, inside = [], False
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        if re.match(r"\s*- pip:\s*$", line):
+            inside = True
+        elif inside and re.match(r"\s+- ", line):
+            entries.append(line.split("- ", 1)[1].strip())
+        elif inside and line.strip() and not line.strip().startswith("#"):
+            inside = False
+    return entries
+
+
+def test_environment_yml_lists_the_same_dependencies_as_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {requirement_name(d) for d in project["dependencies"]}
+    for extra in ("app", "test"):
+        wanted |= {requirement_name(d) for d in project["optional-dependencies"][extra] if "python_version <" not in d}
+    pip_entries = pip_section_of_environment_yml()
+    listed = {requirement_name(e) for e in pip_entries if not e.startswith("-e")}
+    assert listed == wanted
+    assert "-e ." in pip_entries  # the project itself is installed from there too
+
+
+def test_readme_has_the_two_commands_and_ci_calls_the_test_one():
+    readme = (ROOT / "README.md").read_text()
+    assert "make train" in readme and "make test" in readme
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^\s*make test\b", ci, re.M)
+
+
+def test_constraints_pin_only_packages_the_project_uses():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    used = {requirement_name(d) for d in project["dependencies"]}
+    for extra in project["optional-dependencies"].values():
+        used |= {requirement_name(d) for d in extra}
+    used |= {"ipykernel"}  # the notebooks' kernel, pulled in by jupyterlab
+    pinned = [line for line in (ROOT / "constraints.txt").read_text().splitlines() if line and not line.startswith("#")]
+    assert {requirement_name(p) for p in pinned} <= used
