@@ -1,0 +1,332 @@
+"""Baselines: what top-layer-only backprop leaves on the table, measured.
+
+The measurements of notebook 07 and of ``python -m helpers baselines``:
+
+- top layer only, SGD, the reference recipe, over several seeds;
+- all layers trained with backprop, same recipe;
+- the ceiling of the frozen features: a closed-form least-squares readout and
+  a softmax readout trained to convergence;
+- the learning rate and the optimizer (SGD, momentum, Adam);
+- the width of the frozen layers (random features, extreme-learning-machine style).
+
+What is vectorized. Top-layer-only runs that share the number of steps, the
+batch size and the width are trained *together* by :func:`train_top_layers`:
+their (H + 1, 10) readouts are stacked into one (S, K, H + 1, 10) tensor,
+S seeds by K settings, and each step is one batched product for all of them.
+Runs with the same seed share the frozen features and the batches (exactly the
+batches :func:`helpers.train.train` would draw), so a learning-rate or optimizer
+sweep gathers one batch per step; different seeds have their own features and
+batches, gathered together. The result equals running
+:func:`helpers.train.train` once per configuration (:func:`train_one_by_one`),
+to rounding. The least-squares and softmax readouts are batched over seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from . import model
+from .data import BatchSampler, Split
+from .train import FrozenFeatures, History, TrainConfig, frozen_features, initial_params, seeded_streams, train
+
+SHARED_FIELDS = ("steps", "batch_size", "hidden_size", "init", "log_every", "eval_every", "smoothing")
+
+
+# ---------------------------------------------------------------- features
+
+
+def with_ones(features: np.ndarray) -> np.ndarray:
+    """Append a column of ones, so that the bias is the last row of the readout.  (..., N, H) -> (..., N, H + 1)."""
+    ones = np.ones(features.shape[:-1] + (1,))
+    return np.concatenate([features, ones], axis=-1)
+
+
+def features_for(data, seed: int, hidden_size: int = 128, init: str = "reference") -> FrozenFeatures:
+    """The frozen features of the network that a run with this seed, width and init starts from."""
+    return frozen_features(initial_params(TrainConfig(seed=seed, hidden_size=hidden_size, init=init)), data)
+
+
+def subset(data, train_images: int | None):
+    """The same data with only the first ``train_images`` training images (None: all of them)."""
+    if train_images is None or train_images >= len(data.train):
+        return data
+    return replace(data, train=Split(data.train.images[:train_images], data.train.labels[:train_images]))
+
+
+# ---------------------------------------------------------------- many top-layer runs at once
+
+
+def train_one_by_one(data, configs, *, features=None) -> list:
+    """The plain way: :func:`helpers.train.train` once per config.  Returns [(params, History), ...].
+
+    ``features`` maps a seed to its :class:`FrozenFeatures` (computed when missing).
+    """
+    features = dict(features or {})
+    results = []
+    for config in configs:
+        if config.seed not in features:
+            features[config.seed] = features_for(data, config.seed, config.hidden_size, config.init)
+        results.append(train(data, config, features=features[config.seed]))
+    return results
+
+
+def _check_shared(configs) -> None:
+    if not configs:
+        raise ValueError("no configurations to train")
+    for config in configs:
+        config.validate()
+        if config.train != "top":
+            raise ValueError("train_top_layers trains the top layer only; use helpers.train.train for train='all'")
+        for name in SHARED_FIELDS:
+            if getattr(config, name) != getattr(configs[0], name):
+                raise ValueError(f"all configurations must share {name}: got {getattr(configs[0], name)!r} and {getattr(config, name)!r}")
+
+
+class ReadoutStack:
+    """S x K top-layer readouts trained in lockstep: S seeds (features and batch streams) by K runs per seed.
+
+    weights (S, H + 1, K, 10): the bias is the last row, as in train.FrozenFeatureSteps,
+    whose arithmetic this class follows step for step. A seed's K readouts sit
+    side by side as one (H + 1, K * 10) matrix, so each step is two batched
+    matrix products with S items for all S * K runs, not 2 * S * K small ones.
+    """
+
+    MAX_CHUNK_FLOATS = 1 << 22  # scores kept per chunk for the losses: 32 MB
+
+    def __init__(self, data, grid, features, start_weights):
+        """grid: S lists of K configs; features: S FrozenFeatures; start_weights (S, H + 1, 10)."""
+        config = grid[0][0]
+        S, K = len(grid), len(grid[0])
+        n_train = len(data.train)
+        # all seeds' training features in one (S * N, H + 1) matrix: a chunk gathers every seed's batches in one take
+        self.train_features = np.concatenate([with_ones(f.train) for f in features])
+        self.test_features = np.stack([with_ones(f.test) for f in features])  # (S, Ntest, H + 1)
+        self.offsets = (np.arange(S) * n_train)[:, None]  # (S, 1)
+        self.train_onehot = np.eye(model.NUM_CLASSES)[data.train.labels]
+        self.test_labels = data.test.labels
+        self.samplers = [BatchSampler(n_train, config.batch_size, seeded_streams(row[0].seed)[1]) for row in grid]
+        self.weights = np.repeat(start_weights[:, :, None], K, axis=2)  # (S, H + 1, K, 10)
+        self.batch_size = config.batch_size
+        lr = np.array([[c.lr for c in row] for row in grid])[:, None, :, None]  # (S, 1, K, 1)
+        kinds = np.array([[c.optimizer for c in row] for row in grid])[:, None, :, None]
+        # each optimizer's update is applied with a learning rate that is 0 for the other optimizers' readouts
+        self.rates = {kind: np.where(kinds == kind, lr, 0.0) for kind in ("sgd", "momentum", "adam") if (kinds == kind).any()}
+        self.velocity = np.zeros_like(self.weights)  # momentum
+        self.moments = np.zeros_like(self.weights), np.zeros_like(self.weights), [0]  # Adam: m, v, t
+        width = self.train_features.shape[1]
+        self.max_chunk = max(1, self.MAX_CHUNK_FLOATS // (S * config.batch_size * K * model.NUM_CLASSES))
+
+    def run(self, count: int) -> np.ndarray:
+        """Take ``count`` steps with every readout; return the batch losses (count, S, K)."""
+        losses = []
+        while count > 0:
+            losses.append(self._run_chunk(min(count, self.max_chunk)))
+            count -= len(losses[-1])
+        return np.concatenate(losses)
+
+    def _run_chunk(self, count: int) -> np.ndarray:
+        S, width, K, classes = self.weights.shape
+        idx = np.stack([np.stack([s.next() for s in self.samplers]) for _ in range(count)])  # (count, S, B)
+        rows = idx + self.offsets  # rows of every seed's batch in the stacked feature matrix
+        onehot = self.train_onehot[idx][:, :, :, None]  # (count, S, B, 1, 10)
+        shifted = np.empty((count, S, self.batch_size, K, classes))  # each step's scores minus their row max
+        flat_weights = self.weights.reshape(S, width, K * classes)  # a view
+        scale = 1.0 / self.batch_size
+        row_max, row_sum = np.maximum.reduce, np.add.reduce
+        for t in range(count):
+            feats = self.train_features[rows[t]]  # (S, B, H + 1); gathered per step, it stays in cache
+            s = shifted[t]
+            np.matmul(feats, flat_weights, out=s.reshape(S, self.batch_size, K * classes))
+            s -= row_max(s, axis=-1, keepdims=True)  # softmax is shift-invariant; exp cannot overflow
+            probs = np.exp(s)
+            probs /= row_sum(probs, axis=-1, keepdims=True)
+            probs -= onehot[t]  # dscores = (softmax - onehot) / B
+            probs *= scale
+            grads = np.matmul(feats.swapaxes(-1, -2), probs.reshape(S, self.batch_size, K * classes))
+            self._update(grads.reshape(self.weights.shape))
+        return (np.log(np.exp(shifted).sum(axis=-1)) - (shifted * onehot).sum(axis=-1)).mean(axis=2)
+
+    def _update(self, grads) -> None:
+        """The updates of train.SGD, train.Momentum and train.Adam, each on its own readouts."""
+        for kind, rate in self.rates.items():
+            if kind == "sgd":
+                self.weights -= rate * grads
+            elif kind == "momentum":
+                self.velocity *= 0.9
+                self.velocity += grads
+                self.weights -= rate * self.velocity
+            else:
+                m, v, t = self.moments
+                t[0] += 1
+                beta1, beta2 = 0.9, 0.999
+                m *= beta1
+                m += (1 - beta1) * grads
+                v *= beta2
+                v += (1 - beta2) * grads * grads
+                self.weights -= rate * (m / (1 - beta1 ** t[0])) / (np.sqrt(v / (1 - beta2 ** t[0])) + 1e-8)
+
+    def test_accuracies(self) -> np.ndarray:
+        """Test accuracy of every readout, (S, K)."""
+        S, width, K, classes = self.weights.shape
+        scores = np.matmul(self.test_features, self.weights.reshape(S, width, K * classes))
+        predicted = scores.reshape(S, -1, K, classes).argmax(axis=-1)  # (S, Ntest, K)
+        return (predicted == self.test_labels[:, None]).mean(axis=1)
+
+
+def train_top_layers(data, configs, *, features=None) -> list:
+    """Train several top-layer-only runs at once; the same results as :func:`train_one_by_one`.
+
+    configs   TrainConfigs with train="top" that share steps, batch size, width, init,
+              log_every, eval_every and smoothing; seeds, learning rates and
+              optimizers may differ.
+    features  optional {seed: FrozenFeatures} (computed when missing).
+    Returns [(params, History), ...] in the order of ``configs``. Every
+    History's ``train_seconds`` is the wall time of the whole stack.
+    """
+    configs = list(configs)
+    _check_shared(configs)
+    first = configs[0]
+    features = dict(features or {})
+    seeds = list(dict.fromkeys(c.seed for c in configs))
+    rows = [[i for i, c in enumerate(configs) if c.seed == seed] for seed in seeds]
+    K = max(len(r) for r in rows)
+    rows = [r + [r[-1]] * (K - len(r)) for r in rows]  # pad with copies of a run: the grid must be full
+    grid = [[configs[i] for i in r] for r in rows]
+    start = [initial_params(TrainConfig(seed=s, hidden_size=first.hidden_size, init=first.init)) for s in seeds]
+    for seed, params in zip(seeds, start):
+        if seed not in features:
+            features[seed] = frozen_features(params, data)
+    top = model.num_layers(start[0])
+    start_weights = np.stack([np.vstack([p[f"W{top}"], p[f"b{top}"]]) for p in start])
+
+    histories = [[History(c) for c in row] for row in grid]
+    started = time.perf_counter()
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        stack = ReadoutStack(data, grid, [features[s] for s in seeds], start_weights)
+        S = len(seeds)
+        alive = np.ones((S, K), dtype=bool)
+        running = np.full((S, K), np.nan)
+
+        def evaluate(step):
+            acc = stack.test_accuracies()
+            for s, k in zip(*np.nonzero(alive)):
+                histories[s][k].eval_steps.append(step)
+                histories[s][k].test_accuracies.append(float(acc[s, k]))
+
+        evaluate(0)
+        step, every = 0, (first.log_every, first.eval_every)
+        while step < first.steps and alive.any():
+            stop = min(first.steps, *((step // e + 1) * e for e in every))
+            losses = stack.run(stop - step)  # (count, S, K)
+            finite = np.isfinite(losses)
+            if step == 0:  # step 0 shows the loss of the first batch, before any update
+                running = losses[0].copy()
+                for s, k in zip(*np.nonzero(finite[0])):
+                    histories[s][k].steps.append(0)
+                    histories[s][k].losses.append(float(running[s, k]))
+            for t in range(len(losses)):
+                bad = alive & ~finite[t]
+                for s, k in zip(*np.nonzero(bad)):
+                    histories[s][k].diverged_at = step + t + 1
+                    histories[s][k].steps_done = step + t
+                alive &= ~bad
+                running = first.smoothing * running + (1 - first.smoothing) * losses[t]
+            step = stop
+            for s, k in zip(*np.nonzero(alive)):
+                histories[s][k].steps_done = step
+            if step % first.eval_every == 0 or step == first.steps:
+                evaluate(step)
+            if step % first.log_every == 0:
+                for s, k in zip(*np.nonzero(alive)):
+                    histories[s][k].steps.append(step)
+                    histories[s][k].losses.append(float(running[s, k]))
+    seconds = time.perf_counter() - started
+
+    results = [None] * len(configs)
+    for s, row in enumerate(rows):
+        for k, i in enumerate(row):
+            if results[i] is None:
+                params = {name: value.copy() for name, value in start[s].items()}
+                params[f"W{top}"] = stack.weights[s, :-1, k].copy()
+                params[f"b{top}"] = stack.weights[s, -1, k].copy()
+                histories[s][k].train_seconds = seconds
+                results[i] = (params, histories[s][k])
+    return results
+
+
+# ---------------------------------------------------------------- the ceiling of the frozen features
+
+
+def least_squares_readout(features: np.ndarray, labels: np.ndarray, ridge: float = 1e-10) -> np.ndarray:
+    """Closed-form linear readout: minimise |F W - Y|^2 + lam |W|^2 with one-hot targets Y.
+
+    features (..., N, H + 1) (include the column of ones for a bias), labels (N,)
+    -> W (..., H + 1, 10). Normal equations (F^T F + lam I) W = F^T Y, batched over
+    leading axes (seeds); lam = ridge * mean diagonal of F^T F: tiny, it only
+    keeps the system solvable when a feature is dead (a column of zeros), and
+    the solution is then the least-squares one that np.linalg.lstsq finds.
+    """
+    onehot = np.eye(model.NUM_CLASSES)[labels]
+    gram = np.matmul(features.swapaxes(-1, -2), features)  # (..., H + 1, H + 1)
+    size = gram.shape[-1]
+    lam = ridge * np.trace(gram, axis1=-2, axis2=-1)[..., None, None] / size
+    return np.linalg.solve(gram + lam * np.eye(size), np.matmul(features.swapaxes(-1, -2), onehot))
+
+
+def readout_accuracy(features: np.ndarray, weights: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Fraction of rows classified correctly.  features (..., N, H + 1), weights (..., H + 1, 10) -> (...)."""
+    return (np.matmul(features, weights).argmax(axis=-1) == labels).mean(axis=-1)
+
+
+def softmax_loss_and_gradient(features, weights, onehot):
+    """Mean cross-entropy of softmax(F W) and its gradient.  (..., N, H + 1), (..., H + 1, 10) -> (...), (..., H + 1, 10)."""
+    scores = np.matmul(features, weights)
+    scores -= scores.max(axis=-1, keepdims=True)
+    exp = np.exp(scores)
+    total = exp.sum(axis=-1, keepdims=True)
+    loss = (np.log(total[..., 0]) - (scores * onehot).sum(axis=-1)).mean(axis=-1)
+    dscores = (exp / total - onehot) / features.shape[-2]
+    return loss, np.matmul(features.swapaxes(-1, -2), dscores)
+
+
+@dataclass
+class SoftmaxFit:
+    weights: np.ndarray  # (..., H + 1, 10)
+    losses: np.ndarray  # (iterations + 1, ...) training loss before each update and at the end
+    gradient_norms: np.ndarray  # (...) largest |gradient entry| at the end
+
+
+def softmax_readout(features: np.ndarray, labels: np.ndarray, iterations: int = 150, lr: float = 1.0,
+                    momentum: float = 0.9) -> SoftmaxFit:
+    """A softmax readout trained to convergence: full-batch gradient descent, preconditioned.
+
+    Plain gradient descent crawls here because the features are badly
+    conditioned (F^T F has a condition number ~1e5 at H = 128): that is why
+    SGD at lr 1e-3 is slow. Multiplying the gradient by (F^T F / N)^-1, the
+    inverse of the curvature the features induce, makes every direction about
+    equally steep, so heavy-ball momentum with lr 1 converges in ~100
+    full passes. features (..., N, H + 1), labels (N,); batched over seeds.
+    """
+    onehot = np.eye(model.NUM_CLASSES)[labels]
+    n, size = features.shape[-2:]
+    gram = np.matmul(features.swapaxes(-1, -2), features) / n
+    lam = 1e-8 * np.trace(gram, axis1=-2, axis2=-1)[..., None, None] / size
+    precondition = np.linalg.inv(gram + lam * np.eye(size))
+    weights = np.zeros(features.shape[:-2] + (size, model.NUM_CLASSES))
+    velocity = np.zeros_like(weights)
+    losses = []
+    for _ in range(iterations):
+        loss, grad = softmax_loss_and_gradient(features, weights, onehot)
+        losses.append(loss)
+        velocity = momentum * velocity + np.matmul(precondition, grad)
+        weights = weights - lr * velocity
+    loss, grad = softmax_loss_and_gradient(features, weights, onehot)
+    losses.append(loss)
+    return SoftmaxFit(weights, np.array(losses), np.abs(grad).max(axis=(-2, -1)))
