@@ -200,6 +200,8 @@ class Explorer:
         self._next_id = 0
         self._done: dict = {}  # request id -> History or None (superseded), for update(wait=True)
         self._closed = False
+        self._running = False
+        self.runs_started = 0  # how many runs the worker began (superseded requests never start)
         self._worker = threading.Thread(target=self._work, name="explorer-worker", daemon=True)
         self._worker.start()
         self._submit(self.config(), wait=wait)
@@ -312,6 +314,11 @@ class Explorer:
             child.close()
         self.widget.close()
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until no run is running or waiting; False if ``timeout`` passed first."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._running and self._pending is None, timeout)
+
     def _submit(self, config: TrainConfig, wait: bool, timeout: float | None = None):
         with self._cond:
             request = self._next_id
@@ -338,6 +345,8 @@ class Explorer:
                 request, config = self._pending
                 self._pending = None
                 self._cancel = cancel = threading.Event()
+                self._running = True
+                self.runs_started += 1
             try:
                 history = self._run(config, cancel)
             except Exception as error:  # show it in the app; the thread must live on
@@ -345,6 +354,7 @@ class Explorer:
                 self.status.value = (f"<span style='color:#b00'>error: {html.escape(repr(error))}</span>"
                                      f"<pre>{html.escape(traceback.format_exc(limit=3))}</pre>")
             with self._cond:
+                self._running = False
                 self._done[request] = history
                 if len(self._done) > 1000:  # results nobody waits for
                     for old in sorted(self._done)[:-100]:
