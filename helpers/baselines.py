@@ -330,3 +330,300 @@ def softmax_readout(features: np.ndarray, labels: np.ndarray, iterations: int = 
     loss, grad = softmax_loss_and_gradient(features, weights, onehot)
     losses.append(loss)
     return SoftmaxFit(weights, np.array(losses), np.abs(grad).max(axis=(-2, -1)))
+
+
+# ---------------------------------------------------------------- the measurements, as table rows
+
+OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "momentum", "adam": "Adam"}
+DEFAULT_SWEEP = (("sgd", 1e-3), ("sgd", 1e-2), ("sgd", 1e-1), ("sgd", 1.0),
+                 ("momentum", 1e-3), ("momentum", 1e-2), ("adam", 1e-3), ("adam", 1e-2))
+DEFAULT_WIDTHS = (16, 32, 64, 128, 256, 512, 1024, 2048)
+
+
+def make_row(method: str, setting: str, steps, accuracies, seeds, wall_seconds: float, hidden_size: int = 128, **extra) -> dict:
+    """One row of the summary table.  accuracies: one test accuracy (fraction) per seed.
+
+    spread = standard deviation over seeds (ddof=1; 0 for a single seed).
+    """
+    accuracies = [float(a) for a in accuracies]
+    spread = float(np.std(accuracies, ddof=1)) if len(accuracies) > 1 else 0.0
+    return {"method": method, "setting": setting, "steps": steps, "hidden_size": hidden_size,
+            "seeds": [int(s) for s in seeds], "test_accuracy_mean": float(np.mean(accuracies)),
+            "test_accuracy_spread": spread, "test_accuracies": accuracies, "wall_seconds": float(wall_seconds), **extra}
+
+
+def accuracy_at(history: History, step: int) -> float:
+    """Test accuracy recorded at ``step`` (NaN when the run diverged before it)."""
+    return history.test_accuracies[history.eval_steps.index(step)] if step in history.eval_steps else float("nan")
+
+
+@dataclass
+class Measurement:
+    """Rows for the table plus what the notebook plots."""
+
+    rows: list
+    histories: list = field(default_factory=list)  # History objects, when the rows come from training runs
+    extra: dict = field(default_factory=dict)
+
+
+def measure_top_only(data, seeds, checkpoints=(10000, 20000, 50000), features=None, **config) -> Measurement:
+    """Top layer only, the reference recipe: one run per seed to the last checkpoint, all seeds at once."""
+    steps = max(checkpoints)
+    config.setdefault("eval_every", math.gcd(1000, *checkpoints))  # every checkpoint is evaluated
+    configs = [TrainConfig(steps=steps, seed=s, **config) for s in seeds]
+    results = train_top_layers(data, configs, features=features)
+    histories = [h for _, h in results]
+    lr = configs[0].lr
+    rows = [make_row("top layer only, SGD", f"lr {lr:g}", c, [accuracy_at(h, c) for h in histories], seeds,
+                     histories[0].train_seconds, configs[0].hidden_size) for c in sorted(checkpoints)]
+    return Measurement(rows, histories)
+
+
+def measure_all_layers(data, seeds, steps=10000, **config) -> Measurement:
+    """All layers trained with backprop, same recipe: helpers.train.train, one seed after the other."""
+    histories = [train(data, TrainConfig(steps=steps, seed=s, train="all", **config))[1] for s in seeds]
+    checkpoints = sorted({steps} | {c for c in (10000, 20000, 50000) if c < steps})
+    rows = [make_row("all layers", f"lr {histories[0].config.lr:g}", c, [accuracy_at(h, c) for h in histories], seeds,
+                     sum(h.train_seconds for h in histories), histories[0].config.hidden_size) for c in checkpoints]
+    return Measurement(rows, histories)
+
+
+def stacked_features(data, seeds, features=None, hidden_size=128, init="reference"):
+    """Every seed's frozen features with a column of ones: train (S, N, H + 1), test (S, Ntest, H + 1)."""
+    features = features or {}
+    chosen = [features.get(s) or features_for(data, s, hidden_size, init) for s in seeds]
+    return np.stack([with_ones(f.train) for f in chosen]), np.stack([with_ones(f.test) for f in chosen])
+
+
+def measure_readouts(data, seeds, features=None, softmax_iterations: int = 100) -> Measurement:
+    """The ceiling of the frozen features: least-squares and softmax readouts, batched over seeds."""
+    train_features, test_features = stacked_features(data, seeds, features)
+    started = time.perf_counter()
+    weights = least_squares_readout(train_features, data.train.labels)
+    ls_seconds = time.perf_counter() - started
+    ls_acc = readout_accuracy(test_features, weights, data.test.labels)
+    started = time.perf_counter()
+    fit = softmax_readout(train_features, data.train.labels, iterations=softmax_iterations)
+    sm_seconds = time.perf_counter() - started
+    sm_acc = readout_accuracy(test_features, fit.weights, data.test.labels)
+    rows = [
+        make_row("least-squares readout", "closed form", None, ls_acc, seeds, ls_seconds),
+        make_row("softmax readout", "to convergence", softmax_iterations, sm_acc, seeds, sm_seconds,
+                 final_loss=[float(x) for x in fit.losses[-1]], max_gradient=[float(x) for x in fit.gradient_norms]),
+    ]
+    return Measurement(rows, extra={"softmax_fit": fit, "train_accuracy": {
+        "least-squares readout": readout_accuracy(train_features, weights, data.train.labels),
+        "softmax readout": readout_accuracy(train_features, fit.weights, data.train.labels)}})
+
+
+def sweep_configs(seeds, sweep=DEFAULT_SWEEP, steps=10000, **config) -> list:
+    return [TrainConfig(steps=steps, seed=s, optimizer=o, lr=lr, **config) for s in seeds for o, lr in sweep]
+
+
+def measure_sweep(data, seeds, sweep=DEFAULT_SWEEP, steps=10000, features=None) -> Measurement:
+    """Top layer only with other learning rates and optimizers: every seed and setting in one stack."""
+    configs = sweep_configs(seeds, sweep, steps)
+    results = train_top_layers(data, configs, features=features)
+    rows = []
+    for optimizer, lr in sweep:
+        runs = [h for c, (_, h) in zip(configs, results) if (c.optimizer, c.lr) == (optimizer, lr)]
+        method = "top layer only, SGD" if optimizer == "sgd" else f"top layer only, {OPTIMIZER_NAMES[optimizer]}"
+        diverged = [h.config.seed for h in runs if h.diverged_at is not None]
+        rows.append(make_row(method, f"lr {lr:g}", steps, [accuracy_at(h, steps) for h in runs], seeds,
+                             runs[0].train_seconds, diverged_seeds=diverged))
+    return Measurement(rows, [h for _, h in results])
+
+
+def measure_widths(data, widths=DEFAULT_WIDTHS, seeds=(0,), steps=10000, train_images=None) -> Measurement:
+    """Top layer only as the frozen layers widen: SGD (reference recipe) and the least-squares readout.
+
+    train_images: use only the first N training images (the cost of the widest
+    networks' features grows as N * width^2); the test set is always complete.
+    """
+    data = subset(data, train_images)
+    n_train = len(data.train)
+    rows = []
+    for width in widths:
+        started = time.perf_counter()
+        features = {s: features_for(data, s, width) for s in seeds}
+        features_seconds = time.perf_counter() - started
+        results = train_top_layers(data, [TrainConfig(steps=steps, seed=s, hidden_size=width) for s in seeds],
+                                   features=features)
+        rows.append(make_row("top layer only, SGD", f"width {width}", steps, [accuracy_at(h, steps) for _, h in results],
+                             seeds, results[0][1].train_seconds, width, features_seconds=features_seconds, train_images=n_train))
+        train_features, test_features = stacked_features(data, seeds, features, width)
+        del features
+        started = time.perf_counter()
+        weights = least_squares_readout(train_features, data.train.labels)
+        seconds = time.perf_counter() - started
+        rows.append(make_row("least-squares readout", f"width {width}", None,
+                             readout_accuracy(test_features, weights, data.test.labels), seeds, seconds, width,
+                             features_seconds=features_seconds, train_images=n_train,
+                             train_accuracy=readout_accuracy(train_features, weights, data.train.labels).tolist()))
+    return Measurement(rows)
+
+
+def measure_speedup(data, configs, features=None) -> dict:
+    """Time the same configurations vectorized and one by one, and check that they agree."""
+    started = time.perf_counter()
+    vectorized = train_top_layers(data, configs, features=features)
+    vectorized_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    one_by_one = train_one_by_one(data, configs, features=features)
+    one_by_one_seconds = time.perf_counter() - started
+    equal = all(
+        hv.test_accuracies == ho.test_accuracies and np.allclose(hv.losses, ho.losses, rtol=1e-9)
+        and all(np.allclose(pv[k], po[k], rtol=1e-9, atol=1e-12) for k in pv)
+        for (pv, hv), (po, ho) in zip(vectorized, one_by_one)
+    )
+    return {"runs": len(configs), "steps": configs[0].steps, "vectorized_seconds": vectorized_seconds,
+            "one_by_one_seconds": one_by_one_seconds, "speedup": one_by_one_seconds / vectorized_seconds, "equal": equal}
+
+
+# ---------------------------------------------------------------- the table
+
+
+def format_table(rows, times: bool = True) -> str:
+    """The summary table as text: method, setting, steps, test accuracy mean ± s.d., seeds (and wall time)."""
+    header = ["method", "setting", "steps", "test accuracy", "seeds"] + (["wall time"] if times else [])
+    lines = []
+    for r in rows:
+        mean, spread = 100 * r["test_accuracy_mean"], 100 * r["test_accuracy_spread"]
+        accuracy = "n/a (diverged)" if math.isnan(mean) else (f"{mean:.2f}% ± {spread:.2f}" if len(r["seeds"]) > 1 else f"{mean:.2f}%")
+        cells = [r["method"], r["setting"], "-" if r["steps"] is None else f"{r['steps']:,}", accuracy, str(len(r["seeds"]))]
+        if times:
+            cells.append(f"{r['wall_seconds']:.2f} s")
+        lines.append(cells)
+    widths = [max(len(h), *(len(c[i]) for c in lines)) for i, h in enumerate(header)]
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
+    out.append("  ".join("-" * w for w in widths))
+    out += ["  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip() for cells in lines]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- python -m helpers baselines
+
+PARTS = ("top", "all-layers", "readouts", "sweep", "widths", "speedup")
+QUICK = {"seeds": [0, 1], "steps": [500, 1000], "sweep_steps": 500, "all_layers_steps": 200, "widths": [16, 32],
+         "width_steps": 500, "width_train_images": 5000, "softmax_iterations": 20}
+FULL = {"seeds": [0, 1, 2], "steps": [10000, 20000, 50000], "sweep_steps": 10000, "all_layers_steps": 10000,
+        "widths": list(DEFAULT_WIDTHS), "width_steps": 10000, "width_train_images": None, "softmax_iterations": 100}
+
+
+def _integer(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    parse.__name__ = "integer"
+    return parse
+
+
+def add_arguments(parser) -> None:
+    """The options of ``python -m helpers baselines``; unset ones take the full (or --quick) defaults."""
+    count, seed = _integer(1), _integer(0)
+    parser.add_argument("--seeds", type=seed, nargs="+", help="seeds (default 0 1 2)")
+    parser.add_argument("--steps", type=count, nargs="+", help="top layer only, SGD lr 0.001: steps to report (default 10000 20000 50000)")
+    parser.add_argument("--sweep-steps", type=count, help="steps of the learning-rate / optimizer sweep (default 10000)")
+    parser.add_argument("--all-layers-steps", type=count, help="steps of the all-layers runs (default 10000, about 10 s per seed)")
+    parser.add_argument("--widths", type=count, nargs="+", help="hidden widths of the width sweep (default 16 32 ... 2048)")
+    parser.add_argument("--width-steps", type=count, help="SGD steps at each width (default 10000)")
+    parser.add_argument("--width-train-images", type=_integer(100), help="train the width sweep on the first N training images (default all 55000)")
+    parser.add_argument("--softmax-iterations", type=count, help="full-batch iterations of the softmax readout (default 100)")
+    parser.add_argument("--only", nargs="+", choices=PARTS, help="measure only these parts")
+    parser.add_argument("--quick", action="store_true", help="a reduced run (seconds, for tests): 2 seeds, few steps, widths 16 32")
+    parser.add_argument("--data-dir", default=None, help="directory with the four MNIST .gz files")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (rows, settings, speedup) instead of the table")
+
+
+def resolve_settings(args) -> dict:
+    """The settings of a run: explicit options, else the --quick or full defaults.  Raises ValueError."""
+    base = QUICK if args.quick else FULL
+    settings = {key: getattr(args, key) if getattr(args, key) is not None else value for key, value in base.items()}
+    settings["parts"] = list(args.only or PARTS)
+    for key in ("seeds", "steps", "widths"):
+        if len(set(settings[key])) != len(settings[key]):
+            raise ValueError(f"--{key} has a repeated value: {' '.join(map(str, settings[key]))}")
+    if settings["width_train_images"] is not None and settings["width_train_images"] > 55000:
+        raise ValueError(f"--width-train-images must be at most 55000, got {settings['width_train_images']}")
+    return settings
+
+
+def measure_all(data, settings, log=None) -> dict:
+    """Every measurement in ``settings`` (see :func:`resolve_settings`).  Returns {rows, speedup, settings}."""
+    log = log or (lambda message: None)
+    seeds, parts = settings["seeds"], settings["parts"]
+    features = {s: features_for(data, s) for s in seeds} if set(parts) & {"top", "readouts", "sweep", "speedup"} else {}
+    rows, speedup = [], None
+    if "top" in parts:
+        log(f"top layer only, SGD lr 0.001, {max(settings['steps'])} steps, seeds {seeds} (vectorized over seeds)")
+        rows += measure_top_only(data, seeds, settings["steps"], features).rows
+    if "all-layers" in parts:
+        log(f"all layers, {settings['all_layers_steps']} steps per seed, seeds {seeds}")
+        rows += measure_all_layers(data, seeds, settings["all_layers_steps"]).rows
+    if "readouts" in parts:
+        log("least-squares and softmax readouts")
+        rows += measure_readouts(data, seeds, features, settings["softmax_iterations"]).rows
+    if "sweep" in parts:
+        log(f"learning rates and optimizers, {settings['sweep_steps']} steps (one stack)")
+        rows += measure_sweep(data, seeds, DEFAULT_SWEEP, settings["sweep_steps"], features).rows
+    if "widths" in parts:
+        log(f"widths {settings['widths']}")
+        rows += measure_widths(data, settings["widths"], seeds, settings["width_steps"], settings["width_train_images"]).rows
+    if "speedup" in parts:
+        steps = min(2000, settings["sweep_steps"])
+        log(f"speed-up: the sweep's {len(seeds) * len(DEFAULT_SWEEP)} runs, {steps} steps, vectorized vs one by one")
+        speedup = measure_speedup(data, sweep_configs(seeds, DEFAULT_SWEEP, steps), features)
+    # the sweep's SGD lr 0.001 run is the top-only run at that step count (same seeds, batches, updates): list it once
+    unique = {}
+    for row in rows:
+        unique.setdefault((row["method"], row["setting"], row["steps"], row["hidden_size"]), row)
+    return {"rows": list(unique.values()), "speedup": speedup, "settings": settings}
+
+
+def run(args) -> int:
+    """``python -m helpers baselines``: print the summary table (or one JSON object with --json)."""
+    from .data import MnistError, load_mnist
+
+    prog = "python -m helpers baselines"
+    try:
+        settings = resolve_settings(args)
+        data = load_mnist(args.data_dir)
+    except (ValueError, MnistError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    result = measure_all(data, settings, log=lambda message: print(f"measuring: {message}", file=sys.stderr, flush=True))
+    if args.json:
+        print(json.dumps(_finite(result), allow_nan=False, default=_json_default))
+        return 0
+    print("Baselines: MLP 784-128-128-10, batch 32; test accuracy on the 10,000 test images, mean ± s.d. over seeds")
+    print(format_table(result["rows"]))
+    if result["speedup"]:
+        s = result["speedup"]
+        print(f"\nvectorized: {s['runs']} runs x {s['steps']} steps in {s['vectorized_seconds']:.2f} s; one by one "
+              f"{s['one_by_one_seconds']:.2f} s ({s['speedup']:.1f}x faster); same results: {s['equal']}")
+    if "widths" in settings["parts"]:
+        n = settings["width_train_images"] or 55000
+        print(f"width rows: trained on the first {n:,} training images; wall times exclude the features (features_seconds in --json)")
+    return 0
+
+
+def _finite(value):
+    """The result with NaN (a diverged run's accuracy) as None, so the JSON is standard."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")

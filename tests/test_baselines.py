@@ -1,0 +1,132 @@
+"""Baselines: the vectorized readouts equal one-by-one training, the closed-form readouts, the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+
+from helpers import baselines
+from helpers.__main__ import main
+from helpers.train import TrainConfig
+
+
+def short(**overrides):
+    base = dict(steps=300, log_every=50, eval_every=100)
+    return TrainConfig(**{**base, **overrides})
+
+
+@pytest.fixture(scope="module")
+def features(mnist):
+    return {seed: baselines.features_for(mnist, seed) for seed in (0, 1)}
+
+
+def assert_same_runs(vectorized, one_by_one):
+    for (pv, hv), (po, ho) in zip(vectorized, one_by_one):
+        assert hv.config == ho.config
+        for name in po:
+            assert np.allclose(pv[name], po[name], rtol=1e-9, atol=1e-12), (hv.config, name)
+        assert hv.steps == ho.steps and hv.eval_steps == ho.eval_steps
+        assert np.allclose(hv.losses, ho.losses, rtol=1e-9), hv.config
+        assert hv.test_accuracies == ho.test_accuracies, hv.config
+        assert (hv.steps_done, hv.diverged_at) == (ho.steps_done, ho.diverged_at)
+
+
+def test_vectorized_readouts_equal_training_one_by_one(mnist, features):
+    # seeds x learning rates x all three optimizers: the batches, updates and logs must be train()'s
+    configs = [short(seed=seed, lr=lr, optimizer=opt) for seed in (0, 1)
+               for opt, lr in [("sgd", 1e-3), ("sgd", 0.1), ("momentum", 1e-2), ("adam", 1e-3)]]
+    vectorized = baselines.train_top_layers(mnist, configs, features=features)
+    assert_same_runs(vectorized, baselines.train_one_by_one(mnist, configs, features=features))
+    assert vectorized[1][1].final_test_accuracy > vectorized[0][1].final_test_accuracy  # lr 0.1 beats 1e-3
+
+
+def test_vectorized_handles_seeds_with_different_numbers_of_runs(mnist, features):
+    configs = [short(seed=1, lr=0.05), short(seed=0, lr=1e-3), short(seed=0, lr=0.1, optimizer="adam")]
+    vectorized = baselines.train_top_layers(mnist, configs, features=features)
+    assert_same_runs(vectorized, baselines.train_one_by_one(mnist, configs, features=features))
+
+
+def test_vectorized_computes_missing_features(mnist):
+    configs = [short(steps=100, hidden_size=16, seed=3, lr=0.1)]
+    assert_same_runs(baselines.train_top_layers(mnist, configs), baselines.train_one_by_one(mnist, configs))
+
+
+@pytest.mark.parametrize("other", [short(steps=200), short(batch_size=16), short(hidden_size=64), short(train="all")])
+def test_vectorized_rejects_configs_it_cannot_stack(mnist, features, other):
+    with pytest.raises(ValueError):
+        baselines.train_top_layers(mnist, [short(), other], features=features)
+
+
+def test_least_squares_readout_matches_lstsq(rng):
+    features = baselines.with_ones(rng.standard_normal((3, 200, 12)))  # 3 "seeds", 200 examples, 12 features
+    labels = rng.integers(0, 10, 200)
+    weights = baselines.least_squares_readout(features, labels)
+    assert weights.shape == (3, 13, 10)
+    for s in range(3):
+        expected = np.linalg.lstsq(features[s], np.eye(10)[labels], rcond=None)[0]
+        assert np.allclose(weights[s], expected, rtol=1e-7, atol=1e-9)
+
+
+def test_least_squares_readout_survives_a_dead_unit(rng):
+    # a ReLU unit that never fires is a column of zeros: F^T F is singular, the tiny ridge keeps it solvable
+    features = baselines.with_ones(np.maximum(rng.standard_normal((300, 8)), 0))
+    features[:, 2] = 0.0
+    labels = rng.integers(0, 10, 300)
+    expected = np.linalg.lstsq(features, np.eye(10)[labels], rcond=None)[0]  # the minimum-norm solution
+    assert np.allclose(baselines.least_squares_readout(features, labels), expected, atol=1e-7)
+
+
+def test_softmax_readout_converges(rng):
+    # overlapping classes, so the optimum is finite; the preconditioner must cope with badly scaled features
+    features = baselines.with_ones(rng.standard_normal((500, 6)) * np.array([1e-2, 1, 10, 1, 1, 100]))
+    score = features[:, :3] @ [50, 1, 0.1] + rng.standard_normal(500)
+    labels = np.searchsorted(np.quantile(score, np.linspace(0.1, 0.9, 9)), score)  # all ten classes, overlapping
+    fit = baselines.softmax_readout(features, labels, iterations=600)
+    assert fit.losses[-1] < fit.losses[0] * 0.8
+    assert fit.gradient_norms < 1e-9  # at the optimum
+    assert fit.losses[-1] <= fit.losses.min() + 1e-12
+
+
+def test_format_table_shows_spread_only_over_several_seeds():
+    rows = [baselines.make_row("all layers", "lr 0.001", 10000, [0.9], [0], 1.0),
+            baselines.make_row("top layer only, SGD", "lr 0.1", 10000, [0.8, 0.82, 0.84], [0, 1, 2], 2.0)]
+    table = baselines.format_table(rows, times=False)
+    assert "90.00%" in table and "± " not in table.splitlines()[2]
+    assert "82.00% ± 2.00" in table and "wall time" not in table
+
+
+def test_cli_json_has_one_row_per_method_and_setting(capsys):
+    assert main(["baselines", "--quick", "--json", "--only", "top", "readouts", "sweep", "widths"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    rows = result["rows"]
+    methods = {r["method"] for r in rows}
+    assert {"top layer only, SGD", "least-squares readout", "softmax readout",
+            "top layer only, momentum", "top layer only, Adam"} <= methods
+    for row in rows:
+        assert {"method", "setting", "steps", "test_accuracy_mean", "test_accuracy_spread",
+                "test_accuracies", "wall_seconds", "seeds"} <= set(row)
+        assert row["seeds"] == [0, 1] and len(row["test_accuracies"]) == 2
+        assert 0 < row["test_accuracy_mean"] <= 1
+    settings = [(r["method"], r["setting"], r["steps"]) for r in rows]
+    assert len(settings) == len(set(settings))  # the sweep's lr 0.001 run is the top-only run: listed once
+    assert ("top layer only, SGD", "lr 0.001", 1000) in settings
+    assert ("least-squares readout", "width 32", None) in settings
+
+
+def test_cli_prints_the_table(capsys):
+    assert main(["baselines", "--quick", "--only", "all-layers", "--seeds", "0", "--all-layers-steps", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "all layers" in out and "test accuracy" in out
+
+
+@pytest.mark.parametrize("argv", [
+    ["--seeds", "-1"], ["--seeds", "0", "0"], ["--steps", "0"], ["--only", "everything"],
+    ["--width-train-images", "60000"], ["--widths", "ten"],
+])
+def test_cli_bad_arguments_exit_2_with_one_line(capsys, argv):
+    with pytest.raises(SystemExit) as exc:
+        code = main(["baselines", "--quick"] + argv)
+        raise SystemExit(code)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "error" in err
