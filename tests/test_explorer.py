@@ -84,7 +84,7 @@ def test_divergence_is_reported_with_the_curve_so_far(explorer):
     assert bytes(explorer.image.value).startswith(PNG_MAGIC)
     assert len(explorer.plot.loss_line.get_xdata()) >= 1  # the loss up to the divergence, not an empty plot
     # and the explorer carries on: a sane learning rate trains again
-    assert explorer.update(lr=0.05).diverged_at is None
+    assert explorer.update(train="top", lr=0.05).diverged_at is None
 
 
 def test_new_change_cancels_a_running_all_layers_run(explorer):
