@@ -45,17 +45,21 @@ def _picture_shape(size: int) -> tuple:
     return rows, size // rows
 
 
-def _image_grid(n: int, ncols: int, cell: float):
+def _image_grid(n: int, ncols: int, cell: float, title_lines: int = 1):
     """A figure with exactly n image axes (no spare ones), ncols per row, ticks off."""
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, cell * 1.15 * nrows), squeeze=False)
+    row_height = cell * (1 + 0.15 * title_lines)  # room for the titles above each image
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, row_height * nrows), squeeze=False)
     axes = axes.ravel()
     for ax in axes[n:]:
         fig.delaxes(ax)
     for ax in axes[:n]:
         ax.set_xticks([])
         ax.set_yticks([])
+        for spine in ax.spines.values():  # a light frame: the paper's edge, not an axis
+            spine.set_visible(True)
+            spine.set_color("#cccccc")
     return fig, axes[:n]
 
 
@@ -69,8 +73,9 @@ def digit_grid(images, labels=None, predictions=None, titles=None, ncols: int = 
     Returns a Figure with n axes.
     """
     images = np.asarray(images)
+    title_lines = 1 + max((str(t).count("\n") for t in titles), default=0) if titles is not None else 1
     with plt.rc_context(STYLE):
-        fig, axes = _image_grid(len(images), ncols, cell)
+        fig, axes = _image_grid(len(images), ncols, cell, title_lines)
         for i, ax in enumerate(axes):
             ax.imshow(_as_square(images[i]), cmap=DIGIT_CMAP, vmin=0.0, vmax=1.0)
             color = "black"
@@ -118,13 +123,15 @@ def activation_histograms(activations: dict, bins: int = 50):
     """Histograms of each hidden layer's activations, one row per init scheme.
 
     activations  {scheme: [h1 (N, H), h2 (N, H), ...]}: post-ReLU activations of a batch
-    Each axes is titled "<scheme>: h<k>" and notes the mean, std and share of zeros.
+    Each axes is titled "<scheme>: h<k>" and notes the mean, std and share of zeros;
+    all share one x scale.
     Returns a Figure with len(activations) x (number of layers) axes.
     """
     schemes = list(activations)
     layers = len(activations[schemes[0]])
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(len(schemes), layers, figsize=(3.3 * layers, 2.2 * len(schemes)), squeeze=False)
+        # one shared x scale: the schemes' differences in size are the point of the figure
+        fig, axes = plt.subplots(len(schemes), layers, figsize=(3.3 * layers, 2.2 * len(schemes)), squeeze=False, sharex=True)
         for r, scheme in enumerate(schemes):
             for k, h in enumerate(activations[scheme]):
                 h = np.asarray(h).ravel()
