@@ -256,7 +256,7 @@ class FrozenFeatureSteps:
         self.top = model.num_layers(params)
         ones = np.ones((len(features.train), 1))
         self.train_features = np.hstack([features.train, ones])
-        self.test_features = np.hstack([features.test, ones[: len(features.test)]])
+        self.test_features = np.hstack([features.test, np.ones((len(features.test), 1))])  # the test set may be the larger
         self.train_onehot = np.eye(model.NUM_CLASSES)[data.train.labels]
         self.test_labels = data.test.labels
         self.weights = np.vstack([params[f"W{self.top}"], params[f"b{self.top}"]])  # (H + 1, 10)
