@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 
-from . import model
+from . import baselines, model
 from .train import OPTIMIZERS, TrainConfig
 
 
@@ -117,12 +117,7 @@ def main(argv=None) -> int:
     parser = OneLineParser(prog="python -m helpers", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     add_train_arguments(commands.add_parser("train", help="the reference experiment (top layer only, 10,000 steps)"))
-    try:
-        from . import baselines
-    except ImportError:  # noqa: the baselines module is optional while it is being written
-        baselines = None
-    if baselines is not None:
-        baselines.add_arguments(commands.add_parser("baselines", help="the baselines table (see notebook 07)"))
+    baselines.add_arguments(commands.add_parser("baselines", help="the baselines table (see notebook 07)"))
     args = parser.parse_args(argv)
     if args.command == "train":
         return run_train(args)
