@@ -300,6 +300,8 @@ class Explorer:
             if self._pending is not None:
                 self._done[self._pending[0]] = None
                 self._pending = None
+            if not self._running:
+                self.widget.remove_class("explorer-busy")
             self._cancel.set()
             self._cond.notify_all()
 
@@ -327,6 +329,7 @@ class Explorer:
                 self._done[self._pending[0]] = None
             self._pending = (request, config)
             self._cancel.set()  # a running run stops at its next progress call
+            self.widget.add_class("explorer-busy")  # for styling and for tests: an answer is on its way
             self._cond.notify_all()
             if not wait:
                 return request
@@ -355,6 +358,8 @@ class Explorer:
                                      f"<pre>{html.escape(traceback.format_exc(limit=3))}</pre>")
             with self._cond:
                 self._running = False
+                if self._pending is None:
+                    self.widget.remove_class("explorer-busy")
                 self._done[request] = history
                 if len(self._done) > 1000:  # results nobody waits for
                     for old in sorted(self._done)[:-100]:

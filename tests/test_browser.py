@@ -1,0 +1,272 @@
+"""The explorer in a real browser: JupyterLab and Voila, driven through headless Chromium.
+
+Each test starts its own server on 127.0.0.1 with a token, from an isolated
+Jupyter config/runtime/settings directory (so nothing installed on the
+machine interferes) and a copy of the notebook in a temporary root (so
+autosave and checkpoints never touch the repository). It runs the notebook,
+presses the right-arrow key on the learning-rate slider and checks that the
+accuracy text and the curve image change. On failure a screenshot goes to
+test-artifacts/.
+
+Run:  pytest -m browser tests/test_browser.py
+Needs /usr/bin/chromium (Debian's); never `playwright install`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "06_explorer.ipynb"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+ACCURACY = re.compile(r"test accuracy (\d+\.\d\d)%")
+SERVER_START_S = 90  # cold start of a Jupyter server on a busy 2-core machine
+RUN_S = 120  # the notebook trains a dozen runs before and after the explorer appears
+CHANGE_S = 60  # one slider change: a top-layer-only retrain of a second or two
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have the browser: {message}")
+        pytest.skip(message)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def isolated_env(tmp: Path) -> dict:
+    """Environment for a server that sees no user or machine Jupyter configuration."""
+    dirs = {name: tmp / name for name in ("config", "data", "runtime", "settings", "workspaces", "ipython")}
+    for path in dirs.values():
+        path.mkdir(parents=True, exist_ok=True)
+    # JupyterLab settings: no autosave, no news or update checks, every cell rendered (no windowing)
+    for plugin, settings in {
+        "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
+        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+        "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    }.items():
+        path = dirs["settings"] / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(settings))
+    return {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(dirs["config"]),
+        "JUPYTER_DATA_DIR": str(dirs["data"]),
+        "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
+        "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
+        "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
+        "IPYTHONDIR": str(dirs["ipython"]),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "PYTHONWARNINGS": "ignore::DeprecationWarning",
+    }
+
+
+def serve(command: list, tmp: Path, port: int, ready_path: str):
+    """Start a server in its own process group; return the Popen once ``ready_path`` answers."""
+    log = open(tmp / "server.log", "wb")
+    process = subprocess.Popen(command, cwd=tmp / "root", env=isolated_env(tmp), stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=5):
+                return process
+        except urllib.error.HTTPError:  # any HTTP answer: the server is up
+            return process
+        except OSError:
+            time.sleep(0.5)
+    stop(process)
+    pytest.fail(f"server did not start within {SERVER_START_S} s:\n{(tmp / 'server.log').read_text()[-3000:]}")
+
+
+def stop(process) -> None:
+    """End the server and its kernels: the process group this test started, by its id."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    """A temporary root holding a copy of the notebook: the repository stays untouched."""
+    (tmp_path / "root").mkdir()
+    shutil.copy(NOTEBOOK, tmp_path / "root" / NOTEBOOK.name)
+    return tmp_path
+
+
+@pytest.fixture
+def lab(workdir):
+    port, token = free_port(), secrets.token_hex(16)
+    process = serve(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", "--allow-root", f"--ServerApp.root_dir={workdir / 'root'}",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--ServerApp.port_retries=0"],
+        workdir, port, f"/api/status?token={token}")
+    yield f"http://127.0.0.1:{port}/lab/tree/{NOTEBOOK.name}?token={token}"
+    stop(process)
+
+
+@pytest.fixture
+def voila(workdir):
+    port, token = free_port(), secrets.token_hex(16)
+    process = serve(
+        [sys.executable, "-m", "voila", NOTEBOOK.name, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+         f"--token={token}", "--Voila.port_retries=0"],
+        workdir, port, "/favicon.ico")  # not the notebook's page: that would execute the notebook
+    yield f"http://127.0.0.1:{port}/?token={token}"
+    stop(process)
+
+
+@pytest.fixture
+def page(chromium, request):
+    context = chromium.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(CHANGE_S * 1000)
+    yield page
+    if os.environ.get("BROWSER_SCREENSHOTS"):  # a directory: keep a picture of a passing run too
+        page.screenshot(path=os.path.join(os.environ["BROWSER_SCREENSHOTS"], f"{request.node.name}.png"))
+    context.close()
+
+
+@contextlib.contextmanager
+def screenshot_on_failure(page, name: str):
+    """Save what the browser showed to test-artifacts/<name>.png if the block fails."""
+    try:
+        yield
+    except BaseException:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        raise
+
+
+def explorer_state(page) -> tuple:
+    """(status text, curve image src) of the explorer on the page."""
+    return page.locator(".explorer-status").inner_text(), page.locator("img.explorer-curves").get_attribute("src")
+
+
+def wait_for_result(page, timeout_s: float, different_from: str | None = None) -> str:
+    """Wait until the status shows a finished run's accuracy (another one than ``different_from``)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status = page.locator(".explorer-status").first
+        if status.count() and ACCURACY.search(text := status.inner_text()) and text != different_from:
+            return text
+        time.sleep(0.25)
+    shown = page.locator(".explorer-status").all_inner_texts()
+    raise AssertionError(f"no new accuracy shown within {timeout_s} s; status: {shown}")
+
+
+def move_lr_slider(page, presses: int = 10) -> None:
+    """Focus the learning-rate slider's handle and press the right arrow: lr grows 10^0.1 per press."""
+    handle = page.locator(".explorer-lr .noUi-handle")
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    for _ in range(presses):
+        handle.press("ArrowRight")
+
+
+def check_slider_changes_the_run(page) -> None:
+    before_text, before_src = explorer_state(page)
+    readout_before = page.locator(".explorer-lr .widget-readout").inner_text()
+    move_lr_slider(page)
+    wait_for_result(page, CHANGE_S, different_from=before_text)
+    # each key press is a change; the newest cancels the others: wait until the last one is answered
+    page.locator(".explorer:not(.explorer-busy)").wait_for(timeout=CHANGE_S * 1000)
+    after_text, after_src = explorer_state(page)
+    readout_after = page.locator(".explorer-lr .widget-readout").inner_text()
+    assert readout_after != readout_before, "the learning-rate readout did not move"
+    before_acc, after_acc = (float(ACCURACY.search(t).group(1)) for t in (before_text, after_text))
+    # 1e-3 -> 1e-2: the accuracy after 10,000 steps rises from about 48% to about 77%
+    assert after_acc > before_acc + 10, (before_text, after_text)
+    assert after_src and after_src != before_src, "the curve image was not redrawn"
+
+
+def test_explorer_in_jupyterlab(lab, page):
+    with screenshot_on_failure(page, "explorer_in_jupyterlab"):
+        run_in_jupyterlab(page, lab)
+
+
+def log(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def run_in_jupyterlab(page, lab):
+    for attempt in (1, 2):  # one retry: the first kernel start on a cold machine can be slow
+        page.goto(lab, timeout=SERVER_START_S * 1000)
+        page.locator(".jp-Notebook").first.wait_for(timeout=SERVER_START_S * 1000)
+        # wait for the kernel, then Run > Run All Cells through the menu command
+        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
+            timeout=SERVER_START_S * 1000)
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
+        log("run all cells")
+        try:
+            wait_for_result(page, RUN_S)
+            break
+        except AssertionError:
+            log("no result: retrying; the outputs were:")
+            log(page.locator(".jp-OutputArea-output").all_inner_texts()[:8])
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "explorer_in_jupyterlab-first-attempt.png"), full_page=True)
+            if attempt == 2:
+                raise
+    log("explorer shown")
+    # the explorer cell is executed before the computed examples below it; let the notebook finish
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=RUN_S * 1000)
+    log("notebook finished")
+    check_slider_changes_the_run(page)
+    log("slider checked")
+
+
+def test_explorer_in_voila(voila, page):
+    with screenshot_on_failure(page, "explorer_in_voila"):
+        run_in_voila(page, voila)
+
+
+def run_in_voila(page, voila):
+    for attempt in (1, 2):  # one retry for a cold start, as above
+        try:
+            page.goto(voila, timeout=RUN_S * 1000)  # Voila runs the whole notebook before it shows the page
+            wait_for_result(page, RUN_S)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+    check_slider_changes_the_run(page)
