@@ -157,9 +157,10 @@ class CurvePlot:
             line.set_xdata([current.diverged_at or 0] * 2)
             line.set_visible(diverged)
         self.diverged_text.set_text(f"diverged at step {current.diverged_at}" if diverged else "")
-        x_max = current.config.steps  # the previous run is clipped to the current one's length
+        # the previous run is clipped to the current one's length; a divergence is zoomed in on
+        x_max = max(10, 1.25 * current.diverged_at) if diverged else current.config.steps
         for ax in (self.loss_ax, self.acc_ax):
-            ax.set_xlim(0, x_max * 1.02)
+            ax.set_xlim(0, x_max * 1.02 if not diverged else x_max)
         self.loss_ax.relim()
         self.loss_ax.autoscale_view(scalex=False)
         self.legend_text.set_text(
@@ -231,9 +232,10 @@ class Explorer:
             value=config.init, description="init", style=style, layout=widgets.Layout(width="330px"))
         self.train_mode = widgets.ToggleButtons(
             options=[(label, mode) for mode, label in MODE_LABELS.items()], value=config.train,
-            description="train", style={**style, "button_width": "120px"})
+            style={"button_width": "120px"})
         self.stop = widgets.Button(description="stop", icon="stop", disabled=True,
-                                   tooltip="cancel the running training", layout=widgets.Layout(width="80px"))
+                                   tooltip="cancel the running training",
+                                   layout=widgets.Layout(width="80px", margin="2px 4px 2px 98px"))
         self.progress = widgets.IntProgress(value=0, min=0, max=config.steps, description="",
                                             layout=widgets.Layout(width="300px", visibility="hidden"))
         self.status = widgets.HTML(value="starting ...")
@@ -252,7 +254,10 @@ class Explorer:
         self._quiet = False
         self.widget = widgets.VBox([
             widgets.HBox([widgets.VBox([self.lr, self.hidden_size, self.steps, self.batch_size]),
-                          widgets.VBox([self.train_mode, self.init, self.seed,
+                          # ToggleButtons put their description above the buttons: a label beside them instead
+                          widgets.VBox([widgets.HBox([widgets.Label("train", layout=widgets.Layout(
+                              width="90px", display="flex", justify_content="flex-end")), self.train_mode]),
+                                        self.init, self.seed,
                                         widgets.HBox([self.stop, self.progress])])]),
             self.status,
             self.image,
