@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import html
 import io
+import math
+import re
 import threading
 import time
 import traceback
@@ -284,20 +286,20 @@ class Explorer:
         unknown = set(values) - set(self._controls)
         if unknown:
             raise TypeError(f"unknown control(s) {', '.join(sorted(unknown))}; choose from {', '.join(self._controls)}")
+        explorer_config(self.config(), **values)  # a bad value raises ValueError before any control moves
         self._quiet = True  # one run for all the values, not one per control
         try:
             for name, value in values.items():
                 control = self._controls[name]
-                if hasattr(control, "options") and not isinstance(control, widgets.Dropdown):
-                    options = [o[1] if isinstance(o, tuple) else o for o in control.options]
-                    if value not in options:  # a width or step count the slider does not list
-                        control.options = sorted(set(options) | {value})
+                if isinstance(control, widgets.SelectionSlider) and value not in control.options:
+                    control.options = sorted(set(control.options) | {value})  # e.g. hidden size 100
+                if control is self.lr:  # widen the log slider rather than clamp the value
+                    exponent = math.log10(value)
+                    self.lr.min, self.lr.max = min(self.lr.min, math.floor(exponent)), max(self.lr.max, math.ceil(exponent))
                 control.value = value
         finally:
             self._quiet = False
         return self._submit(self.config(), wait=wait, timeout=timeout)
-
-    on_change = update
 
     def cancel(self) -> None:
         """Cancel the running run and drop the waiting one."""
@@ -425,6 +427,4 @@ class Explorer:
     @property
     def status_text(self) -> str:
         """The status line without HTML tags (what the reader sees)."""
-        import re
-
         return html.unescape(re.sub(r"<[^>]+>", "", self.status.value))

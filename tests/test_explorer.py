@@ -117,3 +117,12 @@ def test_rapid_changes_do_not_pile_up(explorer):
     assert explorer.wait(timeout=60)
     assert explorer.runs_started - started <= 3  # the superseded requests never ran
     assert explorer.history.config.lr == pytest.approx(0.064)  # the last change wins
+
+
+def test_values_off_the_sliders_are_accepted_and_bad_ones_refused(explorer):
+    history = explorer.update(hidden_size=100, lr=3e-5)
+    assert (history.config.hidden_size, history.config.lr) == (100, pytest.approx(3e-5))
+    assert explorer.hidden_size.value == 100 and explorer.lr.value == pytest.approx(3e-5)
+    with pytest.raises(ValueError, match="unknown training mode"):
+        explorer.update(train="bottom")
+    assert explorer.train_mode.value == "top"  # nothing moved
