@@ -295,7 +295,8 @@ class Explorer:
                     control.options = sorted(set(control.options) | {value})  # e.g. hidden size 100
                 if control is self.lr:  # widen the log slider rather than clamp the value
                     exponent = math.log10(value)
-                    self.lr.min, self.lr.max = min(self.lr.min, math.floor(exponent)), max(self.lr.max, math.ceil(exponent))
+                    self.lr.min = min(self.lr.min, math.floor(exponent))
+                    self.lr.max = max(self.lr.max, math.ceil(exponent))
                 control.value = value
         finally:
             self._quiet = False
@@ -418,7 +419,8 @@ class Explorer:
             headline = f"<b style='color:#b00'>diverged at step {history.diverged_at:,}</b>"
             detail = html.escape(history.message.split(": ", 1)[-1])
         else:
-            headline = f"<b>test accuracy {100 * history.final_test_accuracy:.2f}%</b> after {history.steps_done:,} steps"
+            accuracy = 100 * history.final_test_accuracy
+            headline = f"<b>test accuracy {accuracy:.2f}%</b> after {history.steps_done:,} steps"
             detail = f"training took {history.train_seconds:.2f} s"
         if cached is not None:
             detail += f"; frozen features for H={config.hidden_size} {'reused' if cached else 'computed'}"
