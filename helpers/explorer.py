@@ -124,7 +124,7 @@ class CurvePlot:
             self.figure = Figure(figsize=(width, height), dpi=dpi)
             FigureCanvasAgg(self.figure)
             self.loss_ax, self.acc_ax = self.figure.subplots(1, 2)
-            self.figure.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.80, wspace=0.22)
+            self.figure.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.91, wspace=0.22)
             self.loss_ax.set(xlabel="step", ylabel="running loss", title="training loss")
             self.acc_ax.set(xlabel="step", ylabel="test accuracy (%)", title="test accuracy", ylim=(0, 100))
             self.acc_ax.axhline(100 * CHANCE, color="0.6", lw=0.8, ls=":")
@@ -140,7 +140,8 @@ class CurvePlot:
             self.diverged_text = self.loss_ax.text(0.5, 0.5, "", color="#b00", ha="center", va="center",
                                                    transform=self.loss_ax.transAxes, fontsize=10,
                                                    bbox=dict(fc="white", ec="#b00", alpha=0.85))
-            self.legend_text = self.figure.suptitle("", fontsize=8, color="0.25")
+            for ax in (self.loss_ax, self.acc_ax):
+                ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(5))  # fewer labels: a faster draw
 
     def png(self, current, previous=None) -> bytes:
         """Draw the two runs (``History`` objects; previous may be None) and return the PNG bytes."""
@@ -165,10 +166,6 @@ class CurvePlot:
             ax.set_xlim(0, x_max * 1.02 if not diverged else x_max)
         self.loss_ax.relim()
         self.loss_ax.autoscale_view(scalex=False)
-        self.legend_text.set_text(
-            f"now: {describe(current.config)}"
-            + (f"\nprevious (grey): {describe(previous.config)}" if previous is not None else "")
-        )
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})  # fast, still small
         return buffer.getvalue()
@@ -241,6 +238,7 @@ class Explorer:
         self.progress = widgets.IntProgress(value=0, min=0, max=config.steps, description="",
                                             layout=widgets.Layout(width="300px", visibility="hidden"))
         self.status = widgets.HTML(value="starting ...")
+        self.legend = widgets.HTML()  # which run is which: text in HTML costs nothing to redraw
         self.image = widgets.Image(format="png", layout=widgets.Layout(width="720px"))
         self._base = config
         self._controls = {"lr": self.lr, "hidden_size": self.hidden_size, "steps": self.steps,
@@ -262,6 +260,7 @@ class Explorer:
                                         self.init, self.seed,
                                         widgets.HBox([self.stop, self.progress])])]),
             self.status,
+            self.legend,
             self.image,
         ])
         self.widget.add_class("explorer")
@@ -320,7 +319,7 @@ class Explorer:
             self._closed = True
             self._cond.notify_all()
         self._worker.join(timeout=30)
-        for child in [*self._controls.values(), self.stop, self.progress, self.status, self.image]:
+        for child in [*self._controls.values(), self.stop, self.progress, self.status, self.legend, self.image]:
             child.close()
         self.widget.close()
 
@@ -409,8 +408,20 @@ class Explorer:
             self.previous = self.history
         self.history = history
         self.image.value = self.plot.png(history, self.previous)
+        self.legend.value = self._legend(history, self.previous)
         self.status.value = self._summary(history, cached, time.perf_counter() - started)
         return history
+
+    @staticmethod
+    def _legend(current, previous) -> str:
+        rows = [(("#1f77b4", "#d62728"), "now", current)]
+        if previous is not None:
+            rows.append((("#aaa", "#aaa"), "previous", previous))
+        return "<br>".join(
+            "".join(f"<span style='color:{color}'>&#9644;</span>" for color in colors)
+            + f" <small>{label}: {html.escape(describe(run.config))}</small>"
+            for colors, label, run in rows
+        )
 
     @staticmethod
     def _summary(history, cached, seconds: float) -> str:
