@@ -8,63 +8,26 @@ Bad arguments exit with status 2 and one line naming the problem.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
 from . import baselines, model
+from .cli_args import OneLineParser, int_at_least, positive_float
 from .train import OPTIMIZERS, TrainConfig
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but an error is one line (no usage block, no traceback)."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
 
 
 def add_train_arguments(parser):
     d = TrainConfig()
-    parser.add_argument("--steps", type=positive_int, default=d.steps, help="SGD steps (default %(default)s)")
+    parser.add_argument("--steps", type=int_at_least(1), default=d.steps, help="SGD steps (default %(default)s)")
     parser.add_argument("--lr", type=positive_float, default=d.lr, help="learning rate (default %(default)s)")
-    parser.add_argument("--batch-size", type=positive_int, default=d.batch_size, help="default %(default)s")
-    parser.add_argument("--hidden-size", type=positive_int, default=d.hidden_size, help="units per hidden layer (default %(default)s)")
-    parser.add_argument("--seed", type=non_negative_int, default=d.seed, help="default %(default)s")
+    parser.add_argument("--batch-size", type=int_at_least(1), default=d.batch_size, help="default %(default)s")
+    parser.add_argument("--hidden-size", type=int_at_least(1), default=d.hidden_size, help="units per hidden layer (default %(default)s)")
+    parser.add_argument("--seed", type=int_at_least(0), default=d.seed, help="default %(default)s")
     parser.add_argument("--train", choices=model.TRAINABLE, default=d.train, help="top: top layer only (default); all: every layer")
     parser.add_argument("--init", choices=model.INIT_SCHEMES, default=d.init, help="default %(default)s")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="default %(default)s")
-    parser.add_argument("--log-every", type=positive_int, default=d.log_every, help="print the running loss every N steps")
-    parser.add_argument("--eval-every", type=positive_int, default=d.eval_every, help="print the test accuracy every N steps")
+    parser.add_argument("--log-every", type=int_at_least(1), default=d.log_every, help="print the running loss every N steps")
+    parser.add_argument("--eval-every", type=int_at_least(1), default=d.eval_every, help="print the test accuracy every N steps")
     parser.add_argument("--data-dir", default=None, help="directory with the four MNIST .gz files (default: MNIST_DIR, then data/mnist)")
     parser.add_argument("--json", action="store_true", help="end with one JSON object on the last line of stdout")
 

@@ -23,7 +23,6 @@ to rounding. The least-squares and softmax readouts are batched over seeds.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -33,6 +32,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import model
+from .cli_args import int_at_least
 from .data import BatchSampler, Split
 from .train import FrozenFeatures, History, TrainConfig, frozen_features, initial_params, seeded_streams, train
 
@@ -539,29 +539,16 @@ FULL = {"seeds": [0, 1, 2], "steps": [10000, 20000, 50000], "sweep_steps": 10000
         "widths": list(DEFAULT_WIDTHS), "width_steps": 10000, "width_train_images": None, "softmax_iterations": 100}
 
 
-def _integer(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-    parse.__name__ = "integer"
-    return parse
-
-
 def add_arguments(parser) -> None:
     """The options of ``python -m helpers baselines``; unset ones take the full (or --quick) defaults."""
-    count, seed = _integer(1), _integer(0)
+    count, seed = int_at_least(1), int_at_least(0)
     parser.add_argument("--seeds", type=seed, nargs="+", help="seeds (default 0 1 2)")
     parser.add_argument("--steps", type=count, nargs="+", help="top layer only, SGD lr 0.001: steps to report (default 10000 20000 50000)")
     parser.add_argument("--sweep-steps", type=count, help="steps of the learning-rate / optimizer sweep (default 10000)")
     parser.add_argument("--all-layers-steps", type=count, help="steps of the all-layers runs (default 10000, about 10 s per seed)")
     parser.add_argument("--widths", type=count, nargs="+", help="hidden widths of the width sweep (default 16 32 ... 2048)")
     parser.add_argument("--width-steps", type=count, help="SGD steps at each width (default 10000)")
-    parser.add_argument("--width-train-images", type=_integer(100), help="train the width sweep on the first N training images (default all 55000)")
+    parser.add_argument("--width-train-images", type=int_at_least(100), help="train the width sweep on the first N training images (default all 55000)")
     parser.add_argument("--softmax-iterations", type=count, help="full-batch iterations of the softmax readout (default 100)")
     parser.add_argument("--only", nargs="+", choices=PARTS, help="measure only these parts")
     parser.add_argument("--quick", action="store_true", help="a reduced run (seconds, for tests): 2 seeds, few steps, widths 16 32")

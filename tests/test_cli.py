@@ -50,9 +50,9 @@ def test_flags_are_used():
     [
         (["--lr", "0"], "--lr: must be a finite number > 0"),
         (["--lr", "-1e-3"], "--lr"),
-        (["--steps", "-5"], "--steps: must be a positive integer"),
+        (["--steps", "-5"], "--steps: must be an integer >= 1"),
         (["--batch-size", "0"], "--batch-size"),
-        (["--hidden-size", "abc"], "--hidden-size: expected a positive integer"),
+        (["--hidden-size", "abc"], "--hidden-size: expected an integer >= 1"),
         (["--train", "middle"], "invalid choice: 'middle'"),
         (["--init", "glorot"], "invalid choice: 'glorot'"),
         (["--optimizer", "rmsprop"], "invalid choice"),
