@@ -253,7 +253,9 @@ class Explorer:
         self.image.add_class("explorer-curves")
         self._quiet = False
         self.widget = widgets.VBox([
-            widgets.HBox([widgets.VBox([self.lr, self.hidden_size, self.steps, self.batch_size]),
+            # no shrinking: a narrow notebook column would clip the sliders' readouts
+            widgets.HBox([widgets.VBox([self.lr, self.hidden_size, self.steps, self.batch_size],
+                                       layout=widgets.Layout(min_width="430px")),
                           # ToggleButtons put their description above the buttons: a label beside them instead
                           widgets.VBox([widgets.HBox([widgets.Label("train", layout=widgets.Layout(
                               width="90px", display="flex", justify_content="flex-end")), self.train_mode]),
