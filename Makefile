@@ -23,14 +23,14 @@ train: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest tests
-	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest --nbval notebooks --sanitize-with nbval_sanitize.cfg -p no:cacheprovider
-	OPENBLAS_NUM_THREADS=2 $(PY) -m pytest --nbval notebooks --sanitize-with nbval_sanitize.cfg -p no:cacheprovider
+	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest --nbval notebooks --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
+	OPENBLAS_NUM_THREADS=2 $(PY) -m pytest --nbval notebooks --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -m "not browser"
 
 nbval: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest --nbval notebooks --sanitize-with nbval_sanitize.cfg -p no:cacheprovider
+	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest --nbval notebooks --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
 
 browser: $(STAMP)
 	$(PY) -m pytest tests -m browser
