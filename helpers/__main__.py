@@ -33,7 +33,11 @@ def add_train_arguments(parser):
 
 
 class TerminalProgress:
-    """A one-line progress bar on stderr, only when stderr is a terminal."""
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal.
+
+    Log lines go through :meth:`print_line`, which clears the bar first so
+    that the two never share a line.
+    """
 
     def __init__(self, stream=sys.stderr):
         self.stream = stream
@@ -44,9 +48,18 @@ class TerminalProgress:
             filled = int(30 * step / total)
             self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] step {step}/{total}")
             if step == total:
-                self.stream.write("\r" + " " * 60 + "\r")
+                self.clear()
             self.stream.flush()
         return False  # never cancels
+
+    def clear(self):
+        if self.enabled:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+    def print_line(self, line: str):
+        self.clear()
+        print(line, flush=True)
 
 
 def run_train(args) -> int:
@@ -69,7 +82,7 @@ def run_train(args) -> int:
         f" with {config.optimizer}, lr {config.lr:g}, batch {config.batch_size}, {config.steps} steps, seed {config.seed}, init {config.init}"
     )
     progress = TerminalProgress()
-    _, history = train(data, config, verbose=True, progress=progress if progress.enabled else None)
+    _, history = train(data, config, verbose=progress.print_line, progress=progress if progress.enabled else None)
     print(f"{history.message} ({history.train_seconds:.2f} s)")
     if args.json:
         print(json.dumps(history.to_dict()))

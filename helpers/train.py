@@ -314,7 +314,7 @@ def train(
     *,
     fast: bool = True,
     features: FrozenFeatures | None = None,
-    verbose: bool = False,
+    verbose=False,
     progress=None,
     progress_every: int = 100,
 ):
@@ -324,7 +324,8 @@ def train(
     params    starting parameters; default: drawn from ``config.seed``.
     fast      top layer only: use the frozen features instead of a full forward per batch.
     features  precomputed :class:`FrozenFeatures` for ``params`` (skips computing them).
-    verbose   print the log in the reference notebook's format.
+    verbose   print the log in the reference notebook's format (True), or pass
+              each log line to this function instead of ``print``.
     progress  called as ``progress(step, steps)`` every ``progress_every`` steps;
               returning True cancels the run (``history.cancelled``).
     """
@@ -334,18 +335,19 @@ def train(
     sampler = BatchSampler(len(data.train.labels), config.batch_size, batch_rng)
     optimizer = make_optimizer(config.optimizer, config.lr)
     history = History(config)
+    say = verbose if callable(verbose) else print
 
     def evaluate(step):
         history.eval_steps.append(step)
         history.test_accuracies.append(stepper.test_accuracy())
         if verbose:
-            print(f"accuracy: {100 * history.test_accuracies[-1]:.2f}%")
+            say(f"accuracy: {100 * history.test_accuracies[-1]:.2f}%")
 
     def log(step, running):
         history.steps.append(step)
         history.losses.append(float(running))
         if verbose:
-            print(f"\tstep {step}: loss: {running:.4f}")
+            say(f"\tstep {step}: loss: {running:.4f}")
 
     started = time.perf_counter()
     # a huge learning rate overflows; that is reported as divergence, not as warnings
@@ -385,5 +387,5 @@ def train(
         params = stepper.result()
     history.train_seconds = time.perf_counter() - started
     if verbose and (history.diverged_at is not None or history.cancelled):
-        print(history.message)
+        say(history.message)
     return params, history
