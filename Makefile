@@ -47,6 +47,7 @@ notebooks: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_explorer.py
+	$(PY) benchmarks/bench_baselines.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
