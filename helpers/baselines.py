@@ -36,7 +36,7 @@ from .cli_args import int_at_least
 from .data import BatchSampler, Split
 from .train import FrozenFeatures, History, TrainConfig, frozen_features, initial_params, seeded_streams, train
 
-SHARED_FIELDS = ("steps", "batch_size", "hidden_size", "init", "log_every", "eval_every", "smoothing")
+SHARED_FIELDS = ("steps", "batch_size", "hidden_size", "init", "log_every", "eval_every", "smoothing", "max_loss")
 
 
 # ---------------------------------------------------------------- features
@@ -231,16 +231,17 @@ def train_top_layers(data, configs, *, features=None) -> list:
         while step < first.steps and alive.any():
             stop = min(first.steps, *((step // e + 1) * e for e in every))
             losses = stack.run(stop - step)  # (count, S, K)
-            finite = np.isfinite(losses)
+            finite = losses <= first.max_loss  # as in train(): not finite or above the limit is divergence
             if step == 0:  # step 0 shows the loss of the first batch, before any update
                 running = losses[0].copy()
                 for s, k in zip(*np.nonzero(finite[0])):
                     histories[s][k].steps.append(0)
                     histories[s][k].losses.append(float(running[s, k]))
-            # a run diverges at its first non-finite loss; it is then left out of the logs and evaluations
+            # a run diverges at its first loss that is not finite or above max_loss; it then leaves the logs and evaluations
             first_bad = np.where(finite.all(axis=0), len(losses), np.argmin(finite, axis=0))
             for s, k in zip(*np.nonzero(alive & (first_bad < len(losses)))):
                 histories[s][k].diverged_at = step + first_bad[s, k] + 1
+                histories[s][k].diverged_loss = float(losses[first_bad[s, k], s, k])
                 histories[s][k].steps_done = step + first_bad[s, k]
             alive &= first_bad == len(losses)
             for loss in losses:  # the running loss, elementwise exactly as train() computes it

@@ -46,6 +46,17 @@ def test_vectorized_handles_seeds_with_different_numbers_of_runs(mnist, features
     assert_same_runs(vectorized, baselines.train_one_by_one(mnist, configs, features=features))
 
 
+def test_vectorized_diverges_where_train_does(mnist, features):
+    # a learning rate past max_loss stops a run in the stack at the step train() stops it, the others go on
+    configs = [short(lr=1e5), short(lr=0.1)]
+    vectorized = baselines.train_top_layers(mnist, configs, features=features)
+    one_by_one = baselines.train_one_by_one(mnist, configs, features=features)
+    assert one_by_one[0][1].diverged_at is not None and one_by_one[1][1].diverged_at is None
+    assert vectorized[0][1].diverged_at == one_by_one[0][1].diverged_at
+    assert "diverged at step" in vectorized[0][1].message
+    assert vectorized[1][1].test_accuracies == one_by_one[1][1].test_accuracies
+
+
 def test_vectorized_computes_missing_features(mnist):
     configs = [short(steps=100, hidden_size=16, seed=3, lr=0.1)]
     assert_same_runs(baselines.train_top_layers(mnist, configs), baselines.train_one_by_one(mnist, configs))
