@@ -225,3 +225,29 @@ def misclassified_digits(images, labels, predictions, probs=None, count: int = 1
     for ax in fig.axes:
         ax.title.set_color("#d62728")
     return fig
+
+
+def forward_pass_picture(image, hidden_1, hidden_2, probs, label=None):
+    """One image's trip through the network, left to right: pixels, h1, h2, class probabilities.
+
+    image (784,), hidden_1 (H,), hidden_2 (H,), probs (10,); label: the true digit (its bar is drawn red).
+    Hidden layers are drawn as near-square pictures (128 -> 8 x 16), dark = strongly active, white = 0.
+    """
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, 4, figsize=(10, 2.4), gridspec_kw={"width_ratios": [1, 1.6, 1.6, 1.6]})
+        panels = [(image, "input x: 784 pixels"), (hidden_1, f"h1 = relu(x W1 + b1): {np.size(hidden_1)} units"),
+                  (hidden_2, f"h2 = relu(h1 W2 + b2): {np.size(hidden_2)} units")]
+        for ax, (values, title) in zip(axes, panels):
+            ax.imshow(_as_square(values), cmap=DIGIT_CMAP, vmin=0)
+            ax.set_title(title)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        bars = axes[3].bar(range(len(probs)), probs, color="#999999")
+        if label is not None:
+            bars[label].set_color("#d62728")
+        axes[3].set_xticks(range(len(probs)))
+        axes[3].set_ylim(0, 1)
+        axes[3].set_title("softmax(h2 W3 + b3)" + (f": true digit {label} in red" if label is not None else ""))
+        axes[3].set_xlabel("digit")
+        fig.tight_layout()
+    return fig

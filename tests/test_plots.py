@@ -131,3 +131,15 @@ def test_helpers_do_not_leave_rc_changes(digits):
     before = dict(plt.rcParams)
     plots.digit_grid(*digits)
     assert dict(plt.rcParams) == before
+
+
+def test_forward_pass_picture_shows_each_stage_and_marks_the_true_class():
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(10))
+    fig = plots.forward_pass_picture(rng.random(784), rng.random(128), rng.random(128), probs, label=3)
+    image_axes = [ax for ax in fig.axes if ax.images]
+    assert [ax.images[0].get_array().shape for ax in image_axes] == [(28, 28), (8, 16), (8, 16)]
+    bars = fig.axes[3].patches
+    assert len(bars) == 10 and np.allclose([b.get_height() for b in bars], probs)
+    assert bars[3].get_facecolor() != bars[0].get_facecolor()
+    plt.close(fig)
