@@ -34,18 +34,13 @@ import numpy as np
 from . import model
 from .cli_args import int_at_least
 from .data import BatchSampler, Split
-from .train import FrozenFeatures, History, TrainConfig, frozen_features, initial_params, seeded_streams, train
+from .train import (Adam, FrozenFeatures, History, Momentum, TrainConfig, frozen_features, initial_params,
+                    seeded_streams, train, with_ones)
 
 SHARED_FIELDS = ("steps", "batch_size", "hidden_size", "init", "log_every", "eval_every", "smoothing", "max_loss")
 
 
 # ---------------------------------------------------------------- features
-
-
-def with_ones(features: np.ndarray) -> np.ndarray:
-    """Append a column of ones, so that the bias is the last row of the readout.  (..., N, H) -> (..., N, H + 1)."""
-    ones = np.ones(features.shape[:-1] + (1,))
-    return np.concatenate([features, ones], axis=-1)
 
 
 def features_for(data, seed: int, hidden_size: int = 128, init: str = "reference") -> FrozenFeatures:
@@ -165,18 +160,18 @@ class ReadoutStack:
             if kind == "sgd":
                 self.weights -= rate * grads
             elif kind == "momentum":
-                self.velocity *= 0.9
+                self.velocity *= Momentum.BETA
                 self.velocity += grads
                 self.weights -= rate * self.velocity
             else:
                 m, v, t = self.moments
                 t[0] += 1
-                beta1, beta2 = 0.9, 0.999
+                beta1, beta2 = Adam.BETA1, Adam.BETA2
                 m *= beta1
                 m += (1 - beta1) * grads
                 v *= beta2
                 v += (1 - beta2) * grads * grads
-                self.weights -= rate * (m / (1 - beta1 ** t[0])) / (np.sqrt(v / (1 - beta2 ** t[0])) + 1e-8)
+                self.weights -= rate * (m / (1 - beta1 ** t[0])) / (np.sqrt(v / (1 - beta2 ** t[0])) + Adam.EPS)
 
     def test_accuracies(self) -> np.ndarray:
         """Test accuracy of every readout, (S, K)."""

@@ -54,10 +54,16 @@ def init_params(sizes=layer_sizes(), scheme: str = "reference", rng=None) -> dic
     return params
 
 
-def trainable_names(params: dict, train: str) -> list:
-    """Names of the parameters that ``train`` ("top" or "all") updates."""
+def check_trainable(train: str) -> str:
+    """Return ``train`` if it is "top" or "all"; else raise ValueError naming the choices."""
     if train not in TRAINABLE:
         raise ValueError(f"unknown training mode {train!r}; choose 'top' (top layer only) or 'all'")
+    return train
+
+
+def trainable_names(params: dict, train: str) -> list:
+    """Names of the parameters that ``train`` ("top" or "all") updates."""
+    check_trainable(train)
     top = num_layers(params)
     return [f"W{top}", f"b{top}"] if train == "top" else list(params)
 
@@ -99,8 +105,7 @@ def backward(dscores, cache, train: str = "top") -> dict:
     the frozen layers are never computed (the reference computed them and
     then zeroed them, which costs most of the backward pass for nothing).
     """
-    if train not in TRAINABLE:
-        raise ValueError(f"unknown training mode {train!r}; choose 'top' (top layer only) or 'all'")
+    check_trainable(train)
     top = len(cache)
     lowest = top if train == "top" else 1
     grads, dout = {}, dscores

@@ -45,7 +45,9 @@ class SGD:
 class Momentum(SGD):
     """Heavy-ball momentum: v = beta v + g; p -= lr v."""
 
-    def __init__(self, lr: float, beta: float = 0.9):
+    BETA = 0.9
+
+    def __init__(self, lr: float, beta: float = BETA):
         super().__init__(lr)
         self.beta, self.velocity = beta, {}
 
@@ -58,7 +60,9 @@ class Momentum(SGD):
 class Adam(SGD):
     """Adam (Kingma & Ba, 2015) with bias-corrected moment estimates."""
 
-    def __init__(self, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+    BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
+
+    def __init__(self, lr: float, beta1: float = BETA1, beta2: float = BETA2, eps: float = EPS):
         super().__init__(lr)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.m, self.v, self.t = {}, {}, 0
@@ -119,7 +123,7 @@ class TrainConfig:
             raise ValueError(f"max_loss must be a number > 0, got {self.max_loss!r}")
         if not 0 <= self.smoothing < 1:
             raise ValueError(f"smoothing must be in [0, 1), got {self.smoothing!r}")
-        model.trainable_names({"W1": 0, "b1": 0}, self.train)  # raises on an unknown mode
+        model.check_trainable(self.train)
         if self.init not in model.INIT_SCHEMES:
             raise ValueError(f"unknown init scheme {self.init!r}; choose one of {', '.join(model.INIT_SCHEMES)}")
         if self.optimizer not in OPTIMIZERS:
@@ -190,6 +194,11 @@ def frozen_features(params: dict, data) -> FrozenFeatures:
     )
 
 
+def with_ones(features: np.ndarray) -> np.ndarray:
+    """Append a column of ones, so that a readout's bias is its last row.  (..., N, H) -> (..., N, H + 1)."""
+    return np.concatenate([features, np.ones(features.shape[:-1] + (1,))], axis=-1)
+
+
 def seeded_streams(seed: int):
     """Two independent generators, (init, batches): changing the width or the
     learning rate then leaves the other stream, and so the batch order, alone."""
@@ -254,9 +263,8 @@ class FrozenFeatureSteps:
     def __init__(self, params, data, config, sampler, optimizer, features):
         self.params, self.config, self.sampler, self.optimizer = params, config, sampler, optimizer
         self.top = model.num_layers(params)
-        ones = np.ones((len(features.train), 1))
-        self.train_features = np.hstack([features.train, ones])
-        self.test_features = np.hstack([features.test, np.ones((len(features.test), 1))])  # the test set may be the larger
+        self.train_features = with_ones(features.train)
+        self.test_features = with_ones(features.test)
         self.train_onehot = np.eye(model.NUM_CLASSES)[data.train.labels]
         self.test_labels = data.test.labels
         self.weights = np.vstack([params[f"W{self.top}"], params[f"b{self.top}"]])  # (H + 1, 10)

@@ -7,7 +7,7 @@ import pytest
 
 from helpers import baselines
 from helpers.__main__ import main
-from helpers.train import TrainConfig
+from helpers.train import TrainConfig, with_ones
 
 
 def short(**overrides):
@@ -69,7 +69,7 @@ def test_vectorized_rejects_configs_it_cannot_stack(mnist, features, other):
 
 
 def test_least_squares_readout_matches_lstsq(rng):
-    features = baselines.with_ones(rng.standard_normal((3, 200, 12)))  # 3 "seeds", 200 examples, 12 features
+    features = with_ones(rng.standard_normal((3, 200, 12)))  # 3 "seeds", 200 examples, 12 features
     labels = rng.integers(0, 10, 200)
     weights = baselines.least_squares_readout(features, labels)
     assert weights.shape == (3, 13, 10)
@@ -80,7 +80,7 @@ def test_least_squares_readout_matches_lstsq(rng):
 
 def test_least_squares_readout_survives_a_dead_unit(rng):
     # a ReLU unit that never fires is a column of zeros: F^T F is singular, the tiny ridge keeps it solvable
-    features = baselines.with_ones(np.maximum(rng.standard_normal((300, 8)), 0))
+    features = with_ones(np.maximum(rng.standard_normal((300, 8)), 0))
     features[:, 2] = 0.0
     labels = rng.integers(0, 10, 300)
     expected = np.linalg.lstsq(features, np.eye(10)[labels], rcond=None)[0]  # the minimum-norm solution
@@ -89,7 +89,7 @@ def test_least_squares_readout_survives_a_dead_unit(rng):
 
 def test_softmax_readout_converges(rng):
     # overlapping classes, so the optimum is finite; the preconditioner must cope with badly scaled features
-    features = baselines.with_ones(rng.standard_normal((500, 6)) * np.array([1e-2, 1, 10, 1, 1, 100]))
+    features = with_ones(rng.standard_normal((500, 6)) * np.array([1e-2, 1, 10, 1, 1, 100]))
     score = features[:, :3] @ [50, 1, 0.1] + rng.standard_normal(500)
     labels = np.searchsorted(np.quantile(score, np.linspace(0.1, 0.9, 9)), score)  # all ten classes, overlapping
     fit = baselines.softmax_readout(features, labels, iterations=600)
