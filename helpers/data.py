@@ -76,7 +76,9 @@ FILES = {
     ),
 }
 
-TRAIN_SIZE = 55000  # the first 55,000 training images; the last 5,000 are validation
+# The reference's split (TensorFlow's ``input_data.read_data_sets``): the FIRST
+# 5,000 training images are the validation set, the remaining 55,000 are trained on.
+VALIDATION_SIZE = 5000
 
 # IDX type codes (third byte of the magic number) -> numpy dtype (big-endian)
 IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -260,15 +262,16 @@ def _images(raw: np.ndarray) -> np.ndarray:
 def load_mnist(path=None, download: bool = True) -> Mnist:
     """Load MNIST as float64 images (n, 784) in [0, 1] and int64 labels (n,).
 
-    Splits: train = first 55,000 training images, validation = last 5,000,
-    test = the 10,000 test images.
+    Splits, as TensorFlow's ``input_data`` gave the reference notebook:
+    validation = the first 5,000 training images, train = the remaining
+    55,000, test = the 10,000 test images.
     """
     directory = find_mnist_dir(path, download)
     raw = {key: read_idx(directory / spec.name, spec) for key, spec in FILES.items()}
     train_x, train_y = _images(raw["train_images"]), raw["train_labels"].astype(np.int64)
     return Mnist(
-        train=Split(train_x[:TRAIN_SIZE], train_y[:TRAIN_SIZE]),
-        validation=Split(train_x[TRAIN_SIZE:], train_y[TRAIN_SIZE:]),
+        train=Split(train_x[VALIDATION_SIZE:], train_y[VALIDATION_SIZE:]),
+        validation=Split(train_x[:VALIDATION_SIZE], train_y[:VALIDATION_SIZE]),
         test=Split(_images(raw["test_images"]), raw["test_labels"].astype(np.int64)),
         directory=directory,
     )

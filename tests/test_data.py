@@ -24,14 +24,27 @@ def test_splits_shapes_dtypes_and_ranges(mnist):
 
 
 def test_known_figures_from_the_data_readme(mnist):
-    train_labels = np.concatenate([mnist.train.labels, mnist.validation.labels])
+    train_labels = np.concatenate([mnist.validation.labels, mnist.train.labels])
     assert np.bincount(train_labels).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
     assert np.bincount(mnist.test.labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-    assert mnist.train.labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert mnist.validation.labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     assert mnist.test.labels[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
-    all_train = np.concatenate([mnist.train.images, mnist.validation.images])
+    all_train = np.concatenate([mnist.validation.images, mnist.train.images])
     assert round(all_train.mean(), 4) == 0.1307
     assert round(mnist.test.images.mean(), 4) == 0.1325
+
+
+def test_split_is_the_references_first_5000_validate_rest_train(mnist):
+    # TensorFlow's input_data: validation = train-images[:5000], train = train-images[5000:].
+    raw_labels = read_idx(data.REPO_DATA_DIR / FILES["train_labels"].name, FILES["train_labels"])
+    raw_images = read_idx(data.REPO_DATA_DIR / FILES["train_images"].name, FILES["train_images"])
+    assert np.array_equal(mnist.validation.labels, raw_labels[:5000])
+    assert np.array_equal(mnist.train.labels, raw_labels[5000:])
+    assert np.array_equal(mnist.train.images[0], raw_images[5000].reshape(784) / 255.0)
+    # pinned from the IDX file: image 0 (a 5) opens validation, image 5,000 (a 7) opens train
+    assert mnist.validation.labels[0] == 5
+    assert int(raw_labels[5000]) == mnist.train.labels[0] == 7
+    assert mnist.train.labels[:5].tolist() == raw_labels[5000:5005].tolist()
 
 
 def test_pixels_are_bytes_over_255(mnist):
