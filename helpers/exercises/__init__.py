@@ -1,12 +1,28 @@
 """Checkers for the notebooks' exercises: they say "correct" or "not yet" with a hint.
 
-One module per notebook (``ex01_data`` ... ); every checker is also importable
-from here: ``from helpers.exercises import check_softmax``. A checker prints
-one message and never prints the solution.
+One module per notebook, ``exNN_<name>.py`` (``ex01_data`` ...). Every public
+``check_*`` function of every such module is also importable from here:
+``from helpers.exercises import check_softmax``. A checker prints one line and
+never prints the solution.
+
+Each module also defines ``expected_numbers()`` -> {checker name: [accepted
+numbers]}; the notebook-file tests use it to fail when an answer is printed
+above its exercise. It is not re-exported (every module has one): call it on
+the module, e.g. ``helpers.exercises.ex01_data.expected_numbers()``.
+
+Modules are found by name, so a new notebook's checkers need no edit here.
 """
 
-from .ex01_data import *  # noqa: F401,F403
-from .ex02_initialization import *  # noqa: F401,F403
-from .ex03_forward_pass import *  # noqa: F401,F403
-from .ex04_backward_pass import *  # noqa: F401,F403
-from .ex05_training import *  # noqa: F401,F403
+import importlib as _importlib
+import pkgutil as _pkgutil
+
+MODULES = sorted(info.name for info in _pkgutil.iter_modules(__path__) if info.name[:2] == "ex" and info.name[2:4].isdigit())
+
+__all__ = []
+for _name in MODULES:
+    _module = _importlib.import_module(f".{_name}", __name__)
+    globals()[_name] = _module
+    for _attr in getattr(_module, "__all__", [a for a in vars(_module) if a.startswith("check_")]):
+        globals()[_attr] = getattr(_module, _attr)
+        __all__.append(_attr)
+del _name, _module, _attr

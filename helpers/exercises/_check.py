@@ -1,9 +1,9 @@
 """What every checker shares: the messages and how a student's answer is compared.
 
-Each ``check_*`` function prints one message ("correct: ...", "not yet:
-<hint>" or "no answer yet") and returns None, so a notebook cell shows only
-the message. A checker never prints the solution; when the answer is still ``None`` (the
-exercise cell as committed) it says so. Checkers of functions call the
+Each ``check_*`` function prints one line, "correct: ..." or "not yet: <hint>",
+and returns None, so a notebook cell shows only the message. A checker never
+prints the solution. An unanswered exercise (``None``, as the student copy hands
+it out) says "not yet: no answer yet ..." and never raises. Checkers of functions call the
 student's function on fresh random inputs, compare with the reference
 implementation from ``helpers`` and also catch in-place modification of
 the inputs, the reference notebook's classic bug.
@@ -22,7 +22,7 @@ def _report(ok: bool, success: str, hint: str) -> None:
 
 def _no_answer(answer) -> bool:
     if answer is None:
-        print("no answer yet: replace None with your answer and run the cell again.")
+        print("not yet: no answer yet: replace None with your answer and run the cell again.")
         return True
     return False
 
