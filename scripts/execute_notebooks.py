@@ -2,14 +2,17 @@
 
     python scripts/execute_notebooks.py                 # every notebooks/*.ipynb
     python scripts/execute_notebooks.py notebooks/03_forward.ipynb
+    python scripts/execute_notebooks.py --record-times  # also store the run times for the index
 
-Run it after changing helpers/ (``make notebooks``); nbval then checks that
+Run it after changing helpers/ (``make notebooks`` runs scripts/navigation.py
+first, then this); nbval then checks that
 the stored outputs still reproduce. Volatile metadata (timings) is dropped so
 that a re-run without changes leaves the files byte-identical.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -19,6 +22,7 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
+RUN_TIMES = ROOT / "scripts" / "run_times.json"  # read by scripts/navigation.py for the index's table
 
 
 def execute(path: Path, timeout: int = 600) -> float:
@@ -34,13 +38,21 @@ def execute(path: Path, timeout: int = 600) -> float:
 
 def main(argv: list[str]) -> int:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    paths = [Path(p) for p in argv] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    record = "--record-times" in argv
+    paths = [Path(p) for p in argv if p != "--record-times"] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
     for path in paths:
         if not path.is_file():
             print(f"error: no notebook at {path}", file=sys.stderr)
             return 2
+    times = json.loads(RUN_TIMES.read_text()) if record and RUN_TIMES.is_file() else {}
+    for path in paths:
         print(f"executing {path.name} ...", end=" ", flush=True)
-        print(f"{execute(path):.1f} s")
+        seconds = execute(path)
+        print(f"{seconds:.1f} s")
+        times[path.name] = round(seconds, 1)
+    if record:
+        RUN_TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=1) + "\n")
+        print(f"run times written to {RUN_TIMES.relative_to(ROOT)}; `python scripts/navigation.py` puts them in the index")
     return 0
 
 

@@ -1,66 +1,404 @@
-"""The notebooks as files: executed in order, outputs kept, few ignored outputs.
+"""The notebooks as files: executed in order, outputs kept, and built the way a class can use them.
 
 nbval (run by `make test`) re-executes them and compares every stored
-output; this file checks what nbval cannot: that there is something to
-compare, in order, with reasons for what is skipped.
+output; this file checks what nbval cannot:
+
+* there is something to compare, in order, with reasons for what is skipped
+  (cell tag ``nbval-ignore-output`` plus metadata ``nbval_ignore_reason``, at most
+  1 code cell in 10; never a ``# NBVAL_IGNORE_OUTPUT`` comment in the learner's code);
+* every notebook 01-07 has its setup cell, ``## Exercises`` with 3-5
+  ``### Exercise`` cells, ``## What you learned``, ``## Solutions`` with closed
+  ``<details>`` blocks, and the generated navigation cell at the end;
+* no exercise is answered above its question: no output above an exercise's
+  heading prints a number its checker accepts (``expected_numbers()`` of the
+  notebook's module in ``helpers.exercises``);
+* code cells are short (at most 15 lines) unless they draw a figure (``alt_text``);
+* headings go one ``#`` title, then ``##``, ``###``, never skipping a level.
+
+Each check is a function returning a list of problems; the fake notebooks at the
+end show that each one fails when it should. Dead links: tests/test_links.py.
 """
 
+import importlib
 import json
+import math
 import re
 from pathlib import Path
 
+import nbformat
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-IGNORE = re.compile(r"#\s*NBVAL_IGNORE_OUTPUT")
+ROOT = Path(__file__).resolve().parent.parent
+ALL = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LESSONS = [p for p in ALL if not p.name.startswith("00_")]  # 01-07: exercises, setup and navigation cells
+IGNORE_COMMENT = re.compile(r"#\s*NBVAL_IGNORE_OUTPUT", re.I)
+IGNORE_TAG = "nbval-ignore-output"
+MAX_CODE_LINES = 15
 
 
-def code_cells(path):
-    nb = json.loads(path.read_text())
-    return nb, [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+
+
+def tags(cell):
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def first_line(cell):
+    return cell.source.lstrip().splitlines()[0] if cell.source.strip() else ""
+
+
+def output_text(cell):
+    """Everything a code cell shows as text: streams, results, displays, errors."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if "text" in out:
+            parts.append(out["text"])
+        for kind in ("text/plain", "text/html", "text/markdown"):
+            if kind in out.get("data", {}):
+                value = out["data"][kind]
+                parts.append(value if isinstance(value, str) else "".join(value))
+        parts += out.get("traceback", [])
+    return "\n".join(parts)
+
+
+# ---- the checks: each returns a list of problems (empty when the notebook is right) ----
+
+
+def structure_problems(nb):
+    """Setup cell, exercises (3-5), summary, closed solutions, navigation cell, in that order."""
+    problems = []
+    markdown = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "markdown"]
+
+    def heading(prefix):
+        return next((i for i, c in markdown if first_line(c).startswith(prefix)), None)
+
+    exercises, learned, solutions = heading("## Exercises"), heading("## What you learned"), heading("## Solutions")
+    for name, index in (("## Exercises", exercises), ("## What you learned", learned), ("## Solutions", solutions)):
+        if index is None:
+            problems.append(f"no markdown cell starting '{name}'")
+    if None not in (exercises, learned, solutions) and not exercises < learned < solutions:
+        problems.append("the order must be: ## Exercises, ## What you learned, ## Solutions")
+    if exercises is not None:
+        end = learned if learned is not None and learned > exercises else len(nb.cells)
+        count = sum(first_line(c).startswith("### Exercise") for i, c in markdown if exercises < i < end)
+        if not 3 <= count <= 5:
+            problems.append(f"{count} '### Exercise' cells after ## Exercises (3-5 expected)")
+    if learned is not None:
+        bullets = [l for l in nb.cells[learned].source.splitlines() if re.match(r"\s*[-*] ", l)]
+        if not 3 <= len(bullets) <= 6:
+            problems.append(f"## What you learned has {len(bullets)} bullets (3-6 expected)")
+    if solutions is not None:
+        blocks = [c for i, c in markdown if i > solutions and "<details" in c.source]
+        if not blocks:
+            problems.append("no <details> block after ## Solutions")
+        for cell in blocks:
+            for tag in re.findall(r"<details\b[^>]*>", cell.source):
+                if re.search(r"\bopen\b", tag):
+                    problems.append(f"a solution is open by default: {tag}")
+            if "<summary>" not in cell.source or "</details>" not in cell.source:
+                problems.append(f"a solution block needs <summary> and </details>: {first_line(cell)[:60]}")
+    code = code_cells(nb)
+    if not code or "setup" not in tags(code[0]):
+        problems.append("the first code cell is not the setup cell (run scripts/navigation.py)")
+    if not nb.cells or "navigation" not in tags(nb.cells[-1]) or "00_index.ipynb" not in nb.cells[-1].source:
+        problems.append("the last cell is not the navigation cell (run scripts/navigation.py)")
+    return problems
+
+
+SIGNIFICANT = 3  # shorter numbers (a digit, 10, 0.5) occur everywhere: not checked
+NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,_]*(?:\.\d+)?(?:[eE][-+]?\d+)?(%?)")
+
+
+def significant_digits(token):
+    mantissa = re.split(r"[eE]", token)[0].lstrip("+-").replace(",", "").replace("_", "")
+    return len(mantissa.replace(".", "").lstrip("0"))
+
+
+def prints_number(text, value):
+    """Does ``text`` show ``value`` (at least 3 significant digits), in any common format?
+
+    7840016, 7,840,016, 7840016.0, 7.84e+06 and a percentage (48.19% for 0.4819)
+    all count: a printed token matches when it equals the value rounded to the
+    token's own precision.
+    """
+    value = float(value)
+    if not math.isfinite(value) or significant_digits(f"{value:.15g}") < SIGNIFICANT and abs(value) < 1000:
+        return False
+    for match in NUMBER.finditer(text):
+        token = match.group(0).rstrip("%")
+        if significant_digits(token) < SIGNIFICANT:
+            continue
+        try:
+            shown = float(token.replace(",", "").replace("_", ""))
+        except ValueError:
+            continue
+        mantissa = re.split(r"[eE]", token)[0]
+        decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+        exponent = int(re.split(r"[eE]", token)[1]) if re.search(r"[eE]", token) else 0
+        candidates = [value, value * 100] if match.group(1) else [value]
+        for candidate in candidates:
+            step = 10.0 ** (exponent - decimals)
+            if abs(shown - candidate) <= step / 2 * (1 + 1e-9):
+                return True
+    return False
+
+
+def answered_above(nb, expected):
+    """Problems: a number a checker accepts, printed in an output above that checker's exercise heading."""
+    problems = []
+    for checker, numbers in expected.items():
+        call = re.compile(rf"\b{re.escape(checker)}\s*\(")
+        calls = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and call.search(c.source)]
+        if not calls:
+            problems.append(f"{checker}: no code cell calls it")
+            continue
+        headings = [i for i, c in enumerate(nb.cells[: calls[0]])
+                    if c.cell_type == "markdown" and first_line(c).startswith("### Exercise")]
+        if not headings:
+            problems.append(f"{checker}: no '### Exercise' heading above its first call")
+            continue
+        above = headings[-1]
+        for i, cell in enumerate(nb.cells[:above]):
+            if cell.cell_type != "code":
+                continue
+            text = output_text(cell)
+            for number in numbers:
+                if prints_number(text, number):
+                    problems.append(f"{checker}: the answer {number} is printed by cell {i} "
+                                    f"({first_line(cell)[:50]!r}), above its exercise")
+    return problems
+
+
+def long_code_cells(nb):
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or "alt_text" in cell.metadata:
+            continue
+        lines = [l for l in cell.source.splitlines() if l.strip()]
+        if len(lines) > MAX_CODE_LINES:
+            problems.append(f"cell {i} has {len(lines)} lines of code ({first_line(cell)[:50]!r}); "
+                            f"at most {MAX_CODE_LINES} unless it draws a figure (metadata alt_text)")
+    return problems
+
+
+def heading_problems(nb):
+    problems, level, titles = [], 0, 0
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        text = re.sub(r"^```.*?^```", "", cell.source, flags=re.S | re.M)  # comments in code blocks are not headings
+        for line in text.splitlines():
+            match = re.match(r"(#{1,6}) \S", line)
+            if not match:
+                continue
+            depth = len(match.group(1))
+            titles += depth == 1
+            if depth > level + 1:
+                problems.append(f"heading skips a level: {line[:60]!r}")
+            level = depth
+    if titles != 1:
+        problems.append(f"{titles} '#' titles (one expected)")
+    return problems
+
+
+def ignore_problems(notebooks):
+    """Problems with ignored outputs over the whole collection: few, tagged, explained."""
+    problems, total, ignored = [], 0, 0
+    for name, nb in notebooks:
+        for cell in code_cells(nb):
+            total += 1
+            if IGNORE_COMMENT.search(cell.source):
+                problems.append(f"{name}: '# NBVAL_IGNORE_OUTPUT' in the code ({first_line(cell)[:40]!r}): "
+                                f"use the cell tag {IGNORE_TAG} and metadata nbval_ignore_reason")
+            if IGNORE_TAG in tags(cell):
+                ignored += 1
+                if not str(cell.metadata.get("nbval_ignore_reason", "")).strip():
+                    problems.append(f"{name}: tag {IGNORE_TAG} without metadata nbval_ignore_reason")
+    if ignored * 10 > total:
+        problems.append(f"{ignored} of {total} code cells ignore their output (at most 1 in 10)")
+    return problems
+
+
+def expected_numbers_for(path):
+    """The notebook's checkers' accepted numbers: helpers.exercises.exNN_*.expected_numbers()."""
+    from helpers import exercises
+
+    numbers = {}
+    for name in getattr(exercises, "MODULES", []):
+        if name[2:4] == path.name[:2]:
+            module = importlib.import_module(f"helpers.exercises.{name}")
+            if hasattr(module, "expected_numbers"):
+                numbers.update(module.expected_numbers())
+    return numbers
+
+
+# ---- the tests over the real notebooks ----
 
 
 def test_the_collection_is_there():
-    names = [p.name[:2] for p in NOTEBOOKS]
-    assert names == [f"{i:02d}" for i in range(1, len(NOTEBOOKS) + 1)]
-    assert len(NOTEBOOKS) >= 7
+    names = [p.name[:2] for p in ALL if not p.name.startswith("00_")]
+    assert names == [f"{i:02d}" for i in range(1, len(names) + 1)]
+    assert len(names) >= 7
+    assert (ROOT / "notebooks" / "00_index.ipynb").is_file()
+    index = "\n".join(c.source for c in read(ROOT / "notebooks" / "00_index.ipynb").cells)
+    for path in ALL:
+        if path.name != "00_index.ipynb":
+            assert f"]({path.name})" in index, f"the index does not link {path.name}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
 def test_executed_top_to_bottom_with_outputs(path):
-    nb, cells = code_cells(path)
-    counts = [c["execution_count"] for c in cells]
+    nb = read(path)
+    cells = code_cells(nb)
+    counts = [c.execution_count for c in cells]
     assert None not in counts, "a code cell was never executed: run `make notebooks`"
     assert counts == list(range(1, len(cells) + 1)), "execution counts out of order: run `make notebooks`"
-    assert sum(bool(c["outputs"]) for c in cells) >= len(cells) // 2, "outputs look stripped"
-    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    assert sum(bool(c.outputs) for c in cells) >= len(cells) // 2 - 1, "outputs look stripped"
+    assert nb.metadata["kernelspec"]["name"] == "python3"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
 def test_no_errors_or_warnings_stored(path):
-    _, cells = code_cells(path)
-    for cell in cells:
-        for out in cell["outputs"]:
-            assert out["output_type"] != "error", "".join(cell["source"])[:80]
-            assert not (out["output_type"] == "stream" and out["name"] == "stderr"), "".join(out["text"])[:200]
+    for cell in code_cells(read(path)):
+        for out in cell.outputs:
+            assert out["output_type"] != "error", cell.source[:80]
+            assert not (out["output_type"] == "stream" and out["name"] == "stderr"), out["text"][:200]
 
 
-def test_ignored_outputs_are_few_and_explained():
-    total, ignored = 0, []
-    for path in NOTEBOOKS:
-        _, cells = code_cells(path)
-        total += len(cells)
-        ignored += [(path.name, "".join(c["source"])) for c in cells if IGNORE.search("".join(c["source"]))]
-    assert len(ignored) * 10 <= total, f"{len(ignored)} of {total} code cells ignore their output"
-    for name, source in ignored:
-        line = next(l for l in source.splitlines() if IGNORE.search(l))
-        following = source.splitlines()[source.splitlines().index(line) + 1 : source.splitlines().index(line) + 2]
-        reason = IGNORE.sub("", line).strip(" #:-") or (following[0].strip().startswith("#") and following[0])
-        assert reason, f"{name}: NBVAL_IGNORE_OUTPUT without a stated reason"
+def test_ignored_outputs_are_few_tagged_and_explained():
+    problems = ignore_problems([(p.name, read(p)) for p in ALL])
+    assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebooks_import_helpers_and_link_onwards(path):
-    nb, _ = code_cells(path)
-    text = "".join("".join(c["source"]) for c in nb["cells"])
-    assert "helpers" in text
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_setup_exercises_summary_solutions_navigation(path):
+    problems = structure_problems(read(path))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_no_exercise_is_answered_above_its_question(path):
+    problems = answered_above(read(path), expected_numbers_for(path))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_code_cells_are_short_unless_figures(path):
+    problems = long_code_cells(read(path))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_headings_title_then_levels_in_order(path):
+    problems = heading_problems(read(path))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_notebooks_import_helpers(path):
+    assert "helpers" in "".join(c.source for c in read(path).cells)
+
+
+def test_navigation_cells_are_up_to_date():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, ROOT / "scripts" / "navigation.py", "--check"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"run `python scripts/navigation.py`:\n{result.stdout}{result.stderr}"
+
+
+# ---- the checks fail when they should: tiny fake notebooks ----
+
+
+def fake_lesson(answer_printed_above=False, summary=True, open_solution=False):
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    setup = code("import helpers", metadata={"tags": ["setup"]})
+    shown = code("print(size)", outputs=[nbformat.v4.new_output("stream", text="7,840,016 bytes\n")])
+    cells = [md("# 9. A fake lesson"), setup, md("## Body"),
+             code("size = 7840016"), *([shown] if answer_printed_above else []),
+             md("## Exercises"),
+             md("### Exercise 1: size (read)"), code("answer = None\ncheck_size(answer)"),
+             md("### Exercise 2: why (derive)\nCompare with the solution below."),
+             md("### Exercise 3: code (code)"), code("def f(x):\n    return None\ncheck_f(f)")]
+    if summary:
+        cells.append(md("## What you learned\n\n- one\n- two\n- three"))
+    cells += [md("## Solutions"),
+              md(f"<details{' open' if open_solution else ''}>\n<summary>Solution to exercise 1</summary>\n\n"
+                 "```python\ncheck_size(7840016)\n```\n\n</details>"),
+              md("<!-- generated -->\n[Index](00_index.ipynb)", metadata={"tags": ["navigation"]})]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = cells
+    return nb
+
+
+def test_a_well_built_fake_lesson_passes():
+    nb = fake_lesson()
+    assert structure_problems(nb) == []
+    assert answered_above(nb, {"check_size": [7840016]}) == []
+    assert heading_problems(nb) == [] and long_code_cells(nb) == []
+
+
+def test_an_answer_printed_above_its_exercise_fails():
+    problems = answered_above(fake_lesson(answer_printed_above=True), {"check_size": [7840016.0]})
+    assert len(problems) == 1 and "check_size" in problems[0]
+
+
+@pytest.mark.parametrize("text, value, found", [
+    ("7840016", 7840016, True), ("size: 7,840,016 bytes", 7840016, True), ("7840016.0", 7840016, True),
+    ("7.84e+06", 7840016, True), ("test accuracy 48.19%", 0.4819, True), ("loss 2.3026", 2.302585, True),
+    ("78400160", 7840016, False), ("7840017", 7840016, False), ("step 1", 1, False), ("2.3", 2.302585, False),
+])
+def test_numbers_are_found_in_any_format(text, value, found):
+    assert prints_number(text, value) is found
+
+
+def test_a_missing_summary_fails():
+    assert any("What you learned" in p for p in structure_problems(fake_lesson(summary=False)))
+
+
+def test_an_open_solution_fails():
+    assert any("open by default" in p for p in structure_problems(fake_lesson(open_solution=True)))
+
+
+def test_missing_setup_or_navigation_fails():
+    nb = fake_lesson()
+    nb.cells = [c for c in nb.cells if not tags(c)]
+    problems = structure_problems(nb)
+    assert any("setup" in p for p in problems) and any("navigation" in p for p in problems)
+
+
+def test_too_few_exercises_fail():
+    nb = fake_lesson()
+    nb.cells = [c for c in nb.cells if not first_line(c).startswith("### Exercise 3")]
+    assert any("2 '### Exercise' cells" in p for p in structure_problems(nb))
+
+
+def test_long_cells_fail_unless_figures():
+    cell = nbformat.v4.new_code_cell("\n".join(f"x{i} = {i}" for i in range(16)))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [cell]
+    assert len(long_code_cells(nb)) == 1
+    cell.metadata["alt_text"] = "a figure"
+    assert long_code_cells(nb) == []
+
+
+def test_ignore_comments_and_unexplained_tags_fail():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("# NBVAL_IGNORE_OUTPUT\nprint(1)"),
+                nbformat.v4.new_code_cell("print(2)", metadata={"tags": [IGNORE_TAG]})]
+    problems = ignore_problems([("fake", nb)])
+    assert any("in the code" in p for p in problems)
+    assert any("without metadata" in p for p in problems)
+    assert any("1 of 2 code cells" in p for p in problems)
+
+
+def test_skipped_heading_levels_fail():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title\n\n### Too deep")]
+    assert heading_problems(nb) == ["heading skips a level: '### Too deep'"]
