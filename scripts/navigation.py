@@ -136,12 +136,12 @@ def words_before_solutions(nb) -> int:
             break
         if has_tag(cell, SETUP_TAG) or has_tag(cell, NAVIGATION_TAG):
             continue
-        count += len(re.findall(r"[A-Za-z0-9]+", cell.source))
+        count += len(cell.source.split())
     return count
 
 
 def contents_source(directory: Path, run_times: dict) -> str:
-    rows = ["| notebook | words | reading | running | |", "| --- | ---: | ---: | ---: | --- |"]
+    rows = ["| notebook | words | reading | running |", "| --- | ---: | ---: | ---: |"]
     total_read = total_run = 0.0
     for path in numbered(directory):
         nb = nbformat.read(path, as_version=4)
@@ -151,12 +151,13 @@ def contents_source(directory: Path, run_times: dict) -> str:
         run = "not measured" if seconds is None else f"{seconds:.0f} s"
         total_read += read
         total_run += seconds or 0
-        rows.append(f"| [{title(nb)}]({path.name}) | {words:,} | {read} min | {run} | |")
-    rows.append(f"| **all {len(numbered(directory))}** | | **{total_read:.0f} min** | **{total_run / 60:.1f} min** | |")
-    note = (f"Reading time: the words above each notebook's solutions (prose and code) at {WORDS_PER_MINUTE} words "
-            "a minute, rounded up; the exercises come on top. Running time: one top-to-bottom execution "
+        rows.append(f"| [{title(nb)}]({path.name}) | {words:,} | {read} min | {run} |")
+    rows.append(f"| **all {len(numbered(directory))}** | | **{total_read:.0f} min** | **{total_run:.0f} s** |")
+    note = (f"Reading time: the words above each notebook's solutions (prose and code, not the outputs) at "
+            f"{WORDS_PER_MINUTE} words a minute, rounded up; the exercises come on top. "
+            "Running time: one top-to-bottom execution, kernel start included, "
             "measured with `python scripts/execute_notebooks.py --record-times` "
-            "(one BLAS thread on the project's 2-core machine; a laptop is usually faster).")
+            "(one BLAS thread, on the project's 2-core machine).")
     return f"{GENERATED}\n\n" + "\n".join(rows) + "\n\n" + note
 
 
