@@ -154,7 +154,7 @@ def contents_source(directory: Path, run_times: dict) -> str:
         rows.append(f"| [{title(nb)}]({path.name}) | {words:,} | {read} min | {run} |")
     rows.append(f"| **all {len(numbered(directory))}** | | **{total_read:.0f} min** | **{total_run:.0f} s** |")
     note = (f"Reading time: the words above each notebook's solutions (prose and code, not the outputs) at "
-            f"{WORDS_PER_MINUTE} words a minute, rounded up; the exercises come on top. "
+            f"{WORDS_PER_MINUTE} words a minute, rounded up; solving the exercises takes longer. "
             "Running time: one top-to-bottom execution, kernel start included, "
             "measured with `python scripts/execute_notebooks.py --record-times` "
             "(one BLAS thread, on the project's 2-core machine).")
