@@ -1,7 +1,7 @@
 """Checkers for the notebooks' exercises: they say "correct" or "not yet" with a hint.
 
 One module per notebook, ``exNN_<name>.py`` (``ex01_data`` ...). Every public
-``check_*`` function of every such module is also importable from here:
+function a module defines (its ``__all__`` if it has one) is also importable from here:
 ``from helpers.exercises import check_softmax``. A checker prints one line and
 never prints the solution.
 
@@ -22,7 +22,9 @@ __all__ = []
 for _name in MODULES:
     _module = _importlib.import_module(f".{_name}", __name__)
     globals()[_name] = _module
-    for _attr in getattr(_module, "__all__", [a for a in vars(_module) if a.startswith("check_")]):
+    _public = [a for a, v in vars(_module).items() if not a.startswith("_") and a != "expected_numbers"
+               and getattr(v, "__module__", None) == _module.__name__]  # what the module defines, not its imports
+    for _attr in getattr(_module, "__all__", _public):
         globals()[_attr] = getattr(_module, _attr)
         __all__.append(_attr)
-del _name, _module, _attr
+del _name, _module, _public, _attr
