@@ -7,8 +7,9 @@ output; this file checks what nbval cannot:
   (cell tag ``nbval-ignore-output`` plus metadata ``nbval_ignore_reason``, at most
   1 code cell in 10; never a ``# NBVAL_IGNORE_OUTPUT`` comment in the learner's code);
 * every notebook 01-07 has its setup cell, ``## Exercises`` with 3-5
-  ``### Exercise`` cells, ``## What you learned``, ``## Solutions`` with closed
-  ``<details>`` blocks, and the generated navigation cell at the end;
+  ``### Exercise N: title (read|derive|code)`` cells in that order, ``## What you
+  learned``, ``## Solutions`` with one closed ``<details>`` block per exercise, and
+  the generated navigation cell at the end;
 * no exercise is answered above its question: no output and no prose above an
   exercise's heading shows a number its checker accepts (``expected_numbers()`` of the
   notebook's module in ``helpers.exercises``);
@@ -34,6 +35,8 @@ LESSONS = [p for p in ALL if not p.name.startswith("00_")]  # 01-07: exercises, 
 IGNORE_COMMENT = re.compile(r"#\s*NBVAL_IGNORE_OUTPUT", re.I)
 IGNORE_TAG = "nbval-ignore-output"
 MAX_CODE_LINES = 15
+EXERCISE = re.compile(r"### Exercise (\d+): .+ \((read|derive|code)\)\s*$")
+KINDS = ["read", "derive", "code"]
 
 
 def read(path):
@@ -85,9 +88,27 @@ def structure_problems(nb):
         problems.append("the order must be: ## Exercises, ## What you learned, ## Solutions")
     if exercises is not None:
         end = learned if learned is not None and learned > exercises else len(nb.cells)
-        count = sum(first_line(c).startswith("### Exercise") for i, c in markdown if exercises < i < end)
-        if not 3 <= count <= 5:
-            problems.append(f"{count} '### Exercise' cells after ## Exercises (3-5 expected)")
+        titles = [first_line(c) for i, c in markdown if exercises < i < end and first_line(c).startswith("### Exercise")]
+        if not 3 <= len(titles) <= 5:
+            problems.append(f"{len(titles)} '### Exercise' cells after ## Exercises (3-5 expected)")
+        parsed = [EXERCISE.match(t) for t in titles]
+        for title, match in zip(titles, parsed):
+            if not match:
+                problems.append(f"exercise heading not in the form '### Exercise N: title (read|derive|code)': {title!r}")
+        if all(parsed) and titles:
+            numbers = [int(m.group(1)) for m in parsed]
+            kinds = [KINDS.index(m.group(2)) for m in parsed]
+            if numbers != list(range(1, len(numbers) + 1)):
+                problems.append(f"exercises numbered {numbers}, expected 1..{len(numbers)}")
+            if kinds != sorted(kinds):
+                problems.append("exercises not ordered read -> derive -> code")
+            if max(kinds) == 0:
+                problems.append("no exercise asks for a derivation or code")
+            if solutions is not None:
+                solved = {int(n) for i, c in markdown if i > solutions
+                          for n in re.findall(r"<summary>\s*Solution to exercise (\d+)", c.source)}
+                if solved != set(numbers):
+                    problems.append(f"solutions for exercises {sorted(solved)}, exercises {numbers}")
     if learned is not None:
         bullets = [l for l in nb.cells[learned].source.splitlines() if re.match(r"\s*[-*] ", l)]
         if not 3 <= len(bullets) <= 6:
@@ -329,6 +350,8 @@ def fake_lesson(answer_printed_above=False, summary=True, open_solution=False):
     cells += [md("## Solutions"),
               md(f"<details{' open' if open_solution else ''}>\n<summary>Solution to exercise 1</summary>\n\n"
                  "```python\ncheck_size(7840016)\n```\n\n</details>"),
+              md("<details>\n<summary>Solution to exercise 2</summary>\n\nBecause.\n\n</details>"),
+              md("<details>\n<summary>Solution to exercise 3</summary>\n\n```python\ncheck_f(abs)\n```\n\n</details>"),
               md("<!-- generated -->\n[Index](00_index.ipynb)", metadata={"tags": ["navigation"]})]
     nb = nbformat.v4.new_notebook()
     nb.cells = cells
@@ -376,6 +399,16 @@ def test_missing_setup_or_navigation_fails():
     nb.cells = [c for c in nb.cells if not tags(c)]
     problems = structure_problems(nb)
     assert any("setup" in p for p in problems) and any("navigation" in p for p in problems)
+
+
+def test_exercises_out_of_order_or_without_solutions_fail():
+    nb = fake_lesson()
+    heading = next(c for c in nb.cells if first_line(c).startswith("### Exercise 3"))
+    heading.source = "### Exercise 3: code (read)"
+    problems = structure_problems(nb)
+    assert any("read -> derive -> code" in p for p in problems)
+    heading.source = "### Exercise 3 code"
+    assert any("not in the form" in p for p in structure_problems(nb))
 
 
 def test_too_few_exercises_fail():
