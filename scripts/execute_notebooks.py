@@ -25,8 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN_TIMES = ROOT / "scripts" / "run_times.json"  # read by scripts/navigation.py for the index's table
 
 
-def execute(path: Path, timeout: int = 600) -> float:
+def execute(path: Path, timeout: int = 600) -> float | None:
     nb = nbformat.read(path, as_version=4)
+    if not any(cell.cell_type == "code" for cell in nb.cells):
+        return None  # prose only (the index, the teacher's guide): nothing to run
     started = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     for cell in nb.cells:
@@ -48,6 +50,9 @@ def main(argv: list[str]) -> int:
     for path in paths:
         print(f"executing {path.name} ...", end=" ", flush=True)
         seconds = execute(path)
+        if seconds is None:
+            print("no code cells")
+            continue
         print(f"{seconds:.1f} s")
         times[path.name] = round(seconds, 1)
     if record:
