@@ -4,19 +4,26 @@
 # make app        the explorer as a standalone Voila app
 # make notebooks  re-execute every notebook in place (after changing helpers/)
 # make bench      print the benchmark figures
+# make book       the notebooks as a static HTML book in _build/book/html (from the stored outputs)
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+BOOK_STAMP := $(VENV)/.installed-book
 
-.PHONY: train test unit nbval browser lab app notebooks bench clean
+.PHONY: train test unit nbval browser lab app notebooks bench book clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,app]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,app,book]"
 	@touch $(STAMP)
+
+# the book's extra on its own, for a .venv made before it was part of the line above
+$(BOOK_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[book]"
+	@touch $(BOOK_STAMP)
 
 train: $(STAMP)
 	$(PY) -m helpers train
@@ -48,6 +55,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_explorer.py
 	$(PY) benchmarks/bench_baselines.py
+
+book: $(BOOK_STAMP)
+	$(PY) scripts/build_book.py --quiet
 
 clean:
 	rm -rf $(VENV) .pytest_cache
