@@ -2,6 +2,7 @@
 
     python scripts/build_book.py            # -> _build/book/html/index.html
     python scripts/build_book.py --out DIR  # -> DIR/html/index.html
+    python scripts/build_book.py --notebooks DIR  # the book of another folder's notebooks
 
 Nothing is executed: the outputs in notebooks/ are the ones nbval checks. The book is
 built from copies of notebooks/[0-9][0-9]_*.ipynb (sorted; 00_index first when it
@@ -48,9 +49,8 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
 NAVIGATION_MARK = "<!--NAVIGATION-->"
 LIVE_APP_LINE = (
-    "*This page is a static copy, so the explorer's sliders are not here. "
-    "For the live explorer run `make app` in the repository (or open this notebook with `make lab`). "
-    "Below: what the learning-rate slider shows, the same sweep as the figure further down.*"
+    "*A static page has no sliders: for the live explorer run `make app` in the repository. "
+    "Here, what the learning-rate slider shows (the same sweep as the figure further down).*"
 )
 WIDGET_TEXT = "(an interactive widget: run this notebook in JupyterLab, `make lab`, to use it)"
 ALT_TEXTS = "_alt_texts.json"
@@ -290,9 +290,11 @@ def build(out: Path = DEFAULT_OUT, notebooks_dir: Path = NOTEBOOKS, quiet: bool 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: _build/book)")
+    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS,
+                        help="folder of the notebooks (default: notebooks/)")
     parser.add_argument("--quiet", action="store_true", help="less Sphinx output")
     args = parser.parse_args(argv)
-    build(args.out.resolve(), quiet=args.quiet)
+    build(args.out.resolve(), args.notebooks.resolve(), quiet=args.quiet)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ solutions are collapsed, the search finds notebook 04, and the explorer page sho
 static figure instead of widget text.
 
 Run:  pytest tests/test_book.py   (needs `pip install -e ".[book]"` and /usr/bin/chromium)
+      BOOK_NOTEBOOKS=DIR pytest tests/test_book.py   checks the book of another folder's notebooks
 Skipped when the book extra or Chromium is missing, except in CI (CI=true), where it fails.
 """
 
@@ -47,6 +48,7 @@ WIDGET_REPR = re.compile(r"\b(VBox|HBox|Box|FloatLogSlider|IntSlider|FloatSlider
                          r"\bchildren=\(|FloatLogSlider\(value=")
 LOCAL_SCHEMES = ("data:", "blob:", "about:")
 IN_CI = os.environ.get("CI") == "true"
+NOTEBOOKS = Path(os.environ.get("BOOK_NOTEBOOKS", build_book.NOTEBOOKS)).resolve()
 
 
 # ---------------------------------------------------------------- preparation (no extra needed)
@@ -154,7 +156,8 @@ def site(tmp_path_factory):
         skip_or_fail('the book extra is missing: pip install -c constraints.txt -e ".[book]" (or make book)')
     out = tmp_path_factory.mktemp("book")
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_book.py"), "--out", str(out)],
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_book.py"), "--out", str(out),
+                             "--notebooks", str(NOTEBOOKS)],
                             capture_output=True, text=True, cwd=ROOT,
                             env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
     seconds = time.perf_counter() - start
@@ -195,7 +198,7 @@ def browser():
 
 
 def notebooks():
-    return build_book.book_notebooks()
+    return build_book.book_notebooks(NOTEBOOKS)
 
 
 def pages():
@@ -266,7 +269,7 @@ def test_the_build_is_fast_and_clean(site):
 @pytest.mark.browser
 @pytest.mark.parametrize("page_name", pages())
 def test_every_page_reads_offline_with_its_figures_math_and_collapsed_solutions(visit, server, page_name):
-    nb = json.loads((build_book.NOTEBOOKS / page_name.replace(".html", ".ipynb")).read_text())
+    nb = json.loads((NOTEBOOKS / page_name.replace(".html", ".ipynb")).read_text())
     visit_ = visit(page_name)
     page = visit_.page
     try:
