@@ -53,17 +53,17 @@ def test_weight_std(capsys):
 
 def test_z1_rms_prediction_matches_a_measurement(mnist, capsys):
     mean_square = float(np.mean(mnist.train.images**2))
-    predicted = math.sqrt(784 / 1024 * mean_square + 1 / 1024)
+    predicted = math.sqrt(784 / 2048 * mean_square + 1 / 2048)
     assert run(capsys, ex.check_z1_rms, predicted)[0]
-    params = model.init_params(model.layer_sizes(1024), "reference", np.random.default_rng(0))
+    params = model.init_params(model.layer_sizes(2048), "reference", np.random.default_rng(0))
     z1 = mnist.train.images[:2000] @ params["W1"] + params["b1"]
     assert abs(np.sqrt(np.mean(z1**2)) / predicted - 1) < 0.05  # the derivation describes the network
     ok, out = run(capsys, ex.check_z1_rms, predicted**2)
     assert not ok and "variance" in out
-    ok, out = run(capsys, ex.check_z1_rms, math.sqrt(mean_square + 1 / 1024))
+    ok, out = run(capsys, ex.check_z1_rms, math.sqrt(mean_square + 1 / 2048))
     assert not ok and "fan-out" in out
     pixel_var = float(np.var(mnist.train.images))
-    ok, out = run(capsys, ex.check_z1_rms, math.sqrt(784 / 1024 * pixel_var + 1 / 1024))
+    ok, out = run(capsys, ex.check_z1_rms, math.sqrt(784 / 2048 * pixel_var + 1 / 2048))
     assert not ok and "mean" in out and f"{predicted:.3f}" not in out
 
 
@@ -94,4 +94,4 @@ def test_expected_numbers(mnist):
     numbers = ex.expected_numbers()
     assert numbers["check_parameter_count"] == [269_322]
     assert numbers["check_weight_std"][0] == pytest.approx(math.sqrt(2 / 1296))
-    assert numbers["check_z1_rms"][0] == pytest.approx(math.sqrt(784 / 1024 * np.mean(mnist.train.images**2) + 1 / 1024))
+    assert numbers["check_z1_rms"][0] == pytest.approx(math.sqrt(784 / 2048 * np.mean(mnist.train.images**2) + 1 / 2048))

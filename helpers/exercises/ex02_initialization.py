@@ -80,7 +80,7 @@ def _z1_rms(hidden_size: int, mean_square: float) -> float:
     return math.sqrt(model.INPUT_SIZE / hidden_size * mean_square + 1 / hidden_size)
 
 
-def check_z1_rms(answer, hidden_size: int = 1024, mean_square: float | None = None) -> None:
+def check_z1_rms(answer, hidden_size: int = 2048, mean_square: float | None = None) -> None:
     """Exercise: the predicted root-mean-square of the pre-activations z1 under the reference scheme
     for a given hidden size (within 3%). ``mean_square``: E[x^2] of the training pixels (default: computed)."""
     if _no_answer(answer):
@@ -143,5 +143,5 @@ def expected_numbers() -> dict:
     return {
         "check_parameter_count": [_parameter_count(256)[0]],
         "check_weight_std": [_weight_std("xavier", 1, 512)[0]],
-        "check_z1_rms": [_z1_rms(1024, _mean_square_pixel())],
+        "check_z1_rms": [_z1_rms(2048, _mean_square_pixel())],
     }
