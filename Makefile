@@ -1,36 +1,43 @@
-# make train      set up .venv with what the main job needs (numpy, matplotlib), then run the reference experiment
+# make train      set up .venv with only what the main job needs (numpy, matplotlib), then run the reference experiment
 # make test       set up .venv with the test extras, then run the whole test suite (unit, nbval x2, browser)
-# make lab        open the notebooks in JupyterLab (start at 00_index.ipynb)
-# make app        the explorer as a standalone Voila app
-# make notebooks  regenerate the setup and navigation cells, then re-execute every notebook in place
 # make student    student/: every notebook with outputs cleared and solutions removed, to hand out
+# make lab        open the notebooks in JupyterLab
+# make app        the explorer as a standalone Voila app
+# make notebooks  re-execute every notebook in place (after changing helpers/)
 # make bench      print the benchmark figures
+# make book       the notebooks as a static HTML book in _build/book/html (from the stored outputs)
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-BASE   := $(VENV)/.installed-base
 STAMP  := $(VENV)/.installed
+BOOK_STAMP := $(VENV)/.installed-book
 
-.PHONY: train test unit nbval browser lab app notebooks student bench clean
+.PHONY: train test unit nbval browser lab app notebooks bench book clean
 
-# The main job's environment: numpy and matplotlib, and the project itself without its other dependencies.
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,app,book]"
+	@touch $(STAMP)
+
+# the book's extra on its own, for a .venv made before it was part of the line above
+$(BOOK_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[book]"
+	@touch $(BOOK_STAMP)
+
+train: $(BASE)
+	$(PY) -m helpers train
+
+# The main job's environment: numpy and matplotlib, and the project itself without its other
+# dependencies (JupyterLab, ipywidgets, the extras: $(STAMP) installs those).
+BASE := $(VENV)/.installed-base
 $(BASE): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt numpy matplotlib
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(BASE)
-
-# Everything else: JupyterLab, ipywidgets, the test and app extras (a superset of $(BASE)).
-$(STAMP): pyproject.toml constraints.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,app]"
-	@touch $(STAMP) $(BASE)
-
-train: $(BASE)
-	$(PY) -m helpers train
 
 test: $(STAMP)
 	$(PY) -m pytest tests
@@ -52,10 +59,12 @@ lab: $(STAMP)
 app: $(STAMP)
 	$(VENV)/bin/voila notebooks/06_explorer.ipynb
 
+# the generated setup and navigation cells (and the index's table) first, then every notebook re-executed
 notebooks: $(STAMP)
 	$(PY) scripts/navigation.py
 	$(PY) scripts/execute_notebooks.py
 
+.PHONY: student
 student: $(STAMP)
 	$(PY) scripts/student.py
 
@@ -63,6 +72,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_explorer.py
 	$(PY) benchmarks/bench_baselines.py
+
+book: $(BOOK_STAMP)
+	$(PY) scripts/build_book.py --quiet
 
 clean:
 	rm -rf $(VENV) .pytest_cache student

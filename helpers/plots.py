@@ -119,6 +119,32 @@ def class_balance(splits: dict, ax=None):
     return fig
 
 
+def pixel_histogram(images, bins: int = 51):
+    """Histogram of the pixel values of ``images`` (n, 784) in [0, 1], counts on a log scale.
+
+    The exactly-0 pixels (background) and exactly-1 pixels (full ink) get their
+    own bars at the two ends, so the mass at 0 is not hidden in the first bin.
+    The title states the share of zeros. Returns the Figure (one axes).
+    """
+    values = np.asarray(images).ravel()
+    zeros, ones = np.count_nonzero(values == 0), np.count_nonzero(values == 1)
+    between = values[(values > 0) & (values < 1)]
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7, 3))
+        edges = np.linspace(0, 1, bins + 1)
+        ax.hist(between, bins=edges, color="C0", label=f"strictly between 0 and 1 ({100 * between.size / values.size:.1f}%)")
+        width = edges[1] - edges[0]
+        ax.bar([-width], [zeros], width, color="C1", label=f"exactly 0 ({100 * zeros / values.size:.1f}%)")
+        ax.bar([1 + width], [ones], width, color="C2", label=f"exactly 1 ({100 * ones / values.size:.1f}%)")
+        ax.set_yscale("log")
+        ax.set_xlabel("pixel value (0 = background, 1 = full ink)")
+        ax.set_ylabel("number of pixels (log scale)")
+        ax.set_title(f"{100 * zeros / values.size:.0f}% of the pixels are exactly 0: most of an image is background")
+        ax.legend(loc="upper center", fontsize=8)
+        fig.tight_layout()
+    return fig
+
+
 def activation_histograms(activations: dict, bins: int = 50):
     """Histograms of each hidden layer's activations, one row per init scheme.
 

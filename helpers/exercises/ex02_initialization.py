@@ -6,42 +6,142 @@ import math
 
 import numpy as np
 
-from .. import layers, model
+from .. import model
 from ._check import _report, _no_answer, _close
+
+__all__ = ["check_parameter_count", "check_weight_std", "check_z1_rms", "check_glorot_uniform"]
+
+
+def _is_whole(answer, expected: int) -> bool:
+    try:
+        return float(answer) == expected
+    except (TypeError, ValueError):
+        return False
+
+
+def _parameter_count(hidden_size: int) -> tuple:
+    sizes = model.layer_sizes(hidden_size)
+    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return weights + sum(sizes[1:]), weights
 
 
 def check_parameter_count(answer, hidden_size: int = 256) -> None:
     """Exercise: the number of parameters (weights and biases) of 784-H-H-10 for H = ``hidden_size``."""
     if _no_answer(answer):
         return
-    sizes = model.layer_sizes(hidden_size)
-    expected = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-    weights_only = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    if isinstance(answer, (int, np.integer)) and int(answer) == weights_only:
+    expected, weights_only = _parameter_count(hidden_size)
+    if _is_whole(answer, weights_only):
         return _report(False, "", "you counted the weights; every layer also has one bias per output unit.")
+    if hidden_size != 128 and _is_whole(answer, _parameter_count(128)[0]):
+        return _report(False, "", f"that is the count for hidden_size=128; redo it with {hidden_size}.")
     return _report(
-        isinstance(answer, (int, np.integer)) and int(answer) == expected,
+        _is_whole(answer, expected),
         f"a 784-{hidden_size}-{hidden_size}-10 network has that many parameters.",
         "each layer with fan-in a and fan-out b has an a x b weight matrix and b biases; add the three layers.",
     )
+
+
+def _weight_std(scheme: str, layer: int, hidden_size: int) -> tuple:
+    sizes = model.layer_sizes(hidden_size)
+    fan_in, fan_out = sizes[layer - 1], sizes[layer]
+    std = {
+        "reference": 1 / math.sqrt(fan_out),
+        "xavier": math.sqrt(2 / (fan_in + fan_out)),
+        "he": math.sqrt(2 / fan_in),
+    }[scheme]
+    return std, fan_in, fan_out
 
 
 def check_weight_std(answer, scheme: str, layer: int = 3, hidden_size: int = 128) -> None:
     """Exercise: the standard deviation of W<layer>'s entries under an init scheme (within 2%)."""
     if _no_answer(answer):
         return
-    sizes = model.layer_sizes(hidden_size)
-    fan_in, fan_out = sizes[layer - 1], sizes[layer]
-    expected = {
-        "reference": 1 / math.sqrt(fan_out),
-        "xavier": math.sqrt(2 / (fan_in + fan_out)),
-        "he": math.sqrt(2 / fan_in),
-    }[scheme]
+    expected, fan_in, fan_out = _weight_std(scheme, layer, hidden_size)
     if _close(answer, expected**2, 0.02):
         return _report(False, "", "that looks like the variance; the question asks for the standard deviation.")
+    if scheme == "xavier" and _close(answer, math.sqrt(6 / (fan_in + fan_out)), 0.02):
+        return _report(False, "", "that is the half-width a of the uniform distribution; its standard deviation is a / sqrt(3).")
     return _report(
         _close(answer, expected, 0.02),
         f"the {scheme} scheme gives W{layer} that standard deviation.",
         f"W{layer} has fan-in {fan_in} and fan-out {fan_out}; which of them does the {scheme} scheme use? "
         "(For a uniform distribution on [-a, a] the variance is a**2 / 3.)",
     )
+
+
+def _mean_square_pixel() -> float:
+    from ..data import load_mnist
+
+    return float(np.mean(load_mnist().train.images ** 2))
+
+
+def _z1_rms(hidden_size: int, mean_square: float) -> float:
+    # Var(z) = n_in Var(W) E[x^2] + Var(b), with Var(W) = Var(b) = 1 / fan_out in the reference scheme
+    return math.sqrt(model.INPUT_SIZE / hidden_size * mean_square + 1 / hidden_size)
+
+
+def check_z1_rms(answer, hidden_size: int = 2048, mean_square: float | None = None) -> None:
+    """Exercise: the predicted root-mean-square of the pre-activations z1 under the reference scheme
+    for a given hidden size (within 3%). ``mean_square``: E[x^2] of the training pixels (default: computed)."""
+    if _no_answer(answer):
+        return
+    mean_square = _mean_square_pixel() if mean_square is None else mean_square
+    expected = _z1_rms(hidden_size, mean_square)
+    if _close(answer, expected**2, 0.03):
+        return _report(False, "", "that looks like the variance of z1; the question asks for its root-mean-square.")
+    if _close(answer, math.sqrt(mean_square + 1 / hidden_size), 0.03):
+        return _report(False, "", "the reference divides by the fan-out (the hidden size), not by the 784 inputs.")
+    if _close(answer, _z1_rms(128, mean_square), 0.03):
+        return _report(False, "", f"that is the prediction for 128 hidden units; redo it with {hidden_size}.")
+    return _report(
+        _close(answer, expected, 0.03),
+        "that is what Var(z) = n_in Var(W) E[x^2] + Var(b) predicts; the measured value should be within a few percent.",
+        "use Var(z1) = 784 Var(W) E[x^2] + Var(b) with the reference's Var(W) and Var(b), and E[x^2] = the mean of the "
+        "squared training pixels (not their variance: pixels do not have mean 0); then take the square root.",
+    )
+
+
+def _draw(student_fn, fan_in, fan_out, seed):
+    """Call the student's initializer with a fresh generator; return (weights, error message)."""
+    try:
+        return student_fn(fan_in, fan_out, np.random.default_rng(seed)), None
+    except Exception as exc:  # noqa: BLE001 - any failure of the student's code is reported, not raised
+        return None, f"your function raised {type(exc).__name__}: {exc}"
+
+
+def check_glorot_uniform(student_fn) -> None:
+    """Exercise: ``fn(fan_in, fan_out, rng) -> (fan_in, fan_out)`` weights drawn as Glorot & Bengio propose."""
+    for fan_in, fan_out in ((784, 128), (300, 30)):
+        limit = math.sqrt(6 / (fan_in + fan_out))
+        W, error = _draw(student_fn, fan_in, fan_out, fan_out)
+        if error:
+            return _report(False, "", error)
+        if W is None:
+            return _report(False, "", "your function returned None; return the weight matrix.")
+        W = np.asarray(W, dtype=float)
+        if W.shape != (fan_in, fan_out):
+            return _report(False, "", f"expected shape ({fan_in}, {fan_out}), got {W.shape}; a weight matrix is fan-in x fan-out.")
+        std = W.std()
+        if np.abs(W).max() > limit * 1.0001:
+            if _close(std, limit / math.sqrt(3), 0.03):
+                return _report(False, "", "the standard deviation is right but some weights lie outside [-a, a]: "
+                               "Glorot's scheme draws from a uniform distribution, not a normal one.")
+            return _report(False, "", "some weights lie outside [-a, a] with a = sqrt(6 / (fan_in + fan_out)).")
+        if _close(std, limit / 3, 0.03):
+            return _report(False, "", "your half-width is sqrt(2 / (fan_in + fan_out)), the standard deviation; "
+                           "a uniform distribution on [-a, a] has standard deviation a / sqrt(3).")
+        if not _close(std, limit / math.sqrt(3), 0.03) or np.abs(W).max() < 0.98 * limit or abs(W.mean()) > 0.05 * std:
+            return _report(False, "", "draw every weight uniformly from [-a, a] with a = sqrt(6 / (fan_in + fan_out)).")
+        again, _ = _draw(student_fn, fan_in, fan_out, fan_out + 1)
+        if again is not None and np.array_equal(np.asarray(again, dtype=float), W):
+            return _report(False, "", "two different generators gave the same weights; draw from the rng you are given.")
+    return _report(True, "uniform on [-a, a], variance 2 / (fan_in + fan_out), drawn from the given generator.", "")
+
+
+def expected_numbers() -> dict:
+    """The numbers each numeric checker accepts, for the notebook's exercises (computed from the data)."""
+    return {
+        "check_parameter_count": [_parameter_count(256)[0]],
+        "check_weight_std": [_weight_std("xavier", 1, 512)[0]],
+        "check_z1_rms": [_z1_rms(2048, _mean_square_pixel())],
+    }

@@ -6,14 +6,63 @@ import math
 
 import numpy as np
 
-from .. import layers
+from .. import layers, model
 from ._check import _report, _no_answer, _close, _call
+
+__all__ = ["check_uniform_loss", "check_forward_multiply_adds", "check_softmax", "check_smoothed_cross_entropy"]
+
+
+def check_uniform_loss(answer) -> None:
+    """Exercise: the cross-entropy of a network that gives every one of 10 classes the same probability (3 decimals)."""
+    if _no_answer(answer):
+        return
+    if _close(answer, 1.0, 1e-3):
+        return _report(False, "", "that is log base 10; cross-entropy uses the natural log (np.log).")
+    if _close(answer, 0.1, 1e-3):
+        return _report(False, "", "0.1 is the probability of the true class; the loss is minus its log.")
+    if _close(answer, -math.log(10), 5e-4):
+        return _report(False, "", "check the sign: the loss is MINUS the log of the probability, so it is positive.")
+    return _report(
+        _close(answer, math.log(10), 5e-4),
+        "that is the loss of a network that knows nothing; compare it with the untrained network's loss above.",
+        "the loss is -log of the probability of the true class; with 10 equally likely classes what is that "
+        "probability? (natural log)",
+    )
+
+
+def _forward_multiply_adds(batch_size: int, hidden_size: int) -> int:
+    sizes = model.layer_sizes(hidden_size)
+    return batch_size * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def check_forward_multiply_adds(answer, batch_size: int = 32, hidden_size: int = 128) -> None:
+    """Exercise: the multiply-adds of the three matrix products of one forward pass of a batch."""
+    if _no_answer(answer):
+        return
+    expected = _forward_multiply_adds(batch_size, hidden_size)
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        value = math.nan
+    if value == expected // batch_size:
+        return _report(False, "", "that is the count for one image; the batch has more.")
+    if value == 2 * expected:
+        return _report(False, "", "you counted a multiply and an add separately; count each multiply-add once.")
+    sizes = model.layer_sizes(hidden_size)
+    if value == expected + batch_size * sum(sizes[1:]):
+        return _report(False, "", "adding a bias is an addition without a multiplication; count only the matrix products.")
+    return _report(
+        value == expected,
+        f"three products (N x a)(a x b), each N*a*b multiply-adds, for N = {batch_size}.",
+        "an (N x a) @ (a x b) product computes N*b outputs, each a sum of a products; add the three layers.",
+    )
 
 
 def check_softmax(student_fn) -> None:
     """Exercise: a numerically stable softmax, scores (N, C) -> probs (N, C)."""
     rng = np.random.default_rng(3)
-    cases = [rng.normal(size=(4, 10)), 1000 + 50 * rng.normal(size=(3, 10)), -1000 + rng.normal(size=(2, 5))]
+    cases = [rng.normal(size=(4, 10)), 1000 + 50 * rng.normal(size=(3, 10)), -1000 + rng.normal(size=(2, 5)),
+             np.array([[1000.0, 999.0, 990.0], [-1000.0, -1001.0, -1010.0]])]  # one maximum per row, not per batch
     for scores in cases:
         with np.errstate(all="ignore"):  # an unstable attempt overflows: that is the hint, not a warning
             probs, error, modified = _call(student_fn, scores)
@@ -25,23 +74,67 @@ def check_softmax(student_fn) -> None:
         if probs.shape != scores.shape:
             return _report(False, "", f"expected shape {scores.shape}, got {probs.shape}; normalize each row.")
         if not np.all(np.isfinite(probs)):
-            return _report(False, "", "you get nan or inf for large scores: exp() overflows. What can you subtract "
-                           "from each row without changing the result?")
+            return _report(False, "", "you get nan or inf: exp() overflows for large scores (and underflows to 0 "
+                           "for very negative ones). What can you subtract from each row without changing the result?")
         if modified:
             return _report(False, "", "your function modified its input in place; compute into a new array.")
         if not np.allclose(probs, layers.softmax(scores), rtol=1e-10, atol=1e-12):
             return _report(False, "", "the probabilities differ from softmax's: does each row sum to 1 over the "
-                           "classes (axis=1)?")
+                           "classes (axis=1)? Did you subtract each row's own maximum?")
     return _report(True, "stable for scores near +-1000, rows sum to 1, input untouched.", "")
 
 
-def check_uniform_loss(answer) -> None:
-    """Exercise: the cross-entropy of a network that gives every one of 10 classes the same probability (3 decimals)."""
-    if _no_answer(answer):
-        return
-    return _report(
-        _close(answer, math.log(10), 5e-4),
-        "that is the loss of a network that knows nothing; an untrained one starts near (or above) it.",
-        "the loss is -log of the probability of the true class; with 10 equally likely classes what is that "
-        "probability? (natural log)",
-    )
+def _log_softmax(scores):
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def _smoothed_loss(scores, y, eps, off_target: float | None = None):
+    classes = scores.shape[1]
+    target = np.full(scores.shape, eps / classes if off_target is None else off_target)
+    target[np.arange(len(y)), y] = 1 - eps + (eps / classes if off_target is None else 0.0)
+    return float(-(target * _log_softmax(scores)).sum() / len(y))
+
+
+def check_smoothed_cross_entropy(student_fn) -> None:
+    """Exercise: ``fn(scores (N, C), y (N,), eps) -> float``, the mean cross-entropy against the smoothed
+    target (1 - eps) * onehot(y) + eps / C, stable for scores far apart."""
+    rng = np.random.default_rng(5)
+    cases = [
+        (rng.normal(size=(6, 10)), rng.integers(0, 10, 6), 0.1),
+        (3 * rng.normal(size=(4, 5)), rng.integers(0, 5, 4), 0.3),
+        (np.array([[0.0, 800.0, -5.0], [1000.0, 990.0, 999.0]]), np.array([0, 1]), 0.2),
+    ]
+    for scores, y, eps in cases:
+        with np.errstate(all="ignore"):
+            loss, error, modified = _call(student_fn, scores, y, eps)
+        if error:
+            return _report(False, "", error)
+        if loss is None:
+            return _report(False, "", "your function returned None; return the mean loss (a float).")
+        try:
+            loss = float(np.asarray(loss).reshape(()))
+        except (TypeError, ValueError):
+            return _report(False, "", "return one number: the loss averaged over the batch.")
+        if modified:
+            return _report(False, "", "your function modified its inputs; compute into new arrays.")
+        expected = _smoothed_loss(scores, y, eps)
+        if not math.isfinite(loss):
+            return _report(False, "", "you get inf or nan when scores are far apart: log(softmax) underflows to log 0. "
+                           "Compute log-probabilities directly: s_j - m - log(sum_k exp(s_k - m)).")
+        if _close(loss, expected, 1e-9):
+            continue
+        if _close(loss, expected * len(y), 1e-9):
+            return _report(False, "", "that is the sum over the batch; average it (divide by N).")
+        if _close(loss, _smoothed_loss(scores, y, eps, off_target=eps / (scores.shape[1] - 1)), 1e-9):
+            return _report(False, "", "you spread eps over the C - 1 wrong classes; the target here is "
+                           "(1 - eps) * onehot + eps / C on every class, the true one included.")
+        if _close(loss, _smoothed_loss(scores, y, 0.0), 1e-9):
+            return _report(False, "", "that is the plain cross-entropy; the smoothed target puts eps / C on every class.")
+        return _report(False, "", "loss = -(1/N) sum_n sum_c t[n, c] * log P[n, c] with t = (1 - eps) * onehot(y) + eps / C.")
+    return _report(True, "matches for eps 0.1 to 0.3, including scores 800 apart.", "")
+
+
+def expected_numbers() -> dict:
+    """The numbers each numeric checker accepts, for the notebook's exercises."""
+    return {"check_uniform_loss": [math.log(10)], "check_forward_multiply_adds": [_forward_multiply_adds(32, 128)]}

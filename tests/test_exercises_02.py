@@ -1,0 +1,97 @@
+"""Checkers of notebook 02's exercises: right answers pass, wrong ones get a hint, the answer is never printed."""
+
+import math
+
+import numpy as np
+import pytest
+
+from helpers import model
+from helpers.exercises import ex02_initialization as ex
+
+
+def run(capsys, checker, *args, **kwargs):
+    assert checker(*args, **kwargs) is None  # a notebook cell then shows only the message
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1  # one message
+    return out.startswith("correct"), out
+
+
+def test_none_answer_says_no_answer_yet(capsys):
+    for checker in (ex.check_parameter_count, ex.check_z1_rms):
+        ok, out = run(capsys, checker, None)
+        assert ok is False and out.startswith("no answer yet")
+    ok, out = run(capsys, ex.check_weight_std, None, "xavier")
+    assert ok is False and out.startswith("no answer yet")
+    ok, out = run(capsys, ex.check_glorot_uniform, lambda fan_in, fan_out, rng: None)
+    assert not ok and "None" in out
+
+
+def test_parameter_count(capsys):
+    assert run(capsys, ex.check_parameter_count, 784 * 128 + 128 + 128 * 128 + 128 + 1290, hidden_size=128)[0]
+    assert run(capsys, ex.check_parameter_count, 269_322)[0]  # default H = 256
+    assert run(capsys, ex.check_parameter_count, 269322.0)[0]
+    ok, out = run(capsys, ex.check_parameter_count, 784 * 256 + 256 * 256 + 2560)
+    assert not ok and "bias" in out and "269322" not in out
+    ok, out = run(capsys, ex.check_parameter_count, 118_282)
+    assert not ok and "128" in out
+    assert not run(capsys, ex.check_parameter_count, "many")[0]
+
+
+def test_weight_std(capsys):
+    assert run(capsys, ex.check_weight_std, 1 / math.sqrt(10), "reference", layer=3)[0]
+    assert run(capsys, ex.check_weight_std, math.sqrt(2 / 138), "xavier", layer=3)[0]
+    assert run(capsys, ex.check_weight_std, 0.125, "he", layer=3)[0]
+    assert run(capsys, ex.check_weight_std, math.sqrt(2 / 1296), "xavier", layer=1, hidden_size=512)[0]
+    ok, out = run(capsys, ex.check_weight_std, 1 / math.sqrt(10), "xavier", layer=3)
+    assert not ok and out.startswith("not yet")
+    ok, out = run(capsys, ex.check_weight_std, 2 / 138, "xavier", layer=3)
+    assert not ok and "variance" in out
+    ok, out = run(capsys, ex.check_weight_std, math.sqrt(6 / 1296), "xavier", layer=1, hidden_size=512)
+    assert not ok and "half-width" in out
+    assert not run(capsys, ex.check_weight_std, "a lot", "he")[0]
+
+
+def test_z1_rms_prediction_matches_a_measurement(mnist, capsys):
+    mean_square = float(np.mean(mnist.train.images**2))
+    predicted = math.sqrt(784 / 2048 * mean_square + 1 / 2048)
+    assert run(capsys, ex.check_z1_rms, predicted)[0]
+    params = model.init_params(model.layer_sizes(2048), "reference", np.random.default_rng(0))
+    z1 = mnist.train.images[:2000] @ params["W1"] + params["b1"]
+    assert abs(np.sqrt(np.mean(z1**2)) / predicted - 1) < 0.05  # the derivation describes the network
+    ok, out = run(capsys, ex.check_z1_rms, predicted**2)
+    assert not ok and "variance" in out
+    ok, out = run(capsys, ex.check_z1_rms, math.sqrt(mean_square + 1 / 2048))
+    assert not ok and "fan-out" in out
+    pixel_var = float(np.var(mnist.train.images))
+    ok, out = run(capsys, ex.check_z1_rms, math.sqrt(784 / 2048 * pixel_var + 1 / 2048))
+    assert not ok and "mean" in out and f"{predicted:.3f}" not in out
+
+
+def glorot(fan_in, fan_out, rng):
+    limit = math.sqrt(6 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, (fan_in, fan_out))
+
+
+def test_glorot_uniform(capsys):
+    assert run(capsys, ex.check_glorot_uniform, glorot)[0]
+    assert run(capsys, ex.check_glorot_uniform, lambda i, o, rng: model.init_params((i, o), "xavier", rng)["W1"])[0]
+    normal = lambda i, o, rng: rng.normal(0, math.sqrt(2 / (i + o)), (i, o))  # noqa: E731
+    ok, out = run(capsys, ex.check_glorot_uniform, normal)
+    assert not ok and "uniform" in out
+    std_as_limit = lambda i, o, rng: rng.uniform(-math.sqrt(2 / (i + o)), math.sqrt(2 / (i + o)), (i, o))  # noqa: E731
+    ok, out = run(capsys, ex.check_glorot_uniform, std_as_limit)
+    assert not ok and "sqrt(3)" in out
+    fan_in_only = lambda i, o, rng: rng.uniform(-math.sqrt(3 / i), math.sqrt(3 / i), (i, o))  # noqa: E731
+    assert not run(capsys, ex.check_glorot_uniform, fan_in_only)[0]
+    ok, out = run(capsys, ex.check_glorot_uniform, lambda i, o, rng: glorot(o, i, rng))
+    assert not ok and "shape" in out
+    fixed_seed = lambda i, o, rng: glorot(i, o, np.random.default_rng(0))  # noqa: E731
+    ok, out = run(capsys, ex.check_glorot_uniform, fixed_seed)
+    assert not ok and "rng" in out
+
+
+def test_expected_numbers(mnist):
+    numbers = ex.expected_numbers()
+    assert numbers["check_parameter_count"] == [269_322]
+    assert numbers["check_weight_std"][0] == pytest.approx(math.sqrt(2 / 1296))
+    assert numbers["check_z1_rms"][0] == pytest.approx(math.sqrt(784 / 2048 * np.mean(mnist.train.images**2) + 1 / 2048))
