@@ -19,9 +19,9 @@ def run(capsys, checker, *args, **kwargs):
 def test_none_answer_says_no_answer_yet(capsys):
     for checker in (ex.check_parameter_count, ex.check_z1_rms):
         ok, out = run(capsys, checker, None)
-        assert ok is False and out.startswith("no answer yet")
+        assert ok is False and out.startswith("not yet: no answer yet")
     ok, out = run(capsys, ex.check_weight_std, None, "xavier")
-    assert ok is False and out.startswith("no answer yet")
+    assert ok is False and out.startswith("not yet: no answer yet")
     ok, out = run(capsys, ex.check_glorot_uniform, lambda fan_in, fan_out, rng: None)
     assert not ok and "None" in out
 
