@@ -35,7 +35,7 @@ LESSONS = [p for p in ALL if not p.name.startswith("00_")]  # 01-07: exercises, 
 IGNORE_COMMENT = re.compile(r"#\s*NBVAL_IGNORE_OUTPUT", re.I)
 IGNORE_TAG = "nbval-ignore-output"
 MAX_CODE_LINES = 15
-EXERCISE = re.compile(r"### Exercise (\d+): .+ \((read|derive|code)\)\s*$")
+EXERCISE = re.compile(r"### Exercise (\d+): .+ \((read|derive|code)\b[^)]*\)\s*$")  # "(code, open)" is fine
 KINDS = ["read", "derive", "code"]
 
 
@@ -88,7 +88,8 @@ def structure_problems(nb):
         problems.append("the order must be: ## Exercises, ## What you learned, ## Solutions")
     if exercises is not None:
         end = learned if learned is not None and learned > exercises else len(nb.cells)
-        titles = [first_line(c) for i, c in markdown if exercises < i < end and first_line(c).startswith("### Exercise")]
+        titles = [line for i, c in markdown if exercises <= i < end for line in c.source.splitlines()
+                  if line.startswith("### Exercise")]
         if not 3 <= len(titles) <= 5:
             problems.append(f"{len(titles)} '### Exercise' cells after ## Exercises (3-5 expected)")
         parsed = [EXERCISE.match(t) for t in titles]
@@ -179,13 +180,20 @@ def answered_above(nb, expected):
             problems.append(f"{checker}: no code cell calls it")
             continue
         headings = [i for i, c in enumerate(nb.cells[: calls[0]])
-                    if c.cell_type == "markdown" and first_line(c).startswith("### Exercise")]
+                    if c.cell_type == "markdown" and re.search(r"^### Exercise", c.source, re.M)]
         if not headings:
             problems.append(f"{checker}: no '### Exercise' heading above its first call")
             continue
         above = headings[-1]
-        for i, cell in enumerate(nb.cells[:above]):
-            text, where = (output_text(cell), "printed by") if cell.cell_type == "code" else (cell.source, "written in")
+        heading_cell = nb.cells[above].source
+        last_heading = [m.start() for m in re.finditer(r"^### Exercise", heading_cell, re.M)][-1]
+        for i, cell in enumerate(nb.cells[: above + 1]):
+            if i == above:  # the cell holding the heading (it may also hold the ## Exercises intro): text before it
+                text, where = heading_cell[:last_heading], "written in"
+            elif cell.cell_type == "code":
+                text, where = output_text(cell), "printed by"
+            else:
+                text, where = cell.source, "written in"
             for number in numbers:
                 if prints_number(text, number):
                     problems.append(f"{checker}: the answer {number} is {where} cell {i} "
@@ -384,6 +392,16 @@ def test_an_answer_written_in_the_prose_above_fails():
     nb.cells[2].source += "\n\nThe test images file holds 7,840,016 bytes."
     problems = answered_above(nb, {"check_size": [7840016]})
     assert len(problems) == 1 and "written in cell 2" in problems[0]
+
+
+def test_first_exercise_inside_the_exercises_cell_is_found():
+    nb = fake_lesson()
+    index = next(i for i, c in enumerate(nb.cells) if first_line(c) == "## Exercises")
+    nb.cells[index].source += "\n\nTry them.\n\n" + nb.cells[index + 1].source
+    del nb.cells[index + 1]
+    assert structure_problems(nb) == [] and answered_above(nb, {"check_size": [7840016]}) == []
+    nb.cells[index].source = nb.cells[index].source.replace("Try them.", "The file holds 7840016 bytes.")
+    assert len(answered_above(nb, {"check_size": [7840016]})) == 1
 
 
 def test_a_missing_summary_fails():
