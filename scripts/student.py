@@ -7,7 +7,7 @@ A student copy keeps everything a student needs to work: the prose, the code,
 the exercise cells (answers still ``None``, so every checker says "not yet"),
 the summary and the navigation links. It drops every output, execution count
 and widget state, and every solution: the ``<details>`` markdown cells after the
-``## Solutions`` heading, and the heading itself. The setup cell stays, so the
+``## Solutions`` heading, whose text becomes a note saying where the solutions are. The setup cell stays, so the
 copy finds ``helpers`` and the data when it sits inside the repository (as
 student/ does) even if the project is not pip-installed.
 """
@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "notebooks"
 DEFAULT_OUT = ROOT / "student"
 SOLUTIONS = "## Solutions"
+NOTE = (f"{SOLUTIONS}\n\nThis is the student copy: the solutions are not in it. Your teacher has them, and so "
+        "do the full notebooks of the repository (`notebooks/`), folded at their end.")
 
 
 def is_solution(cell) -> bool:
@@ -35,6 +37,9 @@ def student_copy(nb):
     for cell in nb.cells:
         if cell.cell_type == "markdown" and cell.source.lstrip().startswith(SOLUTIONS):
             in_solutions = True
+            cell.source = NOTE
+            cell.metadata.pop("execution", None)
+            cells.append(cell)
             continue
         if in_solutions and is_solution(cell):
             continue

@@ -29,7 +29,7 @@ def test_student_copies_have_no_outputs_no_solutions_and_run_top_to_bottom(tmp_p
     for name in originals:
         nb = nbformat.read(out / name, as_version=4)
         text = "\n".join(c.source for c in nb.cells)
-        if "<details" in text or "## Solutions" in text:
+        if "<details" in text or "Solution to exercise" in text:
             problems.append(f"{name}: a solution is left")
         code = [c for c in nb.cells if c.cell_type == "code"]
         if not all(not c.outputs and c.execution_count is None for c in code):
@@ -67,6 +67,7 @@ def test_student_copy_drops_outputs_and_solution_blocks_only():
                 md("[Index](00_index.ipynb)", metadata={"tags": ["navigation"]})]
     copy = student_copy(nb)
     assert [c.source.splitlines()[0] for c in copy.cells] == [
-        "# Title", "print(1)", "<details>", "## What you learned", "[Index](00_index.ipynb)"]
+        "# Title", "print(1)", "<details>", "## What you learned", "## Solutions", "[Index](00_index.ipynb)"]
+    assert "not in it" in copy.cells[4].source
     assert copy.cells[1].outputs == [] and copy.cells[1].execution_count is None
     assert "widgets" not in copy.metadata
