@@ -50,7 +50,11 @@ def copy_tree(target: Path) -> None:
 
 def test_a_notebook_runs_in_a_fresh_venv_without_this_project(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MNIST_DIR", "VIRTUAL_ENV")}
-    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), OPENBLAS_NUM_THREADS="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
+    # pip keeps the user's cache (wheels are reused, no download after the first run); the MNIST loader gets an
+    # empty cache, so the only digits it can find are the copy's data/mnist
+    pip_cache = os.environ.get("PIP_CACHE_DIR") or str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pip")
+    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), PIP_CACHE_DIR=pip_cache, OPENBLAS_NUM_THREADS="1",
+               PIP_DISABLE_PIP_VERSION_CHECK="1")
     env.pop("PYTHONHOME", None)
 
     venv = tmp_path / "venv"
