@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from helpers import exercises
+from helpers import exercises, model
 from helpers.exercises import ex05_training as ex05
 from helpers.train import TrainConfig, train
 
@@ -18,24 +18,38 @@ def run(capsys, checker, *args, **kwargs):
 
 
 class TinyData:
-    """Three test images that the identity-like network below classifies as 0, 1 and 2."""
+    """Six test images; the one-layer network below predicts 7, 7, 7, 7, 7, 2 for labels 7, 7, 7, 3, 1, 7."""
 
     class test:
-        images = np.eye(3, 784)
-        labels = np.array([0, 1, 1])
+        images = np.eye(6, 784)
+        labels = np.array([7, 7, 7, 3, 1, 7])
 
 
-def test_hardest_digit(capsys):
-    # one layer 784 -> 10 that predicts the pixel index: image 2 (label 1) is predicted 2, so digit 1 is hardest
-    params = {"W1": np.eye(784, 10), "b1": np.zeros(10)}
-    assert run(capsys, exercises.check_hardest_digit, 1, params, TinyData)[0]
-    assert run(capsys, exercises.check_hardest_digit, 1.0, params, TinyData)[0]
-    ok, out = run(capsys, exercises.check_hardest_digit, 0, params, TinyData)  # as few right (1) but 1 of 1
-    assert not ok and "row's total" in out
-    ok, out = run(capsys, exercises.check_hardest_digit, 12, params, TinyData)
-    assert not ok and "0 to 9" in out
-    ok, out = run(capsys, exercises.check_hardest_digit, None, params, TinyData)
+def tiny_params():
+    W1 = np.zeros((784, 10))
+    W1[np.arange(6), [7, 7, 7, 7, 7, 2]] = 1.0  # image i -> its prediction
+    return {"W1": W1, "b1": np.zeros(10)}
+
+
+def test_digit_precision(capsys):
+    params = tiny_params()  # column 7: 5 predictions, 3 right; row 7: 4 images, 3 recognised
+    for answer in (0.6, 60, 60.0, np.float64(0.6), 3 / 5):
+        assert run(capsys, exercises.check_digit_precision, answer, params, TinyData)[0]
+    wrong = {0.75: "recall", 75: "recall", 3: "count", 0.4: "NOT", 0.5: "column", "most": "a share"}
+    for answer, hint in wrong.items():
+        ok, out = run(capsys, exercises.check_digit_precision, answer, params, TinyData)
+        assert not ok and hint in out, (answer, out)
+        assert "0.6" not in out and "60" not in out
+    ok, out = run(capsys, exercises.check_digit_precision, None, params, TinyData)
     assert not ok and "no answer yet" in out
+
+
+def test_digit_precision_on_the_reference_run(capsys, mnist):
+    params, _ = train(mnist, TrainConfig())
+    predicted_7 = model.predict(params, mnist.test.images) == 7
+    precision = np.mean(mnist.test.labels[predicted_7] == 7)
+    assert run(capsys, exercises.check_digit_precision, precision, params, mnist)[0]
+    assert round(100 * precision, 2) in ex05.expected_numbers(mnist)["check_digit_precision"]
 
 
 def test_ema_start_weight(capsys, mnist):
