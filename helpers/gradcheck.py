@@ -56,3 +56,23 @@ def check_param_gradients(params: dict, X, y, train: str = "top", samples: int =
         sel = tuple(np.array(idx).T)
         errors[name] = relative_error(analytic[sel], numeric[sel])
     return errors
+
+
+def format_error(error: float) -> str:
+    """A relative error to one significant digit, e.g. ``'3e-11'`` (``'0'`` when exactly 0).
+
+    Its last digits depend on the order of floating-point operations, even on
+    how many threads the matrix library uses; its order of magnitude does
+    not, and that is what tells a right gradient (below 1e-7) from a wrong one.
+    """
+    error = float(error)
+    if error == 0 or not np.isfinite(error):
+        return "0" if error == 0 else str(error)
+    mantissa, exponent = f"{error:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def error_line(name: str, error: float, target: float = 1e-7) -> str:
+    """One line of a gradient-check report: ``'W3: relative error 8e-11 (target: below 1e-7)'``."""
+    verdict = "" if error < target else "  <- above the target"
+    return f"{name}: relative error {format_error(error)} (target: below {format_error(target)}){verdict}"

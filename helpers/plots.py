@@ -207,6 +207,128 @@ def training_curves(histories, labels=None):
     return fig
 
 
+# ---------------------------------------------------------------- notebooks 04 and 05: the graph, the running loss, the mistakes
+
+GRAPH_COLORS = {"forward": "#333333", "top": "#d62728", "all": "#9a9a9a"}
+
+
+def computational_graph():
+    """The network's forward and backward pass as a graph, marking what top-only training uses.
+
+    Values (X, z1, h1, z2, h2, scores, L) sit on a row, joined left to right
+    by the forward operations (black); the parameters feed in from above.
+    Under the row the backward pass runs right to left, and each affine
+    operation hands its parameters' gradients down. Red: the arrows top-only
+    training follows; grey, dashed: needed only to train every layer. The 1/N
+    of the batch mean is marked where it enters: in dscores.
+    Returns a Figure (one Axes, axis off).
+    """
+    values = ["X", "z1", "h1", "z2", "h2", "scores", "L"]
+    ops = ["affine", "ReLU", "affine", "ReLU", "affine", "softmax +\ncross-entropy"]
+    xs = [0.0, 2.2, 3.9, 6.1, 7.8, 10.0, 12.4]
+    half_width = [0.35, 0.4, 0.4, 0.4, 0.4, 0.65, 0.35]  # of each value's box, where arrows stop
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(11, 3.8))
+        fig.patch.set_facecolor("white")
+        ax.set_xlim(-0.6, 13.0)
+        ax.set_ylim(-2.45, 2.0)
+        ax.axis("off")
+        box = dict(boxstyle="round,pad=0.3", fc="white", ec="#333333", lw=1)
+
+        def arrow(x0, y0, x1, y1, color, dashed=False):
+            ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=2, arrowprops=dict(
+                arrowstyle="-|>", color=color, lw=1.6, ls="--" if dashed else "-", shrinkA=0, shrinkB=0))
+
+        for x, name in zip(xs, values):
+            ax.text(x, 0, name, ha="center", va="center", fontsize=10, bbox=box, zorder=3)
+        ax.text(xs[4], 0.45, "fixed while W1, W2\nare frozen", ha="center", va="bottom", fontsize=7, color="#555555")
+        for i, op in enumerate(ops):
+            left, right, mid = xs[i] + half_width[i] + 0.05, xs[i + 1] - half_width[i + 1] - 0.05, (xs[i] + xs[i + 1]) / 2
+            arrow(left, 0.1, right, 0.1, GRAPH_COLORS["forward"])
+            ax.text(mid, 0.2, op, ha="center", va="bottom", fontsize=8)
+            if i == 0:  # nobody updates the images: their gradient is never computed
+                ax.text(mid - 0.3, -0.25, "dX: never\ncomputed", ha="center", va="top", fontsize=8, color=GRAPH_COLORS["all"])
+                continue
+            top_only = i == 5  # only L -> scores feeds W3, b3; the rest feeds the frozen layers
+            color = GRAPH_COLORS["top" if top_only else "all"]
+            arrow(right, -0.15, left, -0.15, color, dashed=not top_only)
+            label = "dscores = (P - Y) / N\n(the only 1/N)" if top_only else f"d{values[i]}"
+            ax.text(mid, -0.27, label, ha="center", va="top", fontsize=8, color=color)
+        for layer, i in ((1, 0), (2, 2), (3, 4)):
+            mid = (xs[i] + xs[i + 1]) / 2
+            color = GRAPH_COLORS["top" if layer == 3 else "all"]
+            ax.text(mid, 1.55, f"W{layer}, b{layer}", ha="center", va="center", fontsize=9, bbox=box, zorder=3)
+            arrow(mid, 1.25, mid, 0.6, GRAPH_COLORS["forward"])
+            ax.text(mid, -1.6, f"dW{layer}, db{layer}", ha="center", va="center", fontsize=9, color=color,
+                    bbox=dict(box, ec=color), zorder=3)
+            start = xs[i + 1] - half_width[i + 1] - 0.15  # from the gradient arriving at the layer's output
+            arrow(start, -0.3, mid + 0.3, -1.3, color, dashed=layer != 3)
+        handles = [
+            plt.Line2D([], [], color=GRAPH_COLORS["forward"], lw=1.6, label="forward pass"),
+            plt.Line2D([], [], color=GRAPH_COLORS["top"], lw=1.6, label="backward: what top-only training computes"),
+            plt.Line2D([], [], color=GRAPH_COLORS["all"], lw=1.6, ls="--", label="backward: needed only to train every layer"),
+        ]
+        ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.04), ncol=3, fontsize=8, frameon=False)
+        ax.set_title("Top-only training takes one backward step: from L through dscores to dW3 and db3")
+        fig.tight_layout()
+    return fig
+
+
+def running_loss_start(batch_losses, running, smoothing: float, typical_steps: int = 100, title=None):
+    """The first steps of a run: each batch's loss (dots), the running loss (line) and the typical batch loss.
+
+    batch_losses  (T,) the loss of the batch at each step 0 .. T-1
+    running       (T,) the running loss after each of those steps
+    smoothing     the running loss's factor (drawn in the legend)
+    typical_steps the dashed line is the mean batch loss over the first ``typical_steps`` steps
+    """
+    batch_losses, running = np.asarray(batch_losses, dtype=float), np.asarray(running, dtype=float)
+    steps = np.arange(len(batch_losses))
+    typical = batch_losses[:typical_steps].mean()
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7.5, 3.4))
+        fig.patch.set_facecolor("white")
+        ax.plot(steps, batch_losses, ".", ms=3, color="#9a9a9a", label="loss of each batch")
+        ax.plot(steps, running, color="C0", lw=2, label=f"running loss (factor {smoothing:g})")
+        ax.axhline(typical, color="C1", ls="--", lw=1.2, label=f"mean batch loss, steps 0-{typical_steps - 1}")
+        ax.plot([0], [batch_losses[0]], "o", color="C0", ms=7, mfc="white", label="start: the first batch's loss")
+        ax.set_xlabel("step")
+        ax.set_ylabel("cross-entropy")
+        ax.set_title(title or "The running loss starts at one batch's loss")
+        ax.legend(fontsize=8, loc="upper right", framealpha=1)
+        fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(confusion, title=None):
+    """A 10 x 10 confusion matrix: row = true digit, column = predicted digit, each cell's count written in it.
+
+    Colour is the count on a log scale (0 left white), so that the few
+    hundred mistakes stay visible next to the diagonal's correct answers.
+    """
+    from matplotlib.colors import LogNorm
+
+    confusion = np.asarray(confusion)
+    n = confusion.shape[0]
+    shown = np.ma.masked_equal(confusion, 0)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.2, 5.6))
+        fig.patch.set_facecolor("white")
+        image = ax.imshow(shown, cmap="Blues", norm=LogNorm(vmin=1, vmax=max(confusion.max(), 2)))
+        threshold = np.sqrt(max(confusion.max(), 2))  # the middle of the log colour scale
+        for (i, j), count in np.ndenumerate(confusion):
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=7,
+                    color="white" if count > threshold * 3 else "black")
+        ax.set_xticks(range(n))
+        ax.set_yticks(range(n))
+        ax.set_xlabel("predicted digit")
+        ax.set_ylabel("true digit")
+        ax.set_title(title or "Confusion matrix (test images)")
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="test images (log scale)")
+        fig.tight_layout()
+    return fig
+
+
 def weight_images(W, shape=None, titles=None, ncols: int = 10, cell: float = 1.1, suptitle=None):
     """Each column of a weight matrix drawn as a picture, on one symmetric colour scale.
 

@@ -1,0 +1,132 @@
+"""Checkers of notebook 04 (backward pass): right answers pass, common wrong ones get their hint."""
+
+import numpy as np
+import pytest
+
+from helpers import exercises, layers
+from helpers.exercises import ex04_backward_pass as ex04
+
+
+def run(capsys, checker, *args, **kwargs):
+    assert checker(*args, **kwargs) is None  # a notebook cell then shows only the message
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1  # one message
+    return out.startswith("correct"), out
+
+
+def assert_never_printed(out, numbers):
+    for number in numbers:
+        for form in {f"{number}", f"{number:,}", f"{number:.3f}", f"{number:.2f}"}:
+            assert form not in out, (form, out)
+
+
+@pytest.mark.parametrize("checker", [exercises.check_backward_multiply_adds, exercises.check_double_mean_error])
+def test_unanswered_says_no_answer_yet(capsys, checker):
+    ok, out = run(capsys, checker, None)
+    assert not ok and "no answer yet" in out
+
+
+def test_backward_multiply_adds(capsys):
+    def count(n, h):  # dW3, dh2, dW2, dh1, dW1: no gradient for the images themselves
+        return n * (2 * h * 10 + 2 * h * h + 784 * h)
+
+    right = count(64, 256)
+    expected = ex04.expected_numbers()["check_backward_multiply_adds"]
+    assert right in expected
+    assert run(capsys, exercises.check_backward_multiply_adds, right)[0]
+    assert run(capsys, exercises.check_backward_multiply_adds, float(right))[0]  # an equal float is the same answer
+    assert run(capsys, exercises.check_backward_multiply_adds, np.int64(right))[0]
+    assert run(capsys, exercises.check_backward_multiply_adds, 64 * 128 * 10, hidden_size=128, train="top")[0]
+    wrong = {
+        count(64, 128): "128",
+        count(32, 256): "batch of 32",
+        right + 64 * 784 * 256: "images",
+        64 * 256 * 10: "top-only",
+        64 * (784 * 256 + 256 * 256 + 256 * 10): "forward",
+        right + 1: "multiply-adds",
+    }
+    for answer, hint in wrong.items():
+        ok, out = run(capsys, exercises.check_backward_multiply_adds, answer)
+        assert not ok and out.startswith("not yet") and hint in out, (answer, out)
+        assert_never_printed(out, [right])
+    assert not run(capsys, exercises.check_backward_multiply_adds, True)[0]
+    assert not run(capsys, exercises.check_backward_multiply_adds, "a lot")[0]
+
+
+def test_double_mean_error(capsys):
+    right = 63 / 65
+    assert right in ex04.expected_numbers()["check_double_mean_error"]
+    for answer in (right, 0.969, 0.97, np.float64(right)):
+        assert run(capsys, exercises.check_double_mean_error, answer)[0]
+    wrong = {31 / 33: "batch of 32", 0.94: "batch of 32", 64: "factor", 1 / 64: "factor", 96.92: "percent", 0.5: "simplify", 0.95: "simplify"}
+    for answer, hint in wrong.items():
+        ok, out = run(capsys, exercises.check_double_mean_error, answer)
+        assert not ok and hint in out, (answer, out)
+        assert_never_printed(out, [right, 63, 65])
+    # the figure the notebook prints for its own batch of 32 is not the answer for 64
+    assert run(capsys, exercises.check_double_mean_error, 31 / 33, batch_size=32)[0]
+
+
+def right_temperature(scores, y, T):
+    loss, dscaled = layers.softmax_cross_entropy(scores / T, y)
+    return loss, dscaled / T
+
+
+def test_softmax_temperature(capsys):
+    assert run(capsys, exercises.check_softmax_temperature, right_temperature)[0]
+
+    def scaled(factor):
+        return lambda s, y, T: (right_temperature(s, y, T)[0], right_temperature(s, y, T)[1] * factor(T, len(y)))
+
+    wrong = {
+        scaled(lambda T, n: T): "chain rule",  # forgot the 1/T
+        scaled(lambda T, n: T * T): "multiplied by T",
+        scaled(lambda T, n: n): "1/N",
+        scaled(lambda T, n: 1 / n): "twice",
+        lambda s, y, T: (layers.softmax_cross_entropy(s, y)[0], right_temperature(s, y, T)[1]): "divide them by T",
+        lambda s, y, T: (right_temperature(s, y, 2.5)[0], right_temperature(s, y, 2.5)[1]): "T = 0.4",
+        lambda s, y, T: None: "(loss, dscores)",
+        lambda s, y, T: 1 / 0: "ZeroDivisionError",
+    }
+    for fn, hint in wrong.items():
+        ok, out = run(capsys, exercises.check_softmax_temperature, fn)
+        assert not ok and out.startswith("not yet") and hint in out, (hint, out)
+
+    def in_place(s, y, T):
+        s /= T
+        loss, d = layers.softmax_cross_entropy(s, y)
+        return loss, d / T
+
+    ok, out = run(capsys, exercises.check_softmax_temperature, in_place)
+    assert not ok and "in place" in out
+
+
+def right_l2(h2, W3, b3, y, reg):
+    loss, dscores = layers.softmax_cross_entropy(h2 @ W3 + b3, y)
+    return loss + 0.5 * reg * np.sum(W3**2), h2.T @ dscores + reg * W3, dscores.sum(axis=0)
+
+
+def test_l2_top_layer(capsys):
+    assert run(capsys, exercises.check_l2_top_layer, right_l2)[0]
+
+    def changed(loss=lambda l, W3, b3, reg, n: l, dW3=lambda d, W3, reg, n: d, db3=lambda d, b3, reg: d):
+        def fn(h2, W3, b3, y, reg):
+            l, dw, db = right_l2(h2, W3, b3, y, reg)
+            return loss(l, W3, b3, reg, len(y)), dW3(dw, W3, reg, len(y)), db3(db, b3, reg)
+
+        return fn
+
+    wrong = {
+        changed(loss=lambda l, W3, b3, reg, n: l - 0.5 * reg * np.sum(W3**2)): "missing the penalty",
+        changed(loss=lambda l, W3, b3, reg, n: l + 0.5 * reg * np.sum(W3**2)): "1/2",
+        changed(loss=lambda l, W3, b3, reg, n: l + 0.5 * reg * np.sum(b3**2)): "bias",
+        changed(dW3=lambda d, W3, reg, n: d - reg * W3): "gradient of the penalty",
+        changed(dW3=lambda d, W3, reg, n: d + reg * W3): "factor 2",
+        changed(dW3=lambda d, W3, reg, n: d - reg * W3 + reg * W3 / n): "1/N",
+        changed(dW3=lambda d, W3, reg, n: d - 2 * reg * W3): "sign",
+        changed(db3=lambda d, b3, reg: d + reg * b3): "only W3",
+        lambda h2, W3, b3, y, reg: (1.0, W3): "three things",
+    }
+    for fn, hint in wrong.items():
+        ok, out = run(capsys, exercises.check_l2_top_layer, fn)
+        assert not ok and out.startswith("not yet") and hint in out, (hint, out)

@@ -1,0 +1,56 @@
+"""helpers.gradcheck: finite differences, the relative error, and how it is printed."""
+
+import numpy as np
+import pytest
+
+from helpers.gradcheck import check_param_gradients, error_line, format_error, numerical_gradient, relative_error
+
+
+@pytest.mark.parametrize(
+    "error, text",
+    [(3.2e-11, "3e-11"), (9.6e-11, "1e-10"), (7.619e-11, "8e-11"), (0.9394, "9e-1"), (1e-5, "1e-5"), (0.0, "0"),
+     (2.0, "2e0"), (float("nan"), "nan"), (float("inf"), "inf")],
+)
+def test_format_error_keeps_one_significant_digit(error, text):
+    assert format_error(error) == text
+    assert format_error(np.float64(error)) == text
+
+
+def test_format_error_hides_the_digits_that_depend_on_the_thread_count():
+    # two runs that differ in the 4th digit (a different summation order) print the same text
+    assert format_error(3.394e-10) == format_error(3.3941e-10) == "3e-10"
+
+
+def test_error_line_states_the_target_and_flags_a_miss():
+    assert error_line("W3", 7.6e-11) == "W3: relative error 8e-11 (target: below 1e-7)"
+    assert error_line("W2", 0.23).endswith("<- above the target")
+    assert "below 1e-5" in error_line("b", 1e-9, target=1e-5)
+
+
+def test_numerical_gradient_of_a_quadratic_and_restores_x():
+    x = np.array([[1.0, -2.0], [0.5, 3.0]])
+    before = x.copy()
+    grad = numerical_gradient(lambda: float(np.sum(x**2)), x)
+    assert np.allclose(grad, 2 * before, atol=1e-8)
+    assert np.array_equal(x, before)
+    partial = numerical_gradient(lambda: float(np.sum(x**2)), x, indices=[(0, 1)])
+    assert partial[0, 1] == pytest.approx(-4.0) and np.count_nonzero(partial) == 1
+
+
+def test_relative_error_is_scale_free():
+    a = np.array([1.0, 2.0, 3.0])
+    assert relative_error(a, a) == 0.0
+    assert relative_error(np.zeros(3), np.zeros(3)) == 0.0
+    assert relative_error(a, a / 32) == pytest.approx(31 / 33)  # the 1/N applied twice, N = 32
+    assert relative_error(1e6 * a, 1e6 * a / 32) == pytest.approx(31 / 33)
+
+
+def test_check_param_gradients_on_real_digits(small_batch):
+    from helpers.train import TrainConfig, initial_params
+
+    X, y = small_batch
+    params = initial_params(TrainConfig())
+    errors = check_param_gradients(params, X, y, train="all", samples=5)
+    assert list(errors) == ["W3", "b3", "W2", "b2", "W1", "b1"]
+    assert max(errors.values()) < 1e-7
+    assert list(check_param_gradients(params, X, y, train="top", samples=5)) == ["W3", "b3"]
