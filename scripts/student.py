@@ -28,24 +28,30 @@ NOTE = (f"{SOLUTIONS}\n\nThis is the student copy: the solutions are not in it. 
 
 
 def is_solution(cell) -> bool:
-    return cell.cell_type == "markdown" and cell.source.lstrip().lower().startswith("<details")
+    source = cell.source.lstrip().lower()
+    return cell.cell_type == "markdown" and (source.startswith("<details") or "<summary>solution" in source)
 
 
 def student_copy(nb):
-    """The notebook without outputs and without its solutions section (modifies and returns ``nb``)."""
+    """The notebook without outputs and without its solutions (modifies and returns ``nb``).
+
+    The ``## Solutions`` heading may start a cell or sit in the middle of one (after
+    the summary, say): what precedes it stays, the rest of that cell becomes ``NOTE``.
+    """
     cells, in_solutions = [], False
     for cell in nb.cells:
-        if cell.cell_type == "markdown" and cell.source.lstrip().startswith(SOLUTIONS):
-            in_solutions = True
-            cell.source = NOTE
-            cell.metadata.pop("execution", None)
-            cells.append(cell)
-            continue
-        if in_solutions and is_solution(cell):
-            continue
+        cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-        cell.metadata.pop("execution", None)
+        elif not in_solutions:
+            lines = cell.source.splitlines()
+            at = next((j for j, line in enumerate(lines) if line.startswith(SOLUTIONS)), None)
+            if at is not None:
+                in_solutions = True
+                before = "\n".join(lines[:at]).rstrip()
+                cell.source = f"{before}\n\n{NOTE}" if before else NOTE
+        elif is_solution(cell):
+            continue
         cells.append(cell)
     nb.cells = cells
     nb.metadata.pop("widgets", None)

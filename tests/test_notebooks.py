@@ -72,26 +72,40 @@ def output_text(cell):
 # ---- the checks: each returns a list of problems (empty when the notebook is right) ----
 
 
+def markdown_lines(nb):
+    """[(cell index, line number, line)] of every markdown cell, fenced code left out: headings may sit mid-cell."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        fenced = False
+        for j, line in enumerate(cell.source.splitlines()):
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+            elif not fenced:
+                found.append((i, j, line))
+    return found
+
+
 def structure_problems(nb):
     """Setup cell, exercises (3-5), summary, closed solutions, navigation cell, in that order."""
     problems = []
-    markdown = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "markdown"]
+    lines = markdown_lines(nb)
 
     def heading(prefix):
-        return next((i for i, c in markdown if first_line(c).startswith(prefix)), None)
+        return next(((i, j) for i, j, line in lines if line.startswith(prefix)), None)
 
     exercises, learned, solutions = heading("## Exercises"), heading("## What you learned"), heading("## Solutions")
-    for name, index in (("## Exercises", exercises), ("## What you learned", learned), ("## Solutions", solutions)):
-        if index is None:
-            problems.append(f"no markdown cell starting '{name}'")
+    for name, where in (("## Exercises", exercises), ("## What you learned", learned), ("## Solutions", solutions)):
+        if where is None:
+            problems.append(f"no '{name}' heading")
     if None not in (exercises, learned, solutions) and not exercises < learned < solutions:
         problems.append("the order must be: ## Exercises, ## What you learned, ## Solutions")
     if exercises is not None:
-        end = learned if learned is not None and learned > exercises else len(nb.cells)
-        titles = [line for i, c in markdown if exercises <= i < end for line in c.source.splitlines()
-                  if line.startswith("### Exercise")]
+        end = learned if learned is not None and learned > exercises else (len(nb.cells), 0)
+        titles = [line for i, j, line in lines if exercises < (i, j) < end and line.startswith("### Exercise")]
         if not 3 <= len(titles) <= 5:
-            problems.append(f"{len(titles)} '### Exercise' cells after ## Exercises (3-5 expected)")
+            problems.append(f"{len(titles)} '### Exercise' headings after ## Exercises (3-5 expected)")
         parsed = [EXERCISE.match(t) for t in titles]
         for title, match in zip(titles, parsed):
             if not match:
@@ -106,24 +120,32 @@ def structure_problems(nb):
             if max(kinds) == 0:
                 problems.append("no exercise asks for a derivation or code")
             if solutions is not None:
-                solved = {int(n) for i, c in markdown if i > solutions
-                          for n in re.findall(r"<summary>\s*Solution to exercise (\d+)", c.source)}
+                after = "\n".join(line for i, j, line in lines if (i, j) > solutions)
+                solved = {int(n) for n in re.findall(r"<summary>\s*Solution to exercise (\d+)", after)}
                 if solved != set(numbers):
                     problems.append(f"solutions for exercises {sorted(solved)}, exercises {numbers}")
     if learned is not None:
-        bullets = [l for l in nb.cells[learned].source.splitlines() if re.match(r"\s*[-*] ", l)]
+        section = []
+        for i, j, line in lines:
+            if (i, j) > learned:
+                if line.startswith("#"):
+                    break
+                section.append(line)
+        bullets = [l for l in section if re.match(r"[-*] ", l)]
         if not 3 <= len(bullets) <= 6:
             problems.append(f"## What you learned has {len(bullets)} bullets (3-6 expected)")
     if solutions is not None:
-        blocks = [c for i, c in markdown if i > solutions and "<details" in c.source]
+        after = "\n".join(c.source if i > solutions[0] else "\n".join(c.source.splitlines()[solutions[1]:])
+                          for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and i >= solutions[0])
+        blocks = re.findall(r"<details\b.*?(?=<details\b|\Z)", after, re.S)
         if not blocks:
             problems.append("no <details> block after ## Solutions")
-        for cell in blocks:
-            for tag in re.findall(r"<details\b[^>]*>", cell.source):
-                if re.search(r"\bopen\b", tag):
-                    problems.append(f"a solution is open by default: {tag}")
-            if "<summary>" not in cell.source or "</details>" not in cell.source:
-                problems.append(f"a solution block needs <summary> and </details>: {first_line(cell)[:60]}")
+        for block in blocks:
+            tag = re.match(r"<details\b[^>]*>", block).group(0)
+            if re.search(r"\bopen\b", tag):
+                problems.append(f"a solution is open by default: {tag}")
+            if "<summary>" not in block or "</details>" not in block:
+                problems.append(f"a solution block needs <summary> and </details>: {block[:60]!r}")
     code = code_cells(nb)
     if not code or "setup" not in tags(code[0]):
         problems.append("the first code cell is not the setup cell (run scripts/navigation.py)")
@@ -408,6 +430,14 @@ def test_a_missing_summary_fails():
     assert any("What you learned" in p for p in structure_problems(fake_lesson(summary=False)))
 
 
+def test_headings_in_the_middle_of_a_cell_count():
+    nb = fake_lesson()
+    index = next(i for i, c in enumerate(nb.cells) if first_line(c) == "## What you learned")
+    nb.cells[index].source = "Closing words.\n\n" + nb.cells[index].source + "\n\n## Solutions\n\nTry first."
+    del nb.cells[index + 1]  # one cell now holds some prose, the summary and the Solutions heading
+    assert structure_problems(nb) == []
+
+
 def test_an_open_solution_fails():
     assert any("open by default" in p for p in structure_problems(fake_lesson(open_solution=True)))
 
@@ -432,7 +462,7 @@ def test_exercises_out_of_order_or_without_solutions_fail():
 def test_too_few_exercises_fail():
     nb = fake_lesson()
     nb.cells = [c for c in nb.cells if not first_line(c).startswith("### Exercise 3")]
-    assert any("2 '### Exercise' cells" in p for p in structure_problems(nb))
+    assert any("2 '### Exercise' headings" in p for p in structure_problems(nb))
 
 
 def test_long_cells_fail_unless_figures():

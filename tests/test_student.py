@@ -70,4 +70,9 @@ def test_student_copy_drops_outputs_and_solution_blocks_only():
         "# Title", "print(1)", "<details>", "## What you learned", "## Solutions", "[Index](00_index.ipynb)"]
     assert "not in it" in copy.cells[4].source
     assert copy.cells[1].outputs == [] and copy.cells[1].execution_count is None
+    nb.cells = [md("Last words.\n\n## What you learned\n\n- a\n\n## Solutions\n\n<details>\n<summary>Solution to "
+                   "exercise 1</summary>\n\nx\n\n</details>"), md("<details>\n<summary>Solution to exercise 2</summary>")]
+    copy = student_copy(nb)
+    assert len(copy.cells) == 1 and copy.cells[0].source.startswith("Last words.\n\n## What you learned\n\n- a\n\n## Solutions")
+    assert "<details" not in copy.cells[0].source
     assert "widgets" not in copy.metadata
