@@ -24,6 +24,8 @@ def test_none_answer_says_no_answer_yet(capsys):
     assert ok is False and out.startswith("not yet: no answer yet")
     ok, out = run(capsys, ex.check_glorot_uniform, lambda fan_in, fan_out, rng: None)
     assert not ok and "None" in out
+    ok, out = run(capsys, ex.check_he_uniform, lambda fan_in, fan_out, rng: None)
+    assert not ok and "None" in out
 
 
 def test_parameter_count(capsys):
@@ -65,6 +67,9 @@ def test_z1_rms_prediction_matches_a_measurement(mnist, capsys):
     pixel_var = float(np.var(mnist.train.images))
     ok, out = run(capsys, ex.check_z1_rms, math.sqrt(784 / 2048 * pixel_var + 1 / 2048))
     assert not ok and "mean" in out and f"{predicted:.3f}" not in out
+    ok, out = run(capsys, ex.check_z1_rms, math.sqrt(784 / 2048 * mean_square))  # Var(b) left out: 0.6% smaller
+    assert not ok and "bias" in out
+    assert not run(capsys, ex.check_z1_rms, 1.02 * predicted)[0]  # a measurement, not the prediction
 
 
 def glorot(fan_in, fan_out, rng):
@@ -88,6 +93,33 @@ def test_glorot_uniform(capsys):
     fixed_seed = lambda i, o, rng: glorot(i, o, np.random.default_rng(0))  # noqa: E731
     ok, out = run(capsys, ex.check_glorot_uniform, fixed_seed)
     assert not ok and "rng" in out
+    global_rng = lambda i, o, rng: np.random.uniform(-math.sqrt(6 / (i + o)), math.sqrt(6 / (i + o)), (i, o))  # noqa: E731
+    ok, out = run(capsys, ex.check_glorot_uniform, global_rng)
+    assert not ok and "rng" in out
+
+
+def he_uniform(fan_in, fan_out, rng):
+    limit = math.sqrt(6 / fan_in)
+    return rng.uniform(-limit, limit, (fan_in, fan_out))
+
+
+def test_he_uniform(capsys):
+    assert run(capsys, ex.check_he_uniform, he_uniform)[0]
+    wrong = {
+        lambda i, o, rng: rng.normal(0, math.sqrt(2 / i), (i, o)): "not a normal one",
+        glorot: "Glorot",
+        lambda i, o, rng: rng.uniform(-math.sqrt(2 / i), math.sqrt(2 / i), (i, o)): "half-width",
+        lambda i, o, rng: rng.uniform(-math.sqrt(6 / o), math.sqrt(6 / o), (i, o)): "fan-out",
+        lambda i, o, rng: rng.uniform(-math.sqrt(3 / i), math.sqrt(3 / i), (i, o)): "variance is 2 / fan_in",
+        lambda i, o, rng: he_uniform(o, i, rng): "shape",
+        lambda i, o, rng: np.random.uniform(-math.sqrt(6 / i), math.sqrt(6 / i), (i, o)): "rng",
+        lambda i, o, rng: he_uniform(i, o, np.random.default_rng(0)): "rng",
+        lambda i, o, rng: 1 / 0: "ZeroDivisionError",
+    }
+    for fn, hint in wrong.items():
+        ok, out = run(capsys, ex.check_he_uniform, fn)
+        assert not ok and hint in out, (hint, out)
+        assert "sqrt(6 / fan_in)" not in out  # the answer is never printed
 
 
 def test_expected_numbers(mnist):

@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 
 from helpers import layers
 from helpers.exercises import ex03_forward_pass as ex
@@ -123,4 +124,22 @@ def test_smoothed_cross_entropy(capsys):
 
 def test_expected_numbers():
     numbers = ex.expected_numbers()
+    probability = numbers.pop("check_loss_as_probability")
+    assert probability == [pytest.approx(math.exp(-3.4685), rel=1e-4)]  # notebook 3's printed batch loss
     assert numbers == {"check_uniform_loss": [math.log(10)], "check_forward_multiply_adds": [3_776_512]}
+
+
+def test_loss_as_probability(capsys, mnist):
+    loss = -math.log(ex._loss_as_probability(mnist))
+    assert run(capsys, ex.check_loss_as_probability, math.exp(-loss), mnist)[0]
+    assert run(capsys, ex.check_loss_as_probability, math.exp(-3.4685), mnist)[0]  # from the printed loss
+    assert run(capsys, ex.check_loss_as_probability, 100 * math.exp(-loss), mnist)[0]  # a percent
+    arithmetic = float(np.mean(ex._first_batch_probabilities(mnist)))
+    wrong = {0.1: "even bet", 1 / loss: "not 1 / p", math.exp(loss): "sign", 10 ** -loss: "natural log",
+             arithmetic: "arithmetic mean", 0.5: "solve L"}
+    for answer, hint in wrong.items():
+        ok, out = run(capsys, ex.check_loss_as_probability, answer, mnist)
+        assert not ok and hint in out, (answer, out)
+        assert f"{math.exp(-loss):.3f}" not in out and f"{math.exp(-loss):.2f}" not in out
+    ok, out = run(capsys, ex.check_loss_as_probability, None, mnist)
+    assert not ok and out.startswith("no answer yet")

@@ -83,11 +83,12 @@ def test_momentum_step(capsys):
 
     assert run(capsys, exercises.check_momentum_step, in_place)[0]
     wrong = {
-        lambda w, v, g, lr, beta: (w - lr * (beta * v + (1 - beta) * g), beta * v + (1 - beta) * g): "(1 - beta)",
+        lambda w, v, g, lr, beta: (w - lr * (beta * v + (1 - beta) * g), beta * v + (1 - beta) * g): "1 - beta times",
         lambda w, v, g, lr, beta: (w - lr * g, beta * v + g): "plain SGD",
         lambda w, v, g, lr, beta: (w + lr * (beta * v + g), beta * v + g): "against",
         lambda w, v, g, lr, beta: (w - lr * (beta * v + g), v): "must be returned",  # velocity never carried
         lambda w, v, g, lr, beta: (w - lr * (beta * v + g), beta * v + 2 * g): "first step matches",
+        lambda w, v, g, lr, beta: (w - lr * (g + beta * (beta * v + g)), beta * v + g): "first step already differs",
         lambda w, v, g, lr, beta: None: "two arrays",
         lambda w, v, g, lr, beta: 1 / 0: "ZeroDivisionError",
     }

@@ -9,7 +9,7 @@ import numpy as np
 from .. import model
 from ._check import _report, _no_answer, _close
 
-__all__ = ["check_parameter_count", "check_weight_std", "check_z1_rms", "check_glorot_uniform"]
+__all__ = ["check_parameter_count", "check_weight_std", "check_z1_rms", "check_glorot_uniform", "check_he_uniform"]
 
 
 def _is_whole(answer, expected: int) -> bool:
@@ -82,7 +82,8 @@ def _z1_rms(hidden_size: int, mean_square: float) -> float:
 
 def check_z1_rms(answer, hidden_size: int = 2048, mean_square: float | None = None) -> None:
     """Exercise: the predicted root-mean-square of the pre-activations z1 under the reference scheme
-    for a given hidden size (within 3%). ``mean_square``: E[x^2] of the training pixels (default: computed)."""
+    for a given hidden size (to three significant digits: within 0.4%, so that leaving out Var(b),
+    a 0.6% effect at width 2048, is caught). ``mean_square``: E[x^2] of the training pixels (default: computed)."""
     if _no_answer(answer):
         return
     mean_square = _mean_square_pixel() if mean_square is None else mean_square
@@ -93,8 +94,11 @@ def check_z1_rms(answer, hidden_size: int = 2048, mean_square: float | None = No
         return _report(False, "", "the reference divides by the fan-out (the hidden size), not by the 784 inputs.")
     if _close(answer, _z1_rms(128, mean_square), 0.03):
         return _report(False, "", f"that is the prediction for 128 hidden units; redo it with {hidden_size}.")
+    if _close(answer, math.sqrt(model.INPUT_SIZE / hidden_size * mean_square), 0.002):
+        return _report(False, "", "you left out the bias: the reference draws b1 with variance 1 / fan-out too, "
+                       "and Var(z) includes + Var(b).")
     return _report(
-        _close(answer, expected, 0.03),
+        _close(answer, expected, 0.004),
         "that is what Var(z) = n_in Var(W) E[x^2] + Var(b) predicts; the measured value should be within a few percent.",
         "use Var(z1) = 784 Var(W) E[x^2] + Var(b) with the reference's Var(W) and Var(b), and E[x^2] = the mean of the "
         "squared training pixels (not their variance: pixels do not have mean 0); then take the square root.",
@@ -109,10 +113,11 @@ def _draw(student_fn, fan_in, fan_out, seed):
         return None, f"your function raised {type(exc).__name__}: {exc}"
 
 
-def check_glorot_uniform(student_fn) -> None:
-    """Exercise: ``fn(fan_in, fan_out, rng) -> (fan_in, fan_out)`` weights drawn as Glorot & Bengio propose."""
+def _check_initializer(student_fn, spread_problem, success: str) -> None:
+    """Draw large matrices with the student's ``fn(fan_in, fan_out, rng)``; ``spread_problem(W, fan_in, fan_out)``
+    returns a hint when the values are wrong (None when right). Also checks the shape and that the weights come
+    from the generator passed in (same seed: same weights; another seed: other weights)."""
     for fan_in, fan_out in ((784, 128), (300, 30)):
-        limit = math.sqrt(6 / (fan_in + fan_out))
         W, error = _draw(student_fn, fan_in, fan_out, fan_out)
         if error:
             return _report(False, "", error)
@@ -121,21 +126,65 @@ def check_glorot_uniform(student_fn) -> None:
         W = np.asarray(W, dtype=float)
         if W.shape != (fan_in, fan_out):
             return _report(False, "", f"expected shape ({fan_in}, {fan_out}), got {W.shape}; a weight matrix is fan-in x fan-out.")
-        std = W.std()
-        if np.abs(W).max() > limit * 1.0001:
-            if _close(std, limit / math.sqrt(3), 0.03):
-                return _report(False, "", "the standard deviation is right but some weights lie outside [-a, a]: "
-                               "Glorot's scheme draws from a uniform distribution, not a normal one.")
-            return _report(False, "", "some weights lie outside [-a, a] with a = sqrt(6 / (fan_in + fan_out)).")
-        if _close(std, limit / 3, 0.03):
-            return _report(False, "", "your half-width is sqrt(2 / (fan_in + fan_out)), the standard deviation; "
-                           "a uniform distribution on [-a, a] has standard deviation a / sqrt(3).")
-        if not _close(std, limit / math.sqrt(3), 0.03) or np.abs(W).max() < 0.98 * limit or abs(W.mean()) > 0.05 * std:
-            return _report(False, "", "draw every weight uniformly from [-a, a] with a = sqrt(6 / (fan_in + fan_out)).")
+        hint = spread_problem(W, fan_in, fan_out)
+        if hint:
+            return _report(False, "", hint)
+        same_seed, _ = _draw(student_fn, fan_in, fan_out, fan_out)
+        if same_seed is None or not np.array_equal(np.asarray(same_seed, dtype=float), W):
+            return _report(False, "", "two generators with the same seed gave different weights: draw from the rng "
+                           "you are given (rng.uniform), not from np.random.")
         again, _ = _draw(student_fn, fan_in, fan_out, fan_out + 1)
         if again is not None and np.array_equal(np.asarray(again, dtype=float), W):
             return _report(False, "", "two different generators gave the same weights; draw from the rng you are given.")
-    return _report(True, "uniform on [-a, a], variance 2 / (fan_in + fan_out), drawn from the given generator.", "")
+    return _report(True, success, "")
+
+
+def _glorot_problem(W, fan_in, fan_out):
+    limit = math.sqrt(6 / (fan_in + fan_out))
+    std = W.std()
+    if np.abs(W).max() > limit * 1.0001:
+        if _close(std, limit / math.sqrt(3), 0.03):
+            return ("the standard deviation is right but some weights lie outside [-a, a]: "
+                    "Glorot's scheme draws from a uniform distribution, not a normal one.")
+        return "some weights lie outside [-a, a] with a = sqrt(6 / (fan_in + fan_out))."
+    if _close(std, limit / 3, 0.03):
+        return ("your half-width is sqrt(2 / (fan_in + fan_out)), the standard deviation; "
+                "a uniform distribution on [-a, a] has standard deviation a / sqrt(3).")
+    if not _close(std, limit / math.sqrt(3), 0.03) or np.abs(W).max() < 0.98 * limit or abs(W.mean()) > 0.05 * std:
+        return "draw every weight uniformly from [-a, a] with a = sqrt(6 / (fan_in + fan_out))."
+    return None
+
+
+def check_glorot_uniform(student_fn) -> None:
+    """Exercise: ``fn(fan_in, fan_out, rng) -> (fan_in, fan_out)`` weights drawn as Glorot & Bengio propose."""
+    _check_initializer(student_fn, _glorot_problem,
+                       "uniform on [-a, a], variance 2 / (fan_in + fan_out), drawn from the given generator.")
+
+
+def _he_uniform_problem(W, fan_in, fan_out):
+    limit = math.sqrt(6 / fan_in)
+    std, top = W.std(), np.abs(W).max()
+    if _close(std, limit / math.sqrt(3), 0.03) and top > limit * 1.0001:
+        return ("the spread is right but some weights lie outside the interval a uniform "
+                "distribution with that variance would allow: draw from a uniform distribution, not a normal one.")
+    if _close(std, math.sqrt(2 / (fan_in + fan_out)), 0.03):
+        return "that is Glorot's variance 2 / (fan_in + fan_out); He's uses the fan-in only."
+    if _close(std, math.sqrt(2 / fan_in) / math.sqrt(3), 0.03):
+        return ("your half-width equals He's standard deviation sqrt(2 / fan_in); what half-width a "
+                "gives a uniform distribution on [-a, a] that variance?")
+    if _close(std, math.sqrt(2 / fan_out), 0.1) or _close(std, math.sqrt(2 / fan_out / 3), 0.1):
+        return "He's variance divides by the fan-in (the number of inputs), not the fan-out."
+    if not _close(std, limit / math.sqrt(3), 0.03) or top > limit * 1.0001 or top < 0.98 * limit \
+            or abs(W.mean()) > 0.05 * std:
+        return "draw every weight uniformly from [-a, a], with a chosen so that the variance is 2 / fan_in."
+    return None
+
+
+def check_he_uniform(student_fn) -> None:
+    """Exercise: ``fn(fan_in, fan_out, rng) -> (fan_in, fan_out)`` weights drawn from a *uniform* distribution
+    with He's variance 2 / fan_in (He-uniform: half-width sqrt(6 / fan_in))."""
+    _check_initializer(student_fn, _he_uniform_problem,
+                       "uniform on [-a, a] with variance 2 / fan_in: He's variance, Glorot's shape.")
 
 
 def expected_numbers() -> dict:

@@ -9,7 +9,7 @@ import numpy as np
 from .. import layers, model
 from ._check import _report, _no_answer, _close, _call
 
-__all__ = ["check_uniform_loss", "check_forward_multiply_adds", "check_softmax", "check_smoothed_cross_entropy"]
+__all__ = ["check_uniform_loss", "check_loss_as_probability", "check_forward_multiply_adds", "check_softmax", "check_smoothed_cross_entropy"]
 
 
 def check_uniform_loss(answer) -> None:
@@ -27,6 +27,48 @@ def check_uniform_loss(answer) -> None:
         "that is the loss of a network that knows nothing; compare it with the untrained network's loss above.",
         "the loss is -log of the probability of the true class; with 10 equally likely classes what is that "
         "probability? (natural log)",
+    )
+
+
+def _first_batch_probabilities(data=None):
+    """Probabilities the untrained reference network (seed 0) gives the true digits of the first 32 training images."""
+    from ..data import load_mnist
+    from ..train import TrainConfig, initial_params
+
+    data = load_mnist() if data is None else data
+    images, labels = data.train.images[:32], data.train.labels[:32]
+    probs = layers.softmax(model.forward(initial_params(TrainConfig()), images)[0])
+    return probs[np.arange(len(labels)), labels]
+
+
+def _loss_as_probability(data=None) -> float:
+    return float(np.exp(np.mean(np.log(_first_batch_probabilities(data)))))  # exp(-L), the geometric mean
+
+
+def check_loss_as_probability(answer, data=None) -> None:
+    """Exercise: the single probability p with -log p equal to the batch loss of notebook 3's batch of 32
+    (the geometric mean of the probabilities given to the true digits). Within 1%; a percent is accepted."""
+    if _no_answer(answer):
+        return
+    expected = _loss_as_probability(data)
+    loss = -math.log(expected)
+    if _close(answer, 100 * expected, 0.01):
+        return _report(True, "as a percent; the loss is minus the log of that probability. Compare it with an even bet.", "")
+    if _close(answer, 0.1, 1e-3):
+        return _report(False, "", "0.1 is the probability an even bet gives every digit; use the batch loss printed above.")
+    if _close(answer, 1 / loss, 0.01):
+        return _report(False, "", "the loss is -log p, not 1 / p: undo the logarithm with exp.")
+    if _close(answer, math.exp(loss), 0.01):
+        return _report(False, "", "check the sign: L = -log p, so p = exp(-L), a number between 0 and 1.")
+    if _close(answer, 10 ** (-loss), 0.01):
+        return _report(False, "", "cross-entropy uses the natural log: undo it with exp, not with a power of 10.")
+    if _close(answer, float(np.mean(_first_batch_probabilities(data))), 0.01):
+        return _report(False, "", "that is the arithmetic mean of the 32 probabilities; the loss averages their logs, "
+                       "so undo the logarithm of the mean loss instead.")
+    return _report(
+        _close(answer, expected, 0.01),
+        "the loss is minus the log of that probability; compare it with the 1/10 of an even bet.",
+        "solve L = -log p for p, with L the batch loss printed above (natural log).",
     )
 
 
@@ -137,4 +179,5 @@ def check_smoothed_cross_entropy(student_fn) -> None:
 
 def expected_numbers() -> dict:
     """The numbers each numeric checker accepts, for the notebook's exercises."""
-    return {"check_uniform_loss": [math.log(10)], "check_forward_multiply_adds": [_forward_multiply_adds(32, 128)]}
+    return {"check_uniform_loss": [math.log(10)], "check_loss_as_probability": [_loss_as_probability()],
+            "check_forward_multiply_adds": [_forward_multiply_adds(32, 128)]}

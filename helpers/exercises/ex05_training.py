@@ -131,7 +131,8 @@ def check_momentum_step(student_fn, lr: float = 0.1, beta: float = 0.9) -> None:
         return _report(True, "three steps match helpers.train.Momentum.", "")
     # what common variants would have produced, step by step
     variants = {
-        "ema": "helpers.train.Momentum accumulates v = beta * v + grad, without a (1 - beta) factor on the gradient.",
+        "ema": "your steps are 1 - beta times Momentum's: run one step of Momentum from a zero velocity and compare "
+        "its change of the weights with lr * grad.",
         "sgd": "that is plain SGD: the step should follow the velocity, not the current gradient alone (and the "
         "new velocity must be returned, so that the next step can use it).",
         "sign": "the weights should move against the velocity (downhill), not along it.",
@@ -147,7 +148,8 @@ def check_momentum_step(student_fn, lr: float = 0.1, beta: float = 0.9) -> None:
             return _report(False, "", hint)
     first_ok = np.allclose(got[0], want[0])
     return _report(False, "", "the first step matches, later ones do not: check how the velocity carries over."
-                   if first_ok else "v = beta * v + grad, then weights = weights - lr * v.")
+                   if first_ok else "your first step already differs: run one step of Momentum from a zero velocity, "
+                   "print the change of the weights, and compare it with lr * grad.")
 
 
 # ---------------------------------------------------------------- exercise 4 (code)
