@@ -142,4 +142,4 @@ def test_loss_as_probability(capsys, mnist):
         assert not ok and hint in out, (answer, out)
         assert f"{math.exp(-loss):.3f}" not in out and f"{math.exp(-loss):.2f}" not in out
     ok, out = run(capsys, ex.check_loss_as_probability, None, mnist)
-    assert not ok and out.startswith("no answer yet")
+    assert not ok and out.startswith("not yet: no answer yet")
