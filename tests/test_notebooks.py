@@ -199,8 +199,7 @@ def answered_above(nb, expected):
         call = re.compile(rf"\b{re.escape(checker)}\s*\(")
         calls = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and call.search(c.source)]
         if not calls:
-            problems.append(f"{checker}: no code cell calls it")
-            continue
+            continue  # a checker this notebook does not use (yet) has no exercise to be answered above
         headings = [i for i, c in enumerate(nb.cells[: calls[0]])
                     if c.cell_type == "markdown" and re.search(r"^### Exercise", c.source, re.M)]
         if not headings:
