@@ -12,6 +12,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 BOOK_STAMP := $(VENV)/.installed-book
+BASE   := $(VENV)/.installed-base
 
 .PHONY: train test unit nbval browser lab app notebooks bench book clean
 
@@ -31,7 +32,6 @@ train: $(BASE)
 
 # The main job's environment: numpy and matplotlib, and the project itself without its other
 # dependencies (JupyterLab, ipywidgets, the extras: $(STAMP) installs those).
-BASE := $(VENV)/.installed-base
 $(BASE): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

@@ -54,3 +54,16 @@ def test_constraints_pin_only_packages_the_project_uses():
     used |= {"ipykernel"}  # the notebooks' kernel, pulled in by jupyterlab
     pinned = [line for line in (ROOT / "constraints.txt").read_text().splitlines() if line and not line.startswith("#")]
     assert {requirement_name(p) for p in pinned} <= used
+
+
+def test_make_train_and_test_set_up_a_fresh_venv_first(tmp_path):
+    # on a fresh machine the README's two commands must install before they run
+    import subprocess
+
+    venv = tmp_path / "venv"
+    for target, extra in (("train", "numpy matplotlib"), ("test", ".[test,app,book]")):
+        plan = subprocess.run(["make", "-n", target, f"VENV={venv}"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        lines = plan.splitlines()
+        install = next(i for i, l in enumerate(lines) if "pip install" in l and extra in l)
+        runs = next(i for i, l in enumerate(lines) if "-m helpers train" in l or "-m pytest" in l)
+        assert install < runs, f"make {target} runs before it installs:\n{plan}"
