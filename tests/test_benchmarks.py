@@ -31,6 +31,9 @@ def test_bench_training_reports_times_ratio_and_equal_accuracy():
         assert record[f"{name}_seconds"] == min(times)  # best of the rounds
     assert record["ratio"] == round(record["naive_seconds"] / record["fast_seconds"], 2)
     assert record["ratio_vs_full_forward"] == round(record["full_forward_seconds"] / record["fast_seconds"], 2)
+    assert sorted(record["cpu_seconds"]) == sorted(record["all_seconds"])
+    assert all(positive_seconds(t) for t in record["cpu_seconds"].values())
+    assert record["cpu_ratio"] == round(record["cpu_seconds"]["naive"] / record["cpu_seconds"]["fast"], 2)
     assert record["same_accuracy"] is True
     assert 0 < record["fast_test_accuracy"] == record["naive_test_accuracy"] <= 1
 
