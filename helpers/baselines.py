@@ -181,13 +181,15 @@ class ReadoutStack:
         return (predicted == self.test_labels[:, None]).mean(axis=1)
 
 
-def train_top_layers(data, configs, *, features=None) -> list:
+def train_top_layers(data, configs, *, features=None, progress=None, progress_every: int = 100) -> list:
     """Train several top-layer-only runs at once; the same results as :func:`train_one_by_one`.
 
     configs   TrainConfigs with train="top" that share steps, batch size, width, init,
               log_every, eval_every and smoothing; seeds, learning rates and
               optimizers may differ.
     features  optional {seed: FrozenFeatures} (computed when missing).
+    progress  called as ``progress(step, steps)`` every ``progress_every`` steps;
+              returning True cancels every run (``history.cancelled``).
     Returns [(params, History), ...] in the order of ``configs``. Every
     History's ``train_seconds`` is the wall time of the whole stack.
     """
@@ -222,7 +224,7 @@ def train_top_layers(data, configs, *, features=None) -> list:
                 histories[s][k].test_accuracies.append(float(acc[s, k]))
 
         evaluate(0)
-        step, every = 0, (first.log_every, first.eval_every)
+        step, every = 0, (first.log_every, first.eval_every) + ((progress_every,) if progress else ())
         while step < first.steps and alive.any():
             stop = min(first.steps, *((step // e + 1) * e for e in every))
             losses = stack.run(stop - step)  # (count, S, K)
@@ -250,6 +252,11 @@ def train_top_layers(data, configs, *, features=None) -> list:
                 for s, k in zip(*np.nonzero(alive)):
                     histories[s][k].steps.append(step)
                     histories[s][k].losses.append(float(running[s, k]))
+            reporting = progress is not None and (step % progress_every == 0 or step == first.steps)
+            if reporting and progress(step, first.steps):
+                for s, k in zip(*np.nonzero(alive)):
+                    histories[s][k].cancelled = step < first.steps
+                break
     seconds = time.perf_counter() - started
 
     results = [None] * len(configs)

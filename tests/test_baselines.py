@@ -141,3 +141,14 @@ def test_cli_bad_arguments_exit_2_with_one_line(capsys, argv):
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "error" in err
+
+
+def test_vectorized_reports_progress_and_cancels(mnist, features):
+    seen = []
+    configs = [short(steps=1000), short(steps=1000, lr=0.1)]
+    results = baselines.train_top_layers(mnist, configs, features=features,
+                                         progress=lambda step, steps: seen.append((step, steps)) or step >= 200)
+    assert seen == [(100, 1000), (200, 1000)]
+    for _, history in results:
+        assert history.cancelled and history.steps_done == 200
+        assert history.message == "cancelled at step 200"
