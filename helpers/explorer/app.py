@@ -103,6 +103,7 @@ class Explorer:
 
     def _submit(self, config, wait: bool, timeout: float | None = None):
         self.widget.add_class("explorer-busy")  # for styling and for tests: an answer is on its way
+        self.grids.keep_only(config)  # a grid for other settings would slow this answer down
         from_grid = self._grid_answer(config) is not None
         self.status.value = text.working(f"from the grid: lr {format_lr(config.lr)} ..." if from_grid
                                          else f"training {describe(config)} ...")
@@ -137,9 +138,7 @@ class Explorer:
         """Train ``config`` (all layers: with progress and stop); return (History or None if cancelled, how)."""
         slow = config.train == "all"
         params = features = cached = None
-        if slow:
-            self.grids.worker.cancel()  # the background grid would halve this run's speed
-        else:
+        if not slow:
             if config not in self.features:
                 self.status.value = text.working(f"computing the frozen features for hidden size {config.hidden_size} ...")
             params, features, cached = self.features.get(config)

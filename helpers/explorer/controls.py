@@ -19,6 +19,11 @@ class ExplorerView(widgets.VBox):
     def __repr__(self) -> str:
         return READABLE
 
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = READABLE  # whole: ipywidgets cuts a repr at 110 characters
+        return bundle
+
 
 class Controls:
     """Sliders, dropdowns, the stop button and the four outputs (status, legend, curves, landscape).

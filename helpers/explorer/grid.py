@@ -9,7 +9,6 @@ run :func:`helpers.train.train` gives for the same config (tested to 1e-12).
 
 from __future__ import annotations
 
-import inspect
 import threading
 import time
 from collections import OrderedDict
@@ -20,9 +19,6 @@ import numpy as np
 from .. import baselines, model
 from .settings import grid_index, grid_key
 from .worker import Worker
-
-FALLBACK_CHUNK = 8  # an engine without ``progress`` is cancelled between chunks of this many runs
-
 
 @dataclass
 class LrGrid:
@@ -67,20 +63,11 @@ def train_grid(data, config, lrs, params, features, cancel, progress=None) -> Lr
 
 
 def _train_stack(data, configs, features, cancel, progress):
-    if "progress" in inspect.signature(baselines.train_top_layers).parameters:
-        def report(step, steps):
-            progress(step / max(1, steps))
-            return cancel.is_set()
+    def report(step, steps):
+        progress(step / max(1, steps))
+        return cancel.is_set()
 
-        return baselines.train_top_layers(data, configs, features=features, progress=report)
-    # an engine that cannot be cancelled mid-pass: several smaller stacks, checked between them
-    results = []
-    for start in range(0, len(configs), FALLBACK_CHUNK):
-        if cancel.is_set():
-            return None
-        results += baselines.train_top_layers(data, configs[start : start + FALLBACK_CHUNK], features=features)
-        progress(len(results) / len(configs))
-    return results
+    return baselines.train_top_layers(data, configs, features=features, progress=report)
 
 
 class GridStore:
@@ -117,6 +104,12 @@ class GridStore:
         request = (config, tuple(lrs))
         if config.train == "top" and self.get(config, lrs) is None and self.worker.wanted(request):
             self.worker.submit(request)
+
+    def keep_only(self, config) -> None:
+        """Cancel a grid in training unless it is ``config``'s: a run for other settings is wanted first."""
+        running = self.worker.running
+        if running is not None and (config.train != "top" or grid_key(running[0]) != grid_key(config)):
+            self.worker.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:
         return self.worker.wait(timeout)
