@@ -1,7 +1,7 @@
 # make train      set up .venv if needed, then run the reference experiment (the main job)
 # make test       set up .venv if needed, then run the whole test suite (unit, nbval x2, browser)
 # make lab        open the notebooks in JupyterLab
-# make app        the explorer as a standalone Voila app
+# make app        the explorer as a standalone Voila app (app/explorer.ipynb: the explorer and a few lines)
 # make notebooks  re-execute every notebook in place (after changing helpers/)
 # make bench      print the benchmark figures
 
@@ -39,7 +39,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
 
 app: $(STAMP)
-	$(VENV)/bin/voila notebooks/06_explorer.ipynb
+	$(VENV)/bin/voila --preheat_kernel=True app/explorer.ipynb
 
 notebooks: $(STAMP)
 	$(PY) scripts/execute_notebooks.py
