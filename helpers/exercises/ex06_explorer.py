@@ -1,0 +1,135 @@
+"""Checkers for the exercises of notebook 06 (the explorer).
+
+The expected answers are computed, not stored: they depend on the data
+and on the training code, and are cached once computed (a few seconds each).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from ._check import _report
+
+__all__ = ["check_first_lr_above_80", "check_divergence_threshold", "check_smallest_width"]
+
+TARGET = 0.80  # test accuracy after 10,000 steps
+WIDTHS = (16, 32, 64, 128, 256)  # the hidden sizes exercise 4 chooses from
+SEARCH = (-2.0, -1.0)  # exercise 1: the slider's values from 10^-2 to 10^-1 (below, every run ends under 80%)
+
+
+def _unanswered(answer) -> bool:
+    if answer is None:
+        print("not yet: replace None with your answer and run the cell again.")
+        return True
+    return False
+
+
+def _number(answer):
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+@lru_cache(maxsize=None)
+def _slider_accuracies() -> tuple:
+    """(lrs, final test accuracies) of the slider's values from 10^-2 to 10^-1: top layer only, seed 0, 10,000 steps."""
+    from ..baselines import train_top_layers
+    from ..data import load_mnist
+    from ..explorer import explorer_config, lr_grid
+    from ..train import TrainConfig
+
+    lrs = lr_grid(*SEARCH)
+    data = load_mnist()
+    runs = train_top_layers(data, [explorer_config(TrainConfig(), lr=float(lr)) for lr in lrs])
+    return tuple(lrs), tuple(history.final_test_accuracy for _, history in runs)
+
+
+def first_lr_above_80() -> float:
+    lrs, accuracies = _slider_accuracies()
+    assert accuracies[0] <= TARGET, "the search range must start below the target"
+    return next(lr for lr, accuracy in zip(lrs, accuracies) if accuracy > TARGET)
+
+
+def check_first_lr_above_80(answer) -> None:
+    """Exercise 1: the smallest learning rate of the slider whose run ends above 80% test accuracy."""
+    if _unanswered(answer):
+        return
+    value = _number(answer)
+    lrs, accuracies = _slider_accuracies()
+    expected = first_lr_above_80()
+    if value is None or value <= 0:
+        return _report(False, "", "give a learning rate: a positive number such as 0.001.")
+    if abs(value - expected) <= 0.03 * expected:
+        return _report(True, "the slider's next value to the left ends below 80%.", "")
+    step = math.log10(value / expected) / 0.1
+    if abs(step - round(step)) > 0.3:
+        hint = "the slider moves in steps of 10^0.1 (0.01, 0.013, 0.016, ...): give one of its values."
+    elif value > expected:
+        hint = "a run with a smaller learning rate of the slider also ends above 80%; look further left."
+    else:
+        hint = "that run ends at or below 80%; look a little further right."
+    _report(False, "", hint)
+
+
+def check_divergence_threshold(answer) -> None:
+    """Exercise 3: the learning rate above which gradient descent on f(w) = 4 w^2 / 2 diverges."""
+    if _unanswered(answer):
+        return
+    value, curvature = _number(answer), 4.0
+    expected = 2 / curvature
+
+    def near(x):
+        return value is not None and abs(value - x) < 1e-9
+
+    if near(1 / curvature):
+        hint = ("at that learning rate the first step lands exactly on the minimum; a bit above it each step "
+                "overshoots, but by less than it started from. When does the overshoot grow?")
+    elif near(curvature) or near(2 * curvature):
+        hint = "the learning rate multiplies the curvature: write w after one step as (1 - lr * a) * w."
+    else:
+        hint = "one step maps w to (1 - lr * a) * w; for which lr is |1 - lr * a| larger than 1?"
+    _report(near(expected),
+            "above it every step multiplies the distance to the minimum by more than 1.", hint)
+
+
+@lru_cache(maxsize=None)
+def _width_accuracy(hidden_size: int) -> float:
+    """Final test accuracy of top-layer-only SGD at lr 0.1, seed 0, 10,000 steps, this hidden size."""
+    from ..data import load_mnist
+    from ..train import TrainConfig, train
+
+    return train(load_mnist(), TrainConfig(hidden_size=hidden_size, lr=0.1))[1].final_test_accuracy
+
+
+def check_smallest_width(answer) -> None:
+    """Exercise 4: the smallest hidden size of 16, 32, 64, 128, 256 at which lr 0.1 ends above 80%."""
+    if _unanswered(answer):
+        return
+    value = _number(answer)
+    if value is None or value not in WIDTHS:
+        return _report(False, "", "choose one of the hidden sizes the exercise lists (powers of two from 16 on).")
+    width = int(value)
+    if _width_accuracy(width) <= TARGET:
+        return _report(False, "", "at that width the run ends at or below 80%: try a wider one.")
+    narrower = WIDTHS[WIDTHS.index(width) - 1] if width != WIDTHS[0] else None
+    if narrower is not None and _width_accuracy(narrower) > TARGET:
+        return _report(False, "", "a narrower layer also gets above 80%: train the next smaller width too.")
+    _report(True, "that width gets above 80% and the next narrower one does not.", "")
+
+
+def smallest_width() -> int:
+    return next(width for width in WIDTHS if _width_accuracy(width) > TARGET)
+
+
+def expected_numbers() -> dict:
+    """The numbers each checker accepts (computed: about ten seconds the first time)."""
+    return {
+        "check_first_lr_above_80": [first_lr_above_80()],
+        "check_divergence_threshold": [0.5],
+        "check_smallest_width": [smallest_width()],
+    }
