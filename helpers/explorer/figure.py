@@ -141,3 +141,26 @@ def landscape_svg(lrs=None, accuracies=None, current_lr=None, current_accuracy=N
                      f"cy='{cy:.1f}' r='5' fill='{NOW[0] if ok else '#b00'}' stroke='white'/>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+def accuracy_vs_lr_figure(grid, marked=(), title: str = "final test accuracy vs learning rate"):
+    """The landscape as a static matplotlib figure (for readers without a kernel): the grid's final test
+    accuracies against the learning rate, diverged learning rates shaded, a dot at each lr in ``marked``."""
+    import matplotlib.pyplot as plt
+
+    accuracies = 100 * grid.accuracies()
+    with mpl.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.0, 3.2))
+        ax.semilogx(grid.lrs, accuracies, color=NOW[1], lw=1.8, marker=".", ms=4)
+        step = np.log10(grid.lrs[1] / grid.lrs[0]) / 2 if len(grid.lrs) > 1 else 0.05
+        for lr in grid.lrs[np.isnan(accuracies)]:
+            ax.axvspan(lr / 10**step, lr * 10**step, color="#f4c7c3", lw=0)
+        for lr in marked:
+            i = grid.index(lr)
+            ax.plot(grid.lrs[i], accuracies[i], "o", color=NOW[0], ms=8, zorder=3)
+            ax.annotate(f"lr {format_lr(lr)}", (grid.lrs[i], accuracies[i]), textcoords="offset points",
+                        xytext=(6, -14), fontsize=9, color=NOW[0])
+        ax.axhline(100 * CHANCE, color="0.6", lw=0.8, ls=":")
+        ax.set(xlabel="learning rate (log scale)", ylabel="final test accuracy (%)", ylim=(0, 100), title=title)
+        fig.tight_layout()
+    return fig
