@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import traceback
 
@@ -10,9 +9,10 @@ from ..train import train
 from . import text
 from .cache import FeatureCache
 from .controls import Controls
-from .figure import CurvePlot, landscape_svg
+from .figure import CurvePlot
 from .grid import GridStore
-from .settings import describe, explorer_config, format_lr, grid_key
+from .landscape import Landscape
+from .settings import describe, explorer_config, format_lr
 from .worker import Worker
 
 
@@ -42,8 +42,9 @@ class Explorer:
                      "progress", "status", "legend", "image", "landscape"):
             setattr(self, name, getattr(self.controls, name))
         self.widget = self.controls.view
-        self._draw_lock = threading.Lock()  # both workers draw the landscape
-        self.grids = GridStore(data, self.features, on_ready=self._grid_ready, on_progress=self._grid_progress)
+        self.grids = GridStore(data, self.features, on_ready=self._grid_ready,
+                               on_progress=lambda config, fraction: self.landscape_view.progress(config, fraction))
+        self.landscape_view = Landscape(self.landscape, self.grids, self.controls.lr_grid)
         self.runner = Worker(self._answer, name="explorer-runs", on_idle=lambda: self.widget.remove_class("explorer-busy"))
         self.controls.on_change(lambda: self._submit(self.config(), wait=False))
         self.stop.on_click(lambda _: self.cancel())
@@ -59,10 +60,7 @@ class Explorer:
         With ``wait`` it returns the shown run's History once the figure is
         redrawn (None if a newer change superseded it); otherwise the request id.
         """
-        unknown = set(values) - set(self.controls.values_by_name)
-        if unknown:
-            raise TypeError(f"unknown control(s) {', '.join(sorted(unknown))}; "
-                            f"choose from {', '.join(self.controls.values_by_name)}")
+        self.controls.check_names(values)
         explorer_config(self.config(), **values)  # a bad value raises ValueError before any control moves
         self.controls.set_values(**values)
         return self._submit(self.config(), wait=wait, timeout=timeout)
@@ -142,9 +140,8 @@ class Explorer:
             if config not in self.features:
                 self.status.value = text.working(f"computing the frozen features for hidden size {config.hidden_size} ...")
             params, features, cached = self.features.get(config)
-        self.stop.disabled, self.lr.continuous_update = not slow, False
-        self.progress.max, self.progress.value = config.steps, 0
-        self.progress.layout.visibility = "visible" if slow else "hidden"
+        self.lr.continuous_update = False
+        self.controls.training(config.steps if slow else None)
         started = time.perf_counter()
 
         def progress(step, steps):
@@ -156,7 +153,7 @@ class Explorer:
 
         _, history = train(self.data, config, params, features=features, progress=progress,
                            progress_every=50 if slow else config.log_every)
-        self.stop.disabled, self.progress.layout.visibility = True, "hidden"
+        self.controls.training(None)
         if history.cancelled:
             if not self.runner.pending:  # stopped, not superseded: say what the curves show
                 self._stopped(history)
@@ -166,8 +163,7 @@ class Explorer:
                                                 f"{'reused' if cached else 'computed'}")
 
     def _stopped(self, history) -> None:
-        shown = f"the curves show {describe(self.history.config)}" if self.history else "no run is shown"
-        self.status.value = f"stopped at step {history.steps_done:,} of {history.config.steps:,}; {shown}"
+        self.status.value = text.stopped(history, self.history)
         note = f"stopped at step {history.steps_done:,} (not shown): {describe(history.config)}"
         self.legend.value = text.legend(self.history, self.previous, note)
 
@@ -178,27 +174,9 @@ class Explorer:
         self.image.value = self.plot.png(history, self.previous)
         self.legend.value = text.legend(history, self.previous)
         self.status.value = text.summary(history, how, time.perf_counter() - started)
-        self._draw_landscape()
-
-    # ------------------------------------------------------------ the landscape (either thread)
-
-    def _draw_landscape(self, note: str | None = None) -> None:
-        with self._draw_lock:
-            shown = self.history
-            grid = None if shown is None else self.grids.get(shown.config, self.controls.lr_grid())
-            accuracy = None if shown is None or shown.diverged_at is not None else shown.final_test_accuracy
-            if note is None:
-                note = (f"{len(grid.lrs)} runs, {shown.config.steps:,} steps each; the dot is the shown run"
-                        if grid else "top layer only" if shown and shown.config.train == "all" else "")
-            self.landscape.value = landscape_svg(
-                None if grid is None else grid.lrs, None if grid is None else grid.accuracies(),
-                None if shown is None else shown.config.lr, accuracy, note)
-
-    def _grid_progress(self, config, fraction: float) -> None:
-        if self.history is not None and grid_key(config) == grid_key(self.history.config):
-            self._draw_landscape(f"training every learning rate of the slider ... {fraction:.0%}")
+        self.landscape_view.draw(history)
 
     def _grid_ready(self, grid, config) -> None:
-        if self.history is not None and self.grids.get(self.history.config, self.controls.lr_grid()) is grid:
-            self._draw_landscape()
+        if self.landscape_view.concerns(config):
+            self.landscape_view.draw()
             self.lr.continuous_update = self.config().train == "top" and self._grid_answer(self.config()) is not None

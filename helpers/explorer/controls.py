@@ -100,9 +100,7 @@ class Controls:
 
     def set_values(self, **values) -> None:
         """Move controls to ``values`` (widening a slider for a value it lacks) without a change callback."""
-        unknown = set(values) - set(self.values_by_name)
-        if unknown:
-            raise TypeError(f"unknown control(s) {', '.join(sorted(unknown))}; choose from {', '.join(self.values_by_name)}")
+        self.check_names(values)
         self._quiet = True  # one request for all the values, not one per control
         try:
             for name, value in values.items():
@@ -116,6 +114,18 @@ class Controls:
                 control.value = value
         finally:
             self._quiet = False
+
+    def check_names(self, values) -> None:
+        """Raise TypeError if ``values`` names a control that does not exist."""
+        unknown = set(values) - set(self.values_by_name)
+        if unknown:
+            raise TypeError(f"unknown control(s) {', '.join(sorted(unknown))}; choose from {', '.join(self.values_by_name)}")
+
+    def training(self, steps: int | None) -> None:
+        """Show the progress bar and enable stop for a run of ``steps`` steps; None hides them."""
+        self.stop.disabled = steps is None
+        self.progress.max, self.progress.value = steps or 1, 0
+        self.progress.layout.visibility = "hidden" if steps is None else "visible"
 
     def lr_grid(self):
         """Every value the learning-rate slider can take now."""

@@ -41,6 +41,12 @@ def summary(history, how: str, seconds: float) -> str:
     return " &middot; ".join(part for part in parts if part)
 
 
+def stopped(history, shown) -> str:
+    """The status after 'stop': where the run stopped and which run the curves show instead."""
+    what = f"the curves show {describe(shown.config)}" if shown is not None else "no run is shown"
+    return html.escape(f"stopped at step {history.steps_done:,} of {history.config.steps:,}; {what}")
+
+
 def working(text: str) -> str:
     """A status that says an answer is on its way."""
     return f"<i style='color:#555'>{html.escape(text)}</i>"
