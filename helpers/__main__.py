@@ -24,8 +24,11 @@ def add_train_arguments(parser):
     parser.add_argument("--hidden-size", type=int_at_least(1), default=d.hidden_size, help="units per hidden layer (default %(default)s)")
     parser.add_argument("--seed", type=int_at_least(0), default=d.seed, help="default %(default)s")
     parser.add_argument("--train", choices=model.TRAINABLE, default=d.train, help="top: top layer only (default); all: every layer")
-    parser.add_argument("--init", choices=model.INIT_SCHEMES, default=d.init, help="default %(default)s")
-    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="default %(default)s")
+    # the choices are the registries' entries at the time the parser is built
+    inits = "; ".join(scheme.label for scheme in model.INIT_SCHEMES.values())
+    parser.add_argument("--init", choices=model.INIT_SCHEMES, default=d.init, help=f"{inits} (default %(default)s)")
+    optimizers = ", ".join(f"{name}: {cls.label}" for name, cls in OPTIMIZERS.items())
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help=f"{optimizers} (default %(default)s)")
     parser.add_argument("--log-every", type=int_at_least(1), default=d.log_every, help="print the running loss every N steps")
     parser.add_argument("--eval-every", type=int_at_least(1), default=d.eval_every, help="print the test accuracy every N steps")
     parser.add_argument("--data-dir", default=None, help="directory with the four MNIST .gz files (default: MNIST_DIR, then data/mnist)")

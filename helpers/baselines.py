@@ -10,9 +10,10 @@ The measurements of notebook 07 and of ``python -m helpers baselines``:
 - the width of the frozen layers (random features, extreme-learning-machine style).
 
 What is vectorized. Top-layer-only runs that share the number of steps, the
-batch size and the width are trained *together* by :func:`train_top_layers`:
-their (H + 1, 10) readouts are stacked into one (S, K, H + 1, 10) tensor,
-S seeds by K settings, and each step is one batched product for all of them.
+batch size and the width are trained *together* by :func:`helpers.train.train_top_layers`
+(re-exported here; the engine is ``helpers.readout.ReadoutStack``): their
+(H + 1, 10) readouts are stacked into one (S, H + 1, K, 10) tensor, S seeds by
+K settings, and each step is one batched product for all of them.
 Runs with the same seed share the frozen features and the batches (exactly the
 batches :func:`helpers.train.train` would draw), so a learning-rate or optimizer
 sweep gathers one batch per step; different seeds have their own features and
@@ -33,11 +34,10 @@ import numpy as np
 
 from . import model
 from .cli_args import int_at_least
-from .data import BatchSampler, Split
-from .train import (Adam, FrozenFeatures, History, Momentum, TrainConfig, frozen_features, initial_params,
-                    seeded_streams, train, with_ones)
-
-SHARED_FIELDS = ("steps", "batch_size", "hidden_size", "init", "log_every", "eval_every", "smoothing", "max_loss")
+from .data import Split
+from .layers import shift_scores, softmax_cross_entropy_gradient, softmax_cross_entropy_losses
+from .train import (SHARED_FIELDS, FrozenFeatures, History, TrainConfig, frozen_features,  # noqa: F401 (re-exported)
+                    initial_params, train, train_top_layers, with_ones)
 
 
 # ---------------------------------------------------------------- features
@@ -69,205 +69,6 @@ def train_one_by_one(data, configs, *, features=None) -> list:
         if config.seed not in features:
             features[config.seed] = features_for(data, config.seed, config.hidden_size, config.init)
         results.append(train(data, config, features=features[config.seed]))
-    return results
-
-
-def _check_shared(configs) -> None:
-    if not configs:
-        raise ValueError("no configurations to train")
-    for config in configs:
-        config.validate()
-        if config.train != "top":
-            raise ValueError("train_top_layers trains the top layer only; use helpers.train.train for train='all'")
-        for name in SHARED_FIELDS:
-            if getattr(config, name) != getattr(configs[0], name):
-                raise ValueError(f"all configurations must share {name}: got {getattr(configs[0], name)!r} and {getattr(config, name)!r}")
-
-
-class ReadoutStack:
-    """S x K top-layer readouts trained in lockstep: S seeds (features and batch streams) by K runs per seed.
-
-    weights (S, H + 1, K, 10): the bias is the last row, as in train.FrozenFeatureSteps,
-    whose arithmetic this class follows step for step. A seed's K readouts sit
-    side by side as one (H + 1, K * 10) matrix, so each step is two batched
-    matrix products with S items for all S * K runs, not 2 * S * K small ones.
-    """
-
-    MAX_CHUNK_FLOATS = 1 << 22  # scores kept per chunk for the losses: 32 MB
-
-    def __init__(self, data, grid, features, start_weights):
-        """grid: S lists of K configs; features: S FrozenFeatures; start_weights (S, H + 1, 10)."""
-        config = grid[0][0]
-        S, K = len(grid), len(grid[0])
-        n_train = len(data.train)
-        # all seeds' training features in one (S * N, H + 1) matrix: a chunk gathers every seed's batches in one take
-        hidden = features[0].train.shape[1]
-        self.train_features = np.ones((S * n_train, hidden + 1))
-        for i, f in enumerate(features):
-            self.train_features[i * n_train : (i + 1) * n_train, :hidden] = f.train
-        self.test_features = np.stack([with_ones(f.test) for f in features])  # (S, Ntest, H + 1)
-        self.offsets = (np.arange(S) * n_train)[:, None]  # (S, 1)
-        self.train_onehot = np.eye(model.NUM_CLASSES)[data.train.labels]
-        self.test_labels = data.test.labels
-        self.samplers = [BatchSampler(n_train, config.batch_size, seeded_streams(row[0].seed)[1]) for row in grid]
-        self.weights = np.repeat(start_weights[:, :, None], K, axis=2)  # (S, H + 1, K, 10)
-        self.batch_size = config.batch_size
-        lr = np.array([[c.lr for c in row] for row in grid])[:, None, :, None]  # (S, 1, K, 1)
-        kinds = np.array([[c.optimizer for c in row] for row in grid])[:, None, :, None]
-        # each optimizer's update is applied with a learning rate that is 0 for the other optimizers' readouts
-        self.rates = {kind: np.where(kinds == kind, lr, 0.0) for kind in ("sgd", "momentum", "adam") if (kinds == kind).any()}
-        self.velocity = np.zeros_like(self.weights)  # momentum
-        self.moments = np.zeros_like(self.weights), np.zeros_like(self.weights), [0]  # Adam: m, v, t
-        width = self.train_features.shape[1]
-        self.max_chunk = max(1, self.MAX_CHUNK_FLOATS // (S * config.batch_size * K * model.NUM_CLASSES))
-
-    def run(self, count: int) -> np.ndarray:
-        """Take ``count`` steps with every readout; return the batch losses (count, S, K)."""
-        losses = []
-        while count > 0:
-            losses.append(self._run_chunk(min(count, self.max_chunk)))
-            count -= len(losses[-1])
-        return np.concatenate(losses)
-
-    def _run_chunk(self, count: int) -> np.ndarray:
-        S, width, K, classes = self.weights.shape
-        idx = np.empty((count, S, self.batch_size), dtype=np.int64)
-        for t in range(count):
-            for i, sampler in enumerate(self.samplers):
-                idx[t, i] = sampler.next()
-        rows = idx + self.offsets  # rows of every seed's batch in the stacked feature matrix
-        onehot = self.train_onehot[idx][:, :, :, None]  # (count, S, B, 1, 10)
-        shifted = np.empty((count, S, self.batch_size, K, classes))  # each step's scores minus their row max
-        flat_weights = self.weights.reshape(S, width, K * classes)  # a view
-        scale = 1.0 / self.batch_size
-        row_max, row_sum = np.maximum.reduce, np.add.reduce
-        for t in range(count):
-            feats = self.train_features[rows[t]]  # (S, B, H + 1); gathered per step, it stays in cache
-            s = shifted[t]
-            np.matmul(feats, flat_weights, out=s.reshape(S, self.batch_size, K * classes))
-            s -= row_max(s, axis=-1, keepdims=True)  # softmax is shift-invariant; exp cannot overflow
-            probs = np.exp(s)
-            probs /= row_sum(probs, axis=-1, keepdims=True)
-            probs -= onehot[t]  # dscores = (softmax - onehot) / B
-            probs *= scale
-            grads = np.matmul(feats.swapaxes(-1, -2), probs.reshape(S, self.batch_size, K * classes))
-            self._update(grads.reshape(self.weights.shape))
-        return (np.log(np.exp(shifted).sum(axis=-1)) - (shifted * onehot).sum(axis=-1)).mean(axis=2)
-
-    def _update(self, grads) -> None:
-        """The updates of train.SGD, train.Momentum and train.Adam, each on its own readouts."""
-        for kind, rate in self.rates.items():
-            if kind == "sgd":
-                self.weights -= rate * grads
-            elif kind == "momentum":
-                self.velocity *= Momentum.BETA
-                self.velocity += grads
-                self.weights -= rate * self.velocity
-            else:
-                m, v, t = self.moments
-                t[0] += 1
-                beta1, beta2 = Adam.BETA1, Adam.BETA2
-                m *= beta1
-                m += (1 - beta1) * grads
-                v *= beta2
-                v += (1 - beta2) * grads * grads
-                self.weights -= rate * (m / (1 - beta1 ** t[0])) / (np.sqrt(v / (1 - beta2 ** t[0])) + Adam.EPS)
-
-    def test_accuracies(self) -> np.ndarray:
-        """Test accuracy of every readout, (S, K)."""
-        S, width, K, classes = self.weights.shape
-        scores = np.matmul(self.test_features, self.weights.reshape(S, width, K * classes))
-        predicted = scores.reshape(S, -1, K, classes).argmax(axis=-1)  # (S, Ntest, K)
-        return (predicted == self.test_labels[:, None]).mean(axis=1)
-
-
-def train_top_layers(data, configs, *, features=None, progress=None, progress_every: int = 100) -> list:
-    """Train several top-layer-only runs at once; the same results as :func:`train_one_by_one`.
-
-    configs   TrainConfigs with train="top" that share steps, batch size, width, init,
-              log_every, eval_every and smoothing; seeds, learning rates and
-              optimizers may differ.
-    features  optional {seed: FrozenFeatures} (computed when missing).
-    progress  called as ``progress(step, steps)`` every ``progress_every`` steps;
-              returning True cancels every run (``history.cancelled``).
-    Returns [(params, History), ...] in the order of ``configs``. Every
-    History's ``train_seconds`` is the wall time of the whole stack.
-    """
-    configs = list(configs)
-    _check_shared(configs)
-    first = configs[0]
-    features = dict(features or {})
-    seeds = list(dict.fromkeys(c.seed for c in configs))
-    rows = [[i for i, c in enumerate(configs) if c.seed == seed] for seed in seeds]
-    K = max(len(r) for r in rows)
-    rows = [r + [r[-1]] * (K - len(r)) for r in rows]  # pad with copies of a run: the grid must be full
-    grid = [[configs[i] for i in r] for r in rows]
-    start = [initial_params(TrainConfig(seed=s, hidden_size=first.hidden_size, init=first.init)) for s in seeds]
-    for seed, params in zip(seeds, start):
-        if seed not in features:
-            features[seed] = frozen_features(params, data)
-    top = model.num_layers(start[0])
-    start_weights = np.stack([np.vstack([p[f"W{top}"], p[f"b{top}"]]) for p in start])
-
-    histories = [[History(c) for c in row] for row in grid]
-    started = time.perf_counter()
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        stack = ReadoutStack(data, grid, [features[s] for s in seeds], start_weights)
-        S = len(seeds)
-        alive = np.ones((S, K), dtype=bool)
-        running = np.full((S, K), np.nan)
-
-        def evaluate(step):
-            acc = stack.test_accuracies()
-            for s, k in zip(*np.nonzero(alive)):
-                histories[s][k].eval_steps.append(step)
-                histories[s][k].test_accuracies.append(float(acc[s, k]))
-
-        evaluate(0)
-        step, every = 0, (first.log_every, first.eval_every) + ((progress_every,) if progress else ())
-        while step < first.steps and alive.any():
-            stop = min(first.steps, *((step // e + 1) * e for e in every))
-            losses = stack.run(stop - step)  # (count, S, K)
-            finite = losses <= first.max_loss  # as in train(): not finite or above the limit is divergence
-            if step == 0:  # step 0 shows the loss of the first batch, before any update
-                running = losses[0].copy()
-                for s, k in zip(*np.nonzero(finite[0])):
-                    histories[s][k].steps.append(0)
-                    histories[s][k].losses.append(float(running[s, k]))
-            # a run diverges at its first loss that is not finite or above max_loss; it then leaves the logs and evaluations
-            first_bad = np.where(finite.all(axis=0), len(losses), np.argmin(finite, axis=0))
-            for s, k in zip(*np.nonzero(alive & (first_bad < len(losses)))):
-                histories[s][k].diverged_at = step + first_bad[s, k] + 1
-                histories[s][k].diverged_loss = float(losses[first_bad[s, k], s, k])
-                histories[s][k].steps_done = step + first_bad[s, k]
-            alive &= first_bad == len(losses)
-            for loss in losses:  # the running loss, elementwise exactly as train() computes it
-                running = first.smoothing * running + (1 - first.smoothing) * loss
-            step = stop
-            for s, k in zip(*np.nonzero(alive)):
-                histories[s][k].steps_done = step
-            if step % first.eval_every == 0 or step == first.steps:
-                evaluate(step)
-            if step % first.log_every == 0:
-                for s, k in zip(*np.nonzero(alive)):
-                    histories[s][k].steps.append(step)
-                    histories[s][k].losses.append(float(running[s, k]))
-            reporting = progress is not None and (step % progress_every == 0 or step == first.steps)
-            if reporting and progress(step, first.steps):
-                for s, k in zip(*np.nonzero(alive)):
-                    histories[s][k].cancelled = step < first.steps
-                break
-    seconds = time.perf_counter() - started
-
-    results = [None] * len(configs)
-    for s, row in enumerate(rows):
-        for k, i in enumerate(row):
-            if results[i] is None:
-                params = {name: value.copy() for name, value in start[s].items()}
-                params[f"W{top}"] = stack.weights[s, :-1, k].copy()
-                params[f"b{top}"] = stack.weights[s, -1, k].copy()
-                histories[s][k].train_seconds = seconds
-                results[i] = (params, histories[s][k])
     return results
 
 
@@ -306,14 +107,9 @@ def softmax_loss_and_gradient(features, weights, onehot, block: int = 4096):
     grad = np.zeros_like(weights)
     for start in range(0, n, block):
         f, y = features[..., start : start + block, :], onehot[start : start + block]
-        scores = np.matmul(f, weights)
-        scores -= scores.max(axis=-1, keepdims=True)
-        exp = np.exp(scores)
-        total = exp.sum(axis=-1, keepdims=True)
-        loss += (np.log(total[..., 0]) - (scores * y).sum(axis=-1)).sum(axis=-1)
-        exp /= total
-        exp -= y
-        grad += np.matmul(f.swapaxes(-1, -2), exp)
+        shifted = shift_scores(np.matmul(f, weights))
+        loss += softmax_cross_entropy_losses(shifted, y).sum(axis=-1)
+        grad += np.matmul(f.swapaxes(-1, -2), softmax_cross_entropy_gradient(shifted, y))  # summed: / n below
     return loss / n, grad / n
 
 

@@ -62,19 +62,45 @@ def cross_entropy(probs, y):
     return float(-np.mean(np.log(probs[np.arange(len(y)), y])))
 
 
+def shift_scores(scores, out=None):
+    """Each row minus its maximum.  scores (..., C) -> (..., C), into ``out`` if given.
+
+    Softmax and cross-entropy are unchanged by the shift, and exp() of the
+    shifted scores cannot overflow. ``out=scores`` shifts in place.
+    """
+    return np.subtract(scores, np.maximum.reduce(scores, axis=-1, keepdims=True), out=out)
+
+
+def softmax_cross_entropy_losses(shifted, onehot):
+    """-log softmax(scores)[true class], row by row.  shifted (..., C) from shift_scores, onehot (..., C) -> (...).
+
+    -log p_y = log(sum exp) - shifted_y: log(probs) is never formed, so a
+    probability that underflows to 0 still gives a finite loss.
+    """
+    return np.log(np.exp(shifted).sum(axis=-1)) - (shifted * onehot).sum(axis=-1)
+
+
+def softmax_cross_entropy_gradient(shifted, onehot, batch_size: int = 1, out=None):
+    """Gradient of the mean cross-entropy over a batch with respect to the scores.
+
+    shifted (..., C) from shift_scores, onehot broadcastable to it -> dscores (..., C)
+    = (softmax(scores) - onehot) / batch_size, written into ``out`` if given
+    (a scratch array of the caller's: the inputs are never modified).
+    """
+    probs = np.exp(shifted, out=out)
+    probs /= np.add.reduce(probs, axis=-1, keepdims=True)
+    probs -= onehot
+    probs *= 1.0 / batch_size
+    return probs
+
+
 def softmax_cross_entropy(scores, y):
     """Loss and its gradient for softmax followed by cross-entropy.
 
     scores (N, C), y (N,) ints -> loss (float, mean over the batch), dscores (N, C).
     dscores = (softmax(scores) - onehot(y)) / N.
     """
-    rows = np.arange(len(y))
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    total = exp.sum(axis=1, keepdims=True)
-    # -log p_y = log(sum exp) - shifted_y, without ever forming log(probs)
-    loss = float(np.log(total[:, 0]).sum() - shifted[rows, y].sum()) / len(y)
-    dscores = exp / total  # our own fresh array: safe to modify
-    dscores[rows, y] -= 1.0
-    dscores /= len(y)
-    return loss, dscores
+    onehot = np.eye(scores.shape[1])[y]
+    shifted = shift_scores(scores)
+    loss = float(softmax_cross_entropy_losses(shifted, onehot).mean())
+    return loss, softmax_cross_entropy_gradient(shifted, onehot, len(y))

@@ -1,4 +1,4 @@
-"""One training loop for "top layer only" and "all layers", with its optimizers and history.
+"""One training loop for "top layer only" and "all layers", and the history it records.
 
 The loop follows the reference notebook's recipe: SGD on mini-batches, a
 running loss smoothed with factor 0.99, the running loss logged every
@@ -6,82 +6,30 @@ running loss smoothed with factor 0.99, the running loss logged every
 reference's log format. Step 0 is the untrained network: its accuracy and
 the loss of the first batch. Step t is the state after t updates.
 
-Top-layer-only training has a fast path: the frozen layers' output h2 of
-every image never changes, so it is computed once (55,000 x H floats) and
-each step is then a (batch x H) @ (H x 10) product. Same mathematics, same
-batches; the weights agree with the per-batch full forward to ~1e-12.
+Steps are taken one of two ways, and :func:`run_schedule` drives both:
+- the full forward: forward and (selective) backward per batch, any mode;
+- top layer only, the fast path: the frozen layers' output h2 of every image
+  never changes, so it is computed once (55,000 x H floats) and each step is a
+  (batch x H) @ (H x 10) product. ``helpers.readout.ReadoutStack`` takes such
+  steps for many runs at once (:func:`train_top_layers`); one run is its 1 x 1
+  case. Same mathematics, same batches; the weights agree with the full
+  forward to ~1e-12.
+The optimizers live in ``helpers.optimizers`` (re-exported here).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
 from . import model
 from .data import BatchSampler
-from .layers import affine_backward, affine_forward, softmax_cross_entropy
-
-OPTIMIZERS = ("sgd", "momentum", "adam")
-
-
-# ---------------------------------------------------------------- optimizers
-
-
-class SGD:
-    """Plain gradient descent: p -= lr * g."""
-
-    def __init__(self, lr: float):
-        self.lr = lr
-
-    def update(self, params: dict, grads: dict) -> None:
-        """Update ``params`` in place (the trainer owns them) from ``grads``."""
-        for name, g in grads.items():
-            params[name] -= self.lr * g
-
-
-class Momentum(SGD):
-    """Heavy-ball momentum: v = beta v + g; p -= lr v."""
-
-    BETA = 0.9
-
-    def __init__(self, lr: float, beta: float = BETA):
-        super().__init__(lr)
-        self.beta, self.velocity = beta, {}
-
-    def update(self, params, grads):
-        for name, g in grads.items():
-            v = self.velocity[name] = self.beta * self.velocity.get(name, 0.0) + g
-            params[name] -= self.lr * v
-
-
-class Adam(SGD):
-    """Adam (Kingma & Ba, 2015) with bias-corrected moment estimates."""
-
-    BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
-
-    def __init__(self, lr: float, beta1: float = BETA1, beta2: float = BETA2, eps: float = EPS):
-        super().__init__(lr)
-        self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self.m, self.v, self.t = {}, {}, 0
-
-    def update(self, params, grads):
-        self.t += 1
-        for name, g in grads.items():
-            m = self.m[name] = self.beta1 * self.m.get(name, 0.0) + (1 - self.beta1) * g
-            v = self.v[name] = self.beta2 * self.v.get(name, 0.0) + (1 - self.beta2) * g * g
-            m_hat = m / (1 - self.beta1**self.t)
-            v_hat = v / (1 - self.beta2**self.t)
-            params[name] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
-
-
-def make_optimizer(name: str, lr: float) -> SGD:
-    classes = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
-    if name not in classes:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
-    return classes[name](lr)
+from .layers import softmax_cross_entropy
+from .optimizers import OPTIMIZERS, SGD, Adam, Momentum, make_optimizer  # noqa: F401 (re-exported)
+from .readout import ReadoutStack, with_ones  # noqa: F401 (with_ones re-exported)
 
 
 # ---------------------------------------------------------------- configuration and history
@@ -124,8 +72,7 @@ class TrainConfig:
         if not 0 <= self.smoothing < 1:
             raise ValueError(f"smoothing must be in [0, 1), got {self.smoothing!r}")
         model.check_trainable(self.train)
-        if self.init not in model.INIT_SCHEMES:
-            raise ValueError(f"unknown init scheme {self.init!r}; choose one of {', '.join(model.INIT_SCHEMES)}")
+        model.check_init_scheme(self.init)
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
         return self
@@ -194,11 +141,6 @@ def frozen_features(params: dict, data) -> FrozenFeatures:
     )
 
 
-def with_ones(features: np.ndarray) -> np.ndarray:
-    """Append a column of ones, so that a readout's bias is its last row.  (..., N, H) -> (..., N, H + 1)."""
-    return np.concatenate([features, np.ones(features.shape[:-1] + (1,))], axis=-1)
-
-
 def seeded_streams(seed: int):
     """Two independent generators, (init, batches): changing the width or the
     learning rate then leaves the other stream, and so the batch order, alone."""
@@ -210,6 +152,75 @@ def initial_params(config: TrainConfig) -> dict:
     """The parameters a run with this config starts from."""
     rng, _ = seeded_streams(config.seed)
     return model.init_params(model.layer_sizes(config.hidden_size), config.init, rng)
+
+
+# ---------------------------------------------------------------- the schedule
+
+
+def run_schedule(stepper, histories: list, *, say=None, progress=None, progress_every: int = 100) -> None:
+    """Step every run to ``config.steps`` and record the reference's schedule in ``histories`` (one per run).
+
+    stepper   ``run(count)`` takes up to ``count`` steps with every run and returns their batch
+              losses (count, ...), fewer rows only once every run has diverged;
+              ``test_accuracies()`` returns every run's test accuracy (...).
+    histories one History per run, in the order of the flattened (...) axes; they share the schedule
+              (``histories[0].config``). A run whose batch loss is not finite or above ``max_loss``
+              has diverged: it leaves the logs and evaluations, the others go on.
+    say       given a log line of the first run (the reference's format), for a single run.
+    progress  called as ``progress(step, steps)`` every ``progress_every`` steps and at the end;
+              returning True cancels every run.
+    """
+    config = histories[0].config
+    alive = np.ones(len(histories), dtype=bool)
+
+    def evaluate(step):
+        accuracies = np.ravel(stepper.test_accuracies())
+        for r in np.flatnonzero(alive):
+            histories[r].eval_steps.append(step)
+            histories[r].test_accuracies.append(float(accuracies[r]))
+        if say:
+            say(f"accuracy: {100 * accuracies[0]:.2f}%")
+
+    def log(step, running, runs):
+        for r in runs:
+            histories[r].steps.append(step)
+            histories[r].losses.append(float(running[r]))
+        if say and len(runs):
+            say(f"\tstep {step}: loss: {running[0]:.4f}")
+
+    every = [config.log_every, config.eval_every] + ([progress_every] if progress else [])
+    step, running = 0, None
+    evaluate(0)  # the untrained network
+    while step < config.steps:
+        # run up to the next step where something is logged, evaluated or reported
+        stop = min(config.steps, *((step // e + 1) * e for e in every))
+        losses = np.reshape(stepper.run(stop - step), (-1, len(histories)))
+        fine = losses <= config.max_loss  # False for nan too
+        if running is None:  # step 0 shows the loss of the first batch, before any update
+            running = losses[0].copy()
+            log(0, running, np.flatnonzero(fine[0]))
+        first_bad = np.where(fine.all(axis=0), len(losses), np.argmin(fine, axis=0))
+        for r in np.flatnonzero(alive & (first_bad < len(losses))):
+            h = histories[r]
+            h.diverged_at, h.diverged_loss = step + first_bad[r] + 1, float(losses[first_bad[r], r])
+            h.steps_done = step + first_bad[r]
+        alive &= first_bad == len(losses)
+        if not alive.any():
+            break
+        for mixed in (1 - config.smoothing) * losses:  # running = smoothing * running + (1 - smoothing) * loss
+            running *= config.smoothing
+            running += mixed
+        step = stop
+        for r in np.flatnonzero(alive):
+            histories[r].steps_done = step
+        if step % config.eval_every == 0 or step == config.steps:
+            evaluate(step)
+        if step % config.log_every == 0:
+            log(step, running, np.flatnonzero(alive))
+        if progress is not None and (step % progress_every == 0 or step == config.steps) and progress(step, config.steps):
+            for r in np.flatnonzero(alive):
+                histories[r].cancelled = step < config.steps
+            break
 
 
 # ---------------------------------------------------------------- the two ways to take steps
@@ -235,81 +246,82 @@ class FullForwardSteps:
             self.optimizer.update(self.params, model.backward(dscores, cache, self.config.train))
         return losses
 
-    def test_accuracy(self) -> float:
+    def test_accuracies(self) -> float:
         return model.accuracy(self.params, self.data.test.images, self.data.test.labels)
 
-    def result(self) -> dict:
-        return self.params
+
+# the fields that every run of one stack shares: they fix the features' shape, the batches and the schedule
+SHARED_FIELDS = ("steps", "batch_size", "hidden_size", "init", "log_every", "eval_every", "smoothing", "max_loss")
 
 
-class FrozenFeatureSteps:
-    """Top-layer-only steps on precomputed frozen features: about 20-40 us a step here.
+def check_stackable(configs) -> None:
+    """Raise ValueError unless ``configs`` are valid top-layer-only runs that share SHARED_FIELDS."""
+    if not configs:
+        raise ValueError("no configurations to train")
+    for config in configs:
+        config.validate()
+        if config.train != "top":
+            raise ValueError("train_top_layers trains the top layer only; use helpers.train.train for train='all'")
+        for name in SHARED_FIELDS:
+            if getattr(config, name) != getattr(configs[0], name):
+                raise ValueError(f"all configurations must share {name}: got {getattr(configs[0], name)!r} and {getattr(config, name)!r}")
 
-    At this size NumPy's per-call overhead, not arithmetic, is the cost, so
-    each step makes as few calls as it can:
-    - the bias is folded into the weights: features get a column of ones and
-      [W3; b3] is one (H + 1, 10) matrix, so one product gives scores and one
-      gives both gradients;
-    - labels are one-hot rows, subtracted without fancy indexing;
-    - the loss is not needed to take the step, so the (shifted) scores are
-      kept and a chunk's losses computed afterwards in one vectorized pass.
-    The arithmetic is that of softmax_cross_entropy and affine_backward.
-    A chunk whose loss diverges has still been stepped to its end: the
-    returned parameters of a diverged run are of no use anyway.
+
+def _train_stack(data, grid, starts, features, **schedule) -> list:
+    """Train grid[s][k] (S lists of K configs, a feature set each) from starts[s]; S lists of K (params, History)."""
+    first, top = grid[0][0], model.num_layers(starts[0])
+    samplers = [BatchSampler(len(data.train.labels), first.batch_size, seeded_streams(row[0].seed)[1]) for row in grid]
+    stack = ReadoutStack(
+        [f.train for f in features], [f.test for f in features], data.train.labels, data.test.labels, samplers,
+        np.stack([np.vstack([p[f"W{top}"], p[f"b{top}"]]) for p in starts]),
+        [[c.lr for c in row] for row in grid], [[c.optimizer for c in row] for row in grid],
+    )
+    histories = [History(c) for row in grid for c in row]
+    run_schedule(stack, histories, **schedule)
+    results = []
+    for s, row in enumerate(grid):
+        results.append([])
+        for k in range(len(row)):
+            params = {name: value.copy() for name, value in starts[s].items()}
+            params[f"W{top}"], params[f"b{top}"] = stack.readout(s, k)
+            results[-1].append((params, histories[s * len(row) + k]))
+    return results
+
+
+def train_top_layers(data, configs, *, features=None, progress=None, progress_every: int = 100) -> list:
+    """Train several top-layer-only runs at once; the same results as :func:`train` once per config.
+
+    configs   TrainConfigs with train="top" that share SHARED_FIELDS; seeds, learning
+              rates and optimizers may differ. Runs with the same seed share the
+              frozen features and the batches (exactly those :func:`train` draws).
+    features  optional {seed: FrozenFeatures} (computed when missing).
+    progress  called as ``progress(step, steps)`` every ``progress_every`` steps;
+              returning True cancels every run (``history.cancelled``).
+    Returns [(params, History), ...] in the order of ``configs``. Every
+    History's ``train_seconds`` is the wall time of the whole stack.
     """
-
-    MAX_CHUNK_FLOATS = 1 << 22  # 32 MB of gathered features per chunk
-
-    def __init__(self, params, data, config, sampler, optimizer, features):
-        self.params, self.config, self.sampler, self.optimizer = params, config, sampler, optimizer
-        self.top = model.num_layers(params)
-        self.train_features = with_ones(features.train)
-        self.test_features = with_ones(features.test)
-        self.train_onehot = np.eye(model.NUM_CLASSES)[data.train.labels]
-        self.test_labels = data.test.labels
-        self.weights = np.vstack([params[f"W{self.top}"], params[f"b{self.top}"]])  # (H + 1, 10)
-        self.max_chunk = max(1, self.MAX_CHUNK_FLOATS // (config.batch_size * self.train_features.shape[1]))
-
-    def run(self, count: int) -> np.ndarray:
-        losses = []
-        while count > 0:
-            losses.append(self._run_chunk(min(count, self.max_chunk)))
-            count -= len(losses[-1])
-            if not losses[-1][-1] <= self.config.max_loss:
-                break
-        return np.concatenate(losses)
-
-    def _run_chunk(self, count: int) -> np.ndarray:
-        idx = np.stack([self.sampler.next() for _ in range(count)])  # (count, batch)
-        shifted = np.empty(idx.shape + (model.NUM_CLASSES,))  # each step's scores minus their row max
-        weights, update, scale = {"Wb": self.weights}, self.optimizer.update, 1.0 / idx.shape[1]
-        sgd_rate = self.optimizer.lr * scale if type(self.optimizer) is SGD else None
-        row_max, row_sum = np.maximum.reduce, np.add.reduce
-        for t in range(count):
-            feats, onehot = self.train_features[idx[t]], self.train_onehot[idx[t]]
-            s = np.matmul(feats, self.weights, out=shifted[t])
-            s -= row_max(s, axis=1, keepdims=True)  # softmax is shift-invariant; exp cannot overflow
-            probs = np.exp(s)
-            probs /= row_sum(probs, axis=1, keepdims=True)
-            probs -= onehot  # dscores = (softmax - onehot) / N, the 1/N applied below
-            if sgd_rate is not None:  # plain SGD inline: saves two calls a step
-                self.weights -= sgd_rate * (feats.T @ probs)
-            else:
-                probs *= scale
-                update(weights, {"Wb": feats.T @ probs})
-        # each batch's loss from the scores it was computed with: mean(logsumexp - score of the true class)
-        onehot = self.train_onehot[idx]
-        losses = (np.log(np.exp(shifted).sum(axis=2)) - (shifted * onehot).sum(axis=2)).mean(axis=1)
-        bad = np.flatnonzero(~(losses <= self.config.max_loss))
-        return losses[: bad[0] + 1] if len(bad) else losses
-
-    def test_accuracy(self) -> float:
-        return float(np.mean((self.test_features @ self.weights).argmax(axis=1) == self.test_labels))
-
-    def result(self) -> dict:
-        self.params[f"W{self.top}"] = self.weights[:-1].copy()
-        self.params[f"b{self.top}"] = self.weights[-1].copy()
-        return self.params
+    configs = list(configs)
+    check_stackable(configs)
+    features = dict(features or {})
+    seeds = list(dict.fromkeys(c.seed for c in configs))
+    rows = [[i for i, c in enumerate(configs) if c.seed == seed] for seed in seeds]
+    K = max(len(r) for r in rows)
+    rows = [r + [r[-1]] * (K - len(r)) for r in rows]  # pad with copies of a run: the grid must be full
+    starts = [initial_params(replace(configs[0], seed=seed)) for seed in seeds]
+    for seed, params in zip(seeds, starts):
+        if seed not in features:
+            features[seed] = frozen_features(params, data)
+    started = time.perf_counter()
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        grid = _train_stack(data, [[configs[i] for i in r] for r in rows], starts, [features[s] for s in seeds],
+                            progress=progress, progress_every=progress_every)
+    seconds = time.perf_counter() - started
+    results = [None] * len(configs)
+    for s, row in enumerate(rows):
+        for k, i in enumerate(row):
+            results[i] = results[i] or grid[s][k]
+            results[i][1].train_seconds = seconds
+    return results
 
 
 # ---------------------------------------------------------------- the loop
@@ -339,61 +351,21 @@ def train(
     """
     config = (config or TrainConfig()).validate()
     params = {k: v.copy() for k, v in (params or initial_params(config)).items()}
-    _, batch_rng = seeded_streams(config.seed)
-    sampler = BatchSampler(len(data.train.labels), config.batch_size, batch_rng)
-    optimizer = make_optimizer(config.optimizer, config.lr)
-    history = History(config)
-    say = verbose if callable(verbose) else print
-
-    def evaluate(step):
-        history.eval_steps.append(step)
-        history.test_accuracies.append(stepper.test_accuracy())
-        if verbose:
-            say(f"accuracy: {100 * history.test_accuracies[-1]:.2f}%")
-
-    def log(step, running):
-        history.steps.append(step)
-        history.losses.append(float(running))
-        if verbose:
-            say(f"\tstep {step}: loss: {running:.4f}")
-
+    say = (verbose if callable(verbose) else print) if verbose else None
+    schedule = dict(say=say, progress=progress, progress_every=progress_every)
     started = time.perf_counter()
     # a huge learning rate overflows; that is reported as divergence, not as warnings
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         if fast and config.train == "top":
             features = features or frozen_features(params, data)
-            stepper = FrozenFeatureSteps(params, data, config, sampler, optimizer, features)
+            [[(params, history)]] = _train_stack(data, [[config]], [params], [features], **schedule)
         else:
-            stepper = FullForwardSteps(params, data, config, sampler, optimizer)
-        every = [config.log_every, config.eval_every] + ([progress_every] if progress else [])
-        step, running = 0, None
-        evaluate(0)  # the untrained network
-        while step < config.steps:
-            # run up to the next step where something is logged, evaluated or reported
-            stop = min(config.steps, *((step // e + 1) * e for e in every))
-            losses = stepper.run(stop - step)
-            for loss in losses:
-                if not loss <= config.max_loss:  # also catches nan
-                    history.diverged_at, history.diverged_loss = step + 1, float(loss)
-                    break
-                if running is None:  # step 0 shows the loss of the first batch, before any update
-                    running = loss
-                    log(0, running)
-                running = config.smoothing * running + (1 - config.smoothing) * loss
-                step += 1
-            history.steps_done = step
-            if history.diverged_at is not None:
-                break
-            if step % config.eval_every == 0 or step == config.steps:
-                evaluate(step)
-            if step % config.log_every == 0:
-                log(step, running)
-            reporting = progress is not None and (step % progress_every == 0 or step == config.steps)
-            if reporting and progress(step, config.steps):
-                history.cancelled = step < config.steps
-                break
-        params = stepper.result()
+            _, batch_rng = seeded_streams(config.seed)
+            sampler = BatchSampler(len(data.train.labels), config.batch_size, batch_rng)
+            history = History(config)
+            stepper = FullForwardSteps(params, data, config, sampler, make_optimizer(config.optimizer, config.lr))
+            run_schedule(stepper, [history], **schedule)
     history.train_seconds = time.perf_counter() - started
-    if verbose and (history.diverged_at is not None or history.cancelled):
+    if say and (history.diverged_at is not None or history.cancelled):
         say(history.message)
     return params, history

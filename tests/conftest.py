@@ -1,9 +1,10 @@
-"""Shared fixtures: MNIST is loaded once per test session (about 1 s)."""
+"""Shared fixtures: MNIST is loaded once per test session (about 1 s); short runs and run comparisons."""
 
 import numpy as np
 import pytest
 
 from helpers.data import load_mnist
+from helpers.train import TrainConfig
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +21,32 @@ def small_batch(mnist):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+def short_config(**overrides) -> TrainConfig:
+    """A 300-step run logged every 50 steps and evaluated every 100: fast, yet every part of the schedule."""
+    return TrainConfig(**{"steps": 300, "log_every": 50, "eval_every": 100, **overrides})
+
+
+@pytest.fixture
+def short():
+    return short_config
+
+
+def assert_same_run_pairs(results, expected, rtol=1e-12):
+    """Two lists of (params, History) describe the same runs: weights and losses to ``rtol``, the rest exactly."""
+    assert len(results) == len(expected)
+    for (pa, ha), (pb, hb) in zip(results, expected):
+        assert ha.config == hb.config
+        assert sorted(pa) == sorted(pb)
+        for name in pb:
+            assert np.allclose(pa[name], pb[name], rtol=rtol, atol=0), (ha.config, name)
+        assert ha.steps == hb.steps and ha.eval_steps == hb.eval_steps
+        assert np.allclose(ha.losses, hb.losses, rtol=rtol, atol=0), ha.config
+        assert ha.test_accuracies == hb.test_accuracies, ha.config
+        assert (ha.steps_done, ha.diverged_at, ha.cancelled) == (hb.steps_done, hb.diverged_at, hb.cancelled)
+
+
+@pytest.fixture
+def assert_same_runs():
+    return assert_same_run_pairs

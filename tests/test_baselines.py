@@ -7,12 +7,7 @@ import pytest
 
 from helpers import baselines
 from helpers.__main__ import main
-from helpers.train import TrainConfig, with_ones
-
-
-def short(**overrides):
-    base = dict(steps=300, log_every=50, eval_every=100)
-    return TrainConfig(**{**base, **overrides})
+from helpers.train import with_ones
 
 
 @pytest.fixture(scope="module")
@@ -20,18 +15,7 @@ def features(mnist):
     return {seed: baselines.features_for(mnist, seed) for seed in (0, 1)}
 
 
-def assert_same_runs(vectorized, one_by_one):
-    for (pv, hv), (po, ho) in zip(vectorized, one_by_one):
-        assert hv.config == ho.config
-        for name in po:
-            assert np.allclose(pv[name], po[name], rtol=1e-9, atol=1e-12), (hv.config, name)
-        assert hv.steps == ho.steps and hv.eval_steps == ho.eval_steps
-        assert np.allclose(hv.losses, ho.losses, rtol=1e-9), hv.config
-        assert hv.test_accuracies == ho.test_accuracies, hv.config
-        assert (hv.steps_done, hv.diverged_at) == (ho.steps_done, ho.diverged_at)
-
-
-def test_vectorized_readouts_equal_training_one_by_one(mnist, features):
+def test_vectorized_readouts_equal_training_one_by_one(mnist, features, short, assert_same_runs):
     # seeds x learning rates x all three optimizers: the batches, updates and logs must be train()'s
     configs = [short(seed=seed, lr=lr, optimizer=opt) for seed in (0, 1)
                for opt, lr in [("sgd", 1e-3), ("sgd", 0.1), ("momentum", 1e-2), ("adam", 1e-3)]]
@@ -40,13 +24,13 @@ def test_vectorized_readouts_equal_training_one_by_one(mnist, features):
     assert vectorized[1][1].final_test_accuracy > vectorized[0][1].final_test_accuracy  # lr 0.1 beats 1e-3
 
 
-def test_vectorized_handles_seeds_with_different_numbers_of_runs(mnist, features):
+def test_vectorized_handles_seeds_with_different_numbers_of_runs(mnist, features, short, assert_same_runs):
     configs = [short(seed=1, lr=0.05), short(seed=0, lr=1e-3), short(seed=0, lr=0.1, optimizer="adam")]
     vectorized = baselines.train_top_layers(mnist, configs, features=features)
     assert_same_runs(vectorized, baselines.train_one_by_one(mnist, configs, features=features))
 
 
-def test_vectorized_diverges_where_train_does(mnist, features):
+def test_vectorized_diverges_where_train_does(mnist, features, short):
     # a learning rate past max_loss stops a run in the stack at the step train() stops it, the others go on
     configs = [short(lr=1e5), short(lr=0.1)]
     vectorized = baselines.train_top_layers(mnist, configs, features=features)
@@ -57,15 +41,23 @@ def test_vectorized_diverges_where_train_does(mnist, features):
     assert vectorized[1][1].test_accuracies == one_by_one[1][1].test_accuracies
 
 
-def test_vectorized_computes_missing_features(mnist):
+def test_vectorized_computes_missing_features(mnist, short, assert_same_runs):
     configs = [short(steps=100, hidden_size=16, seed=3, lr=0.1)]
     assert_same_runs(baselines.train_top_layers(mnist, configs), baselines.train_one_by_one(mnist, configs))
 
 
-@pytest.mark.parametrize("other", [short(steps=200), short(batch_size=16), short(hidden_size=64), short(train="all")])
-def test_vectorized_rejects_configs_it_cannot_stack(mnist, features, other):
-    with pytest.raises(ValueError):
-        baselines.train_top_layers(mnist, [short(), other], features=features)
+@pytest.mark.parametrize("other, message", [
+    ({"steps": 200}, "must share steps: got 300 and 200"), ({"batch_size": 16}, "must share batch_size"),
+    ({"hidden_size": 64}, "must share hidden_size"), ({"train": "all"}, "top layer only"),
+])
+def test_vectorized_rejects_configs_it_cannot_stack(mnist, features, other, message, short):
+    with pytest.raises(ValueError, match=message):
+        baselines.train_top_layers(mnist, [short(), short(**other)], features=features)
+
+
+def test_vectorized_refuses_an_empty_list(mnist):
+    with pytest.raises(ValueError, match="no configurations"):
+        baselines.train_top_layers(mnist, [])
 
 
 def test_least_squares_readout_matches_lstsq(rng):
@@ -101,9 +93,17 @@ def test_softmax_readout_converges(rng):
 def test_format_table_shows_spread_only_over_several_seeds():
     rows = [baselines.make_row("all layers", "lr 0.001", 10000, [0.9], [0], 1.0),
             baselines.make_row("top layer only, SGD", "lr 0.1", 10000, [0.8, 0.82, 0.84], [0, 1, 2], 2.0)]
-    table = baselines.format_table(rows, times=False)
-    assert "90.00%" in table and "± " not in table.splitlines()[2]
-    assert "82.00% ± 2.00" in table and "wall time" not in table
+    table = baselines.format_table(rows, times=False).splitlines()
+    assert table[0].split() == ["method", "setting", "steps", "test", "accuracy", "seeds"]  # no wall time
+    assert set(table[1]) == {"-", " "}
+    assert table[2].split() == ["all", "layers", "lr", "0.001", "10,000", "90.00%", "1"]  # one seed: no spread
+    assert table[3].split() == ["top", "layer", "only,", "SGD", "lr", "0.1", "10,000", "82.00%", "±", "2.00", "3"]
+    assert len(table) == 4
+    timed = baselines.format_table(rows).splitlines()
+    assert timed[0].split()[-2:] == ["wall", "time"] and timed[2].endswith("1.00 s") and timed[3].endswith("2.00 s")
+    # columns line up: every row's accuracy starts where the header's does
+    column = table[0].index("test accuracy")
+    assert table[2][column:].startswith("90.00%") and table[3][column:].startswith("82.00% ± 2.00")
 
 
 def test_cli_json_has_one_row_per_method_and_setting(capsys):
@@ -118,6 +118,8 @@ def test_cli_json_has_one_row_per_method_and_setting(capsys):
                 "test_accuracies", "wall_seconds", "seeds"} <= set(row)
         assert row["seeds"] == [0, 1] and len(row["test_accuracies"]) == 2
         assert 0 < row["test_accuracy_mean"] <= 1
+        assert row["test_accuracy_mean"] == pytest.approx(np.mean(row["test_accuracies"]), rel=1e-12)
+        assert row["test_accuracy_spread"] == pytest.approx(np.std(row["test_accuracies"], ddof=1), rel=1e-12)
     settings = [(r["method"], r["setting"], r["steps"]) for r in rows]
     assert len(settings) == len(set(settings))  # the sweep's lr 0.001 run is the top-only run: listed once
     assert ("top layer only, SGD", "lr 0.001", 1000) in settings
@@ -126,8 +128,16 @@ def test_cli_json_has_one_row_per_method_and_setting(capsys):
 
 def test_cli_prints_the_table(capsys):
     assert main(["baselines", "--quick", "--only", "all-layers", "--seeds", "0", "--all-layers-steps", "50"]) == 0
-    out = capsys.readouterr().out
-    assert "all layers" in out and "test accuracy" in out
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Baselines: MLP 784-128-128-10, batch 32")
+    assert lines[1].split()[:5] == ["method", "setting", "steps", "test", "accuracy"]
+    rows = lines[3:]
+    assert len(rows) == 1  # one row: all layers, 50 steps, seed 0
+    cells = rows[0].split()
+    assert cells[:5] == ["all", "layers", "lr", "0.001", "50"]
+    accuracy = float(cells[5].rstrip("%"))
+    assert 10 < accuracy <= 100 and cells[6] == "1"  # 50 steps of all-layers training already beat chance (10%)
+    assert cells[-1] == "s" and float(cells[-2]) > 0
 
 
 @pytest.mark.parametrize("argv", [
@@ -135,15 +145,13 @@ def test_cli_prints_the_table(capsys):
     ["--width-train-images", "60000"], ["--widths", "ten"],
 ])
 def test_cli_bad_arguments_exit_2_with_one_line(capsys, argv):
-    with pytest.raises(SystemExit) as exc:
-        code = main(["baselines", "--quick"] + argv)
-        raise SystemExit(code)
-    assert exc.value.code == 2
+    with pytest.raises(SystemExit, match="^2$"):
+        raise SystemExit(main(["baselines", "--quick"] + argv))
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "error" in err
 
 
-def test_vectorized_reports_progress_and_cancels(mnist, features):
+def test_vectorized_reports_progress_and_cancels(mnist, features, short):
     seen = []
     configs = [short(steps=1000), short(steps=1000, lr=0.1)]
     results = baselines.train_top_layers(mnist, configs, features=features,

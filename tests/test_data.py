@@ -98,7 +98,7 @@ def test_checksum_mismatch_names_file_and_both_hashes(mnist_copy):
     raw = bytearray(gzip.decompress((mnist_copy / spec.name).read_bytes()))
     raw[-1] = (raw[-1] + 1) % 10  # one label changed: still a valid IDX file
     (mnist_copy / spec.name).write_bytes(gzip.compress(bytes(raw)))
-    with pytest.raises(MnistError) as info:
+    with pytest.raises(MnistError, match=spec.name) as info:
         load_mnist(mnist_copy)
     message = str(info.value)
     assert spec.name in message and spec.content_sha256 in message

@@ -70,3 +70,31 @@ def test_softmax_cross_entropy_matches_definition_and_gradient(rng):
 def test_uniform_scores_give_log10_loss():
     loss, _ = layers.softmax_cross_entropy(np.zeros((4, 10)), np.arange(4))
     assert np.isclose(loss, np.log(10))
+
+
+def test_the_kernels_work_on_stacked_rows_and_write_only_into_out(rng):
+    # the readout engine calls them on (steps, rows, classes) arrays with its own scratch arrays
+    scores = rng.standard_normal((3, 8, 10)) * 50
+    onehot = np.eye(10)[rng.integers(0, 10, (3, 8))]
+    shifted = layers.shift_scores(scores)
+    assert np.allclose(shifted.max(axis=-1), 0) and np.allclose(scores - shifted, scores.max(axis=-1, keepdims=True))
+    out = np.empty_like(scores)
+    dscores = layers.softmax_cross_entropy_gradient(shifted, onehot, 8, out=out)
+    assert dscores is out
+    losses = layers.softmax_cross_entropy_losses(shifted, onehot)
+    for i in range(3):  # each stacked batch as the (N, C) function sees it
+        loss, expected = layers.softmax_cross_entropy(scores[i], onehot[i].argmax(axis=1))
+        assert np.allclose(dscores[i], expected, rtol=1e-13, atol=1e-16)
+        assert np.isclose(losses[i].mean(), loss, rtol=1e-13)
+    in_place = scores.copy()
+    layers.shift_scores(in_place, out=in_place)
+    assert np.array_equal(in_place, shifted)
+
+
+def test_softmax_cross_entropy_gradient_by_hand():
+    # scores [0, log 3]: softmax = [1/4, 3/4]; true class 1: dscores = ([1/4, 3/4] - [0, 1]) / 1 = [1/4, -1/4]
+    shifted = layers.shift_scores(np.array([[0.0, np.log(3.0)]]))
+    assert np.allclose(layers.softmax_cross_entropy_gradient(shifted, np.array([[0.0, 1.0]])), [[0.25, -0.25]], rtol=1e-15)
+    assert np.allclose(layers.softmax_cross_entropy_gradient(shifted, np.array([[0.0, 1.0]]), 2), [[0.125, -0.125]], rtol=1e-15)
+    # loss = -log(3/4)
+    assert np.isclose(layers.softmax_cross_entropy_losses(shifted, np.array([[0.0, 1.0]]))[0], np.log(4 / 3), rtol=1e-15)

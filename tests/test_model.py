@@ -30,6 +30,15 @@ def test_init_scheme_variances(scheme, expected_var, zero_bias):
     assert np.all(params["b1"] == 0) == zero_bias
 
 
+def test_init_schemes_registry_names_labels_and_draws():
+    assert list(model.INIT_SCHEMES) == ["reference", "xavier", "he"] and "he" in model.INIT_SCHEMES
+    for name, scheme in model.INIT_SCHEMES.items():
+        assert scheme.name == name and scheme.label
+        W, b = scheme.draw(np.random.default_rng(0), 6, 4)
+        assert W.shape == (6, 4) and b.shape == (4,)
+    assert model.INIT_SCHEMES["xavier"].label == "Xavier / Glorot"
+
+
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="unknown init scheme 'glorot'"):
         model.init_params(scheme="glorot")

@@ -1,21 +1,19 @@
 """The training loop: the fast path equals the full forward, the log, divergence, optimizers."""
 
+import json
 import math
 
 import numpy as np
 import pytest
 
-from helpers import model
-from helpers.train import Adam, Momentum, SGD, TrainConfig, frozen_features, initial_params, make_optimizer, train
-
-
-def short(**overrides):
-    base = dict(steps=300, log_every=50, eval_every=100)
-    return TrainConfig(**{**base, **overrides})
+from helpers import model, optimizers
+from helpers.__main__ import main
+from helpers.train import (OPTIMIZERS, Adam, Momentum, SGD, TrainConfig, frozen_features, initial_params,
+                           make_optimizer, train, train_top_layers)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
-def test_fast_path_equals_full_forward(mnist, optimizer):
+def test_fast_path_equals_full_forward(mnist, optimizer, short):
     config = short(lr=1e-2 if optimizer != "adam" else 1e-3, optimizer=optimizer)
     fast_params, fast = train(mnist, config, fast=True)
     slow_params, slow = train(mnist, config, fast=False)
@@ -25,7 +23,7 @@ def test_fast_path_equals_full_forward(mnist, optimizer):
     assert fast.test_accuracies == slow.test_accuracies
 
 
-def test_top_only_training_leaves_lower_layers_frozen(mnist):
+def test_top_only_training_leaves_lower_layers_frozen(mnist, short):
     start = initial_params(short())
     params, _ = train(mnist, short(lr=0.1), params=start)
     for name in ("W1", "b1", "W2", "b2"):
@@ -33,14 +31,14 @@ def test_top_only_training_leaves_lower_layers_frozen(mnist):
     assert not np.array_equal(params["W3"], start["W3"])
 
 
-def test_training_does_not_modify_the_callers_params(mnist):
+def test_training_does_not_modify_the_callers_params(mnist, short):
     start = initial_params(short())
     copy = {k: v.copy() for k, v in start.items()}
     train(mnist, short(train="all"), params=start)
     assert all(np.array_equal(start[k], copy[k]) for k in start)
 
 
-def test_top_only_learns_and_all_layers_learns_more(mnist):
+def test_top_only_learns_and_all_layers_learns_more(mnist, short):
     _, top = train(mnist, short(steps=1000, lr=0.1))
     _, full = train(mnist, short(steps=1000, lr=0.1, train="all"))
     assert top.final_test_accuracy > 0.6
@@ -58,7 +56,7 @@ def test_history_records_the_reference_schedule(mnist):
     assert record["history"]["running_loss"] == history.losses
 
 
-def test_running_loss_uses_factor_099(mnist):
+def test_running_loss_uses_factor_099(mnist, short):
     _, every = train(mnist, short(steps=3, log_every=1, eval_every=3))
     # step 0 shows the first batch's loss; each later value mixes in 1% of the new batch loss
     l0, r1, r2 = every.losses[:3]
@@ -83,7 +81,7 @@ def test_reference_experiment_reaches_the_published_range(mnist):
     assert history.eval_steps == list(range(0, 10001, 1000))
 
 
-def test_divergence_stops_with_a_message(mnist, capsys):
+def test_divergence_stops_with_a_message(mnist, capsys, short):
     _, history = train(mnist, short(train="all", lr=10.0, steps=500), verbose=True)
     assert history.diverged_at is not None and history.diverged_at <= 500
     assert history.steps_done == history.diverged_at - 1
@@ -91,14 +89,14 @@ def test_divergence_stops_with_a_message(mnist, capsys):
     assert f"diverged at step {history.diverged_at}" in capsys.readouterr().out
 
 
-def test_cancel_through_progress(mnist):
+def test_cancel_through_progress(mnist, short):
     seen = []
     _, history = train(mnist, short(steps=1000), progress=lambda s, n: seen.append(s) or s >= 200)
     assert history.cancelled and history.steps_done == 200
     assert seen == [100, 200]
 
 
-def test_precomputed_features_give_the_same_run(mnist):
+def test_precomputed_features_give_the_same_run(mnist, short):
     config = short()
     features = frozen_features(initial_params(config), mnist)
     a, _ = train(mnist, config, features=features)
@@ -135,7 +133,7 @@ def test_optimizers_step_downhill():
         assert np.linalg.norm(params["p"]) < 0.5, type(optimizer).__name__
 
 
-def test_top_only_update_matches_a_hand_computed_sgd_step(mnist):
+def test_top_only_update_matches_a_hand_computed_sgd_step(mnist, short):
     config = short(steps=1, lr=0.5, batch_size=4)
     start = initial_params(config)
     params, _ = train(mnist, config, params=start)
@@ -151,7 +149,7 @@ def test_top_only_update_matches_a_hand_computed_sgd_step(mnist):
     assert np.allclose(params["b3"], start["b3"] - 0.5 * probs.sum(axis=0) / 4, rtol=1e-12)
 
 
-def test_fast_and_full_paths_diverge_at_the_same_step(mnist):
+def test_fast_and_full_paths_diverge_at_the_same_step(mnist, short):
     config = short(lr=1e5, steps=200)
     _, fast = train(mnist, config, fast=True)
     _, slow = train(mnist, config, fast=False)
@@ -159,3 +157,116 @@ def test_fast_and_full_paths_diverge_at_the_same_step(mnist):
     assert fast.diverged_at == slow.diverged_at
     assert fast.diverged_loss > config.max_loss
     assert "diverged at step" in fast.message
+
+
+def test_momentum_matches_a_hand_computed_step():
+    # v1 = g1 = [0.5, 1.0]; p1 = p0 - 0.1 v1 = [0.95, -2.1]
+    # v2 = 0.9 v1 + g2 = [0.45 + 1.0, 0.9 - 1.0] = [1.45, -0.1]; p2 = p1 - 0.1 v2 = [0.805, -2.09]
+    params = {"p": np.array([1.0, -2.0])}
+    optimizer = Momentum(0.1)
+    optimizer.update(params, {"p": np.array([0.5, 1.0])})
+    assert np.allclose(params["p"], [0.95, -2.1], rtol=1e-15)
+    optimizer.update(params, {"p": np.array([1.0, -1.0])})
+    assert np.allclose(params["p"], [0.805, -2.09], rtol=1e-15)
+
+
+def test_adam_matches_a_hand_computed_step():
+    # step 1, g = [0.5, -2]: m = 0.1 g = [0.05, -0.2], v = 0.001 g^2 = [0.00025, 0.004];
+    #   m_hat = m / 0.1 = g, v_hat = v / 0.001 = g^2: the step is lr g / (|g| + 1e-8) = 0.1 / (1 + 1e-8 / |g|), signed:
+    #   p1 = [1 - 0.1 / (1 + 2e-8), -2 + 0.1 / (1 + 5e-9)] = [0.900000002, -1.9000000005]
+    # step 2, g = [0.5, 1]: m = 0.9 m + 0.1 g = [0.095, -0.08], v = 0.999 v + 0.001 g^2 = [0.00049975, 0.004996];
+    #   m_hat = m / (1 - 0.9^2) = [0.5, -0.4210526316], v_hat = v / (1 - 0.999^2) = [0.25, 2.4992496248]
+    #   p2 = p1 - 0.1 m_hat / (sqrt(v_hat) + 1e-8) = [0.900000002 - 0.1 * 0.5 / 0.50000001,
+    #                                                 -1.9000000005 + 0.1 * 0.4210526316 / 1.5809015228]
+    #      = [0.800000004, -1.8733662967]
+    params = {"p": np.array([1.0, -2.0])}
+    optimizer = Adam(0.1)
+    optimizer.update(params, {"p": np.array([0.5, -2.0])})
+    assert np.allclose(params["p"], [0.900000002, -1.9000000005], rtol=1e-12)
+    optimizer.update(params, {"p": np.array([0.5, 1.0])})
+    assert np.allclose(params["p"], [0.800000004, -1.8733662967], rtol=1e-10)
+
+
+def test_optimizers_take_one_learning_rate_per_run():
+    # shape-agnostic: the learning rate broadcasts over the runs; a rate of 0 leaves a run untouched
+    for name, cls in OPTIMIZERS.items():
+        weights = np.ones((3, 4, 2))  # 3 runs
+        lr = np.array([0.0, 0.1, 0.2])[:, None, None]
+        grads = np.full((3, 4, 2), 0.5)
+        cls(lr).update({"w": weights}, {"w": grads})
+        assert np.array_equal(weights[0], np.ones((4, 2))), name
+        alone = np.ones((4, 2))
+        make_optimizer(name, 0.2).update({"w": alone}, {"w": grads[2]})
+        assert np.array_equal(weights[2], alone), name
+        assert isinstance(cls.label, str) and cls.label, name
+
+
+def test_a_grid_of_learning_rates_equals_each_run_alone(mnist, short, assert_same_runs):
+    # what the explorer's instant slider relies on: one stacked pass answers for every learning rate
+    configs = [short(lr=lr, optimizer=opt) for opt in ("sgd", "adam") for lr in (1e-3, 1e-2, 1e-1, 1.0)]
+    features = {0: frozen_features(initial_params(configs[0]), mnist)}
+    grid = train_top_layers(mnist, configs, features=features)
+    assert_same_runs(grid, [train(mnist, c, features=features[0]) for c in configs], rtol=1e-12)
+
+
+def test_the_stack_refuses_an_unregistered_optimizer(mnist, short):
+    # it used to treat every name it did not know as Adam
+    config = short()
+    config.optimizer = "rmsprop"  # bypasses the constructor, not validate()
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
+        train_top_layers(mnist, [config])
+    from helpers.readout import ReadoutStack
+
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'; choose one of sgd, momentum, adam"):
+        ReadoutStack([np.zeros((5, 2))], [np.zeros((3, 2))], np.zeros(5, int), np.zeros(3, int), [None],
+                     np.zeros((1, 3, 10)), [[0.1]], [["rmsprop"]])
+
+
+class SignSGD:
+    """A toy optimizer: p -= lr * sign(g)."""
+
+    label = "sign SGD"
+
+    def __init__(self, lr):
+        self.lr = lr
+
+    def update(self, params, grads):
+        for name, g in grads.items():
+            params[name] -= self.lr * np.sign(g)
+
+
+def _toy_draw(rng, fan_in, fan_out):
+    return rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in), np.full(fan_out, 0.01)
+
+
+@pytest.fixture
+def toy_registries(monkeypatch):
+    """A toy optimizer and a toy init scheme, registered for one test only."""
+    monkeypatch.setitem(optimizers.OPTIMIZERS, "signsgd", SignSGD)
+    monkeypatch.setitem(model.INIT_SCHEMES, "toy", model.InitScheme("toy", "toy: N(0, 1/fan_in), biases 0.01", _toy_draw))
+
+
+def test_a_registered_toy_optimizer_and_init_train_in_the_stack(mnist, short, toy_registries, assert_same_runs):
+    configs = [short(init="toy", optimizer="signsgd", lr=1e-3), short(init="toy", optimizer="sgd", lr=0.1),
+               short(init="toy", optimizer="signsgd", lr=1e-4, seed=1)]
+    stacked = train_top_layers(mnist, configs)
+    assert_same_runs(stacked, [train(mnist, c) for c in configs])
+    start = initial_params(configs[0])
+    assert np.all(start["b1"] == 0.01)  # drawn by the toy scheme
+    params, history = stacked[0]
+    moves = np.abs(params["W3"] - start["W3"])
+    assert moves.max() <= 300 * 1e-3 + 1e-12  # sign SGD moves each weight by at most lr a step
+    assert history.final_test_accuracy > 0.3 and history.diverged_at is None
+    one_step, _ = train(mnist, short(init="toy", optimizer="signsgd", lr=1e-3, steps=1))
+    step = np.abs(one_step["W3"] - start["W3"])
+    assert np.all(np.isclose(step, 1e-3, rtol=1e-9, atol=0) | (step == 0))  # lr * sign(g): every weight by lr or not at all
+    assert np.mean(step > 0) > 0.5
+
+
+def test_a_registered_toy_optimizer_and_init_are_offered_by_the_cli(toy_registries, capsys):
+    assert main(["train", "--optimizer", "signsgd", "--init", "toy", "--lr", "1e-3", "--steps", "300", "--json"]) == 0
+    out = capsys.readouterr().out
+    record = json.loads(out.splitlines()[-1])
+    assert record["config"]["optimizer"] == "signsgd" and record["config"]["init"] == "toy"
+    assert record["final_test_accuracy"] > 0.3
+    assert "with signsgd" in out and "init toy" in out
