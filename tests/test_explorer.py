@@ -313,3 +313,14 @@ def test_a_registered_init_scheme_and_optimizer_are_offered(mnist, monkeypatch):
         assert grid is not None and grid.histories[grid.index(0.1)].test_accuracies == history.test_accuracies
     finally:
         explorer.close()
+
+
+def test_the_app_page_holds_the_explorer_and_a_few_lines():
+    import json
+    from pathlib import Path
+
+    page = json.loads((Path(__file__).resolve().parent.parent / "app" / "explorer.ipynb").read_text())
+    code = ["".join(c["source"]) for c in page["cells"] if c["cell_type"] == "code"]
+    prose = ["".join(c["source"]) for c in page["cells"] if c["cell_type"] == "markdown"]
+    assert len(code) == 1 and "Explorer(" in code[0] and ".widget" in code[0]  # nothing else to run before it shows
+    assert len(prose) == 1 and len(prose[0].split()) < 250 and "make app" not in prose[0]
