@@ -37,44 +37,48 @@ def _number(answer):
 
 
 @lru_cache(maxsize=None)
-def _slider_accuracies() -> tuple:
-    """(lrs, final test accuracies) of the slider's values from 10^-2 to 10^-1: top layer only, seed 0, 10,000 steps."""
+def _accuracies(lrs: tuple) -> tuple:
+    """Final test accuracies at these learning rates: top layer only, seed 0, 10,000 steps, trained together."""
     from ..baselines import train_top_layers
     from ..data import load_mnist
-    from ..explorer import explorer_config, lr_grid
+    from ..explorer import explorer_config
     from ..train import TrainConfig
 
-    lrs = lr_grid(*SEARCH)
-    data = load_mnist()
-    runs = train_top_layers(data, [explorer_config(TrainConfig(), lr=float(lr)) for lr in lrs])
-    return tuple(lrs), tuple(history.final_test_accuracy for _, history in runs)
+    runs = train_top_layers(load_mnist(), [explorer_config(TrainConfig(), lr=float(lr)) for lr in lrs])
+    return tuple(history.final_test_accuracy for _, history in runs)
 
 
 def first_lr_above_80() -> float:
-    lrs, accuracies = _slider_accuracies()
+    """The smallest value of the slider (searched from 10^-2 to 10^-1) whose run ends above 80%."""
+    from ..explorer import lr_grid
+
+    lrs = tuple(lr_grid(*SEARCH))
+    accuracies = _accuracies(lrs)
     assert accuracies[0] <= TARGET, "the search range must start below the target"
     return next(lr for lr, accuracy in zip(lrs, accuracies) if accuracy > TARGET)
 
 
 def check_first_lr_above_80(answer) -> None:
-    """Exercise 1: the smallest learning rate of the slider whose run ends above 80% test accuracy."""
+    """Exercise 1: the smallest learning rate of the slider whose run ends above 80% test accuracy.
+
+    Two runs decide it: the answer's, which must end above 80%, and the
+    slider's next value to the left, which must not.
+    """
     if _unanswered(answer):
         return
     value = _number(answer)
-    lrs, accuracies = _slider_accuracies()
-    expected = first_lr_above_80()
     if value is None or value <= 0:
         return _report(False, "", "give a learning rate: a positive number such as 0.001.")
-    if abs(value - expected) <= 0.03 * expected:
-        return _report(True, "the slider's next value to the left ends below 80%.", "")
-    step = math.log10(value / expected) / 0.1
-    if abs(step - round(step)) > 0.3:
-        hint = "the slider moves in steps of 10^0.1 (0.01, 0.013, 0.016, ...): give one of its values."
-    elif value > expected:
-        hint = "a run with a smaller learning rate of the slider also ends above 80%; look further left."
-    else:
-        hint = "that run ends at or below 80%; look a little further right."
-    _report(False, "", hint)
+    exponent = math.log10(value) / 0.1
+    if abs(exponent - round(exponent)) > 0.15:  # within 3.5% of a value of the slider
+        return _report(False, "", "the slider moves in steps of 10^0.1 (0.01, 0.013, 0.016, ...): give one of its values.")
+    on_slider = 10.0 ** (round(exponent) * 0.1)
+    here, left = _accuracies((on_slider, on_slider / 10**0.1))
+    if here <= TARGET:
+        return _report(False, "", "that run ends at or below 80%; look a little further right.")
+    if left > TARGET:
+        return _report(False, "", "a run with a smaller learning rate of the slider also ends above 80%; look further left.")
+    _report(True, "the slider's next value to the left ends below 80%.", "")
 
 
 def check_divergence_threshold(answer) -> None:
