@@ -108,9 +108,7 @@ class Explorer:
         return self.runner.submit(config, wait=wait, timeout=timeout)
 
     def _grid_answer(self, config):
-        grid = self.grids.get(config, self.controls.lr_grid()) if self.use_grid else None
-        index = None if grid is None else grid.index(config.lr)
-        return None if index is None else (grid, index)
+        return self.grids.lookup(config, self.controls.lr_grid()) if self.use_grid else None
 
     def _answer(self, config, cancel):
         started = time.perf_counter()
@@ -156,16 +154,12 @@ class Explorer:
         self.controls.training(None)
         if history.cancelled:
             if not self.runner.pending:  # stopped, not superseded: say what the curves show
-                self._stopped(history)
+                self.status.value = text.stopped(history, self.history)
+                self.legend.value = text.legend(self.history, self.previous, text.stopped_note(history))
             return None, ""
         how = f"trained in {history.train_seconds:.2f} s"
         return history, how + ("" if slow else f"; frozen features for H={config.hidden_size} "
                                                 f"{'reused' if cached else 'computed'}")
-
-    def _stopped(self, history) -> None:
-        self.status.value = text.stopped(history, self.history)
-        note = f"stopped at step {history.steps_done:,} (not shown): {describe(history.config)}"
-        self.legend.value = text.legend(self.history, self.previous, note)
 
     def _show(self, history, how: str, started: float) -> None:
         if self.history is not None:

@@ -100,6 +100,12 @@ class GridStore:
                 self._grids.move_to_end(self.key(config, lrs))
             return grid
 
+    def lookup(self, config, lrs):
+        """(grid, index) of ``config``'s run in its finished grid, or None (no grid yet, or an lr off the slider)."""
+        grid = self.get(config, lrs)
+        index = None if grid is None else grid.index(config.lr)
+        return None if index is None else (grid, index)
+
     def want(self, config, lrs) -> None:
         request = (config, tuple(lrs))
         if config.train == "top" and self.get(config, lrs) is None and self.worker.wanted(request):

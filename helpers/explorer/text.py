@@ -47,6 +47,11 @@ def stopped(history, shown) -> str:
     return html.escape(f"stopped at step {history.steps_done:,} of {history.config.steps:,}; {what}")
 
 
+def stopped_note(history) -> str:
+    """The legend's line for a stopped run: it is not drawn."""
+    return f"stopped at step {history.steps_done:,} (not shown): {describe(history.config)}"
+
+
 def working(text: str) -> str:
     """A status that says an answer is on its way."""
     return f"<i style='color:#555'>{html.escape(text)}</i>"
