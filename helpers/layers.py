@@ -101,6 +101,6 @@ def softmax_cross_entropy(scores, y):
     dscores = (softmax(scores) - onehot(y)) / N.
     """
     onehot = np.eye(scores.shape[1])[y]
-    shifted = shift_scores(scores)
-    loss = float(softmax_cross_entropy_losses(shifted, onehot).mean())
-    return loss, softmax_cross_entropy_gradient(shifted, onehot, len(y))
+    shifted = shift_scores(scores)  # scores - row max: exp() cannot overflow
+    loss = float(softmax_cross_entropy_losses(shifted, onehot).mean())  # log(sum exp) - shifted_y, row by row
+    return loss, softmax_cross_entropy_gradient(shifted, onehot, len(y))  # (softmax - onehot) / N

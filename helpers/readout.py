@@ -3,8 +3,8 @@
 With the lower layers frozen, the features h2 of every image never change:
 computed once, each step of top-layer training is then a (batch x H) by
 (H x 10) product. At that size NumPy's per-call overhead, not arithmetic, is
-the cost, so :class:`ReadoutStack` trains S x K readouts at once with the
-calls of one: S feature sets (seeds, each with its own features and batches)
+the cost, so :class:`ReadoutStack` trains S x K readouts at once, sharing
+every call but the two products: S feature sets (seeds, each with its own features and batches)
 by K runs per feature set (learning rates, optimizers), which share their
 seed's batches. One run is the 1 x 1 case; ``helpers.train.train`` uses it.
 
