@@ -2,7 +2,7 @@
 # make test       set up .venv with the test extras, then run the whole test suite (unit, nbval x2, browser)
 # make student    student/: every notebook with outputs cleared and solutions removed, to hand out
 # make lab        open the notebooks in JupyterLab
-# make app        the explorer as a standalone Voila app
+# make app        the explorer as a standalone Voila app (app/explorer.ipynb: the explorer and a few lines)
 # make notebooks  re-execute every notebook in place (after changing helpers/)
 # make bench      print the benchmark figures
 # make book       the notebooks as a static HTML book in _build/book/html (from the stored outputs)
@@ -57,7 +57,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
 
 app: $(STAMP)
-	$(VENV)/bin/voila notebooks/06_explorer.ipynb
+	$(VENV)/bin/voila --preheat_kernel=True app/explorer.ipynb
 
 # the generated setup and navigation cells first, then every notebook re-executed; the index's table last.
 # `make notebooks TIMES=--record-times` also measures the run times the index shows (scripts/run_times.json).

@@ -4,15 +4,19 @@
     python benchmarks/bench_explorer.py --json     # one JSON object
     python benchmarks/bench_explorer.py --all-sizes  # also one change to every hidden size
 
-A "response" is ``Explorer.update(...)`` from the call until the run is
-trained and the figure redrawn (the PNG is in the Image widget), exactly
-what a slider change triggers. Top layer only, 10,000 steps, batch 32.
+A "response" is ``Explorer.update(...)`` from the call until the answer is
+shown (the PNG of the curves is in the Image widget, the landscape redrawn),
+exactly what a slider change triggers. Top layer only, 10,000 steps, batch 32.
 
-- learning-rate change: the frozen features are cached, only the top layer
-  retrains (target < 0.5 s);
-- hidden-size change: the feature cache is emptied first, so the features
-  are recomputed every time (target < 1.5 s). The sizes alternate around the
-  default as a reader moves the slider: 128 -> 256 -> 128 -> 64 -> 128 ...
+- learning-rate change with the grid ready: every slider value has been
+  trained in the background, the run is looked up and drawn (target < 0.1 s);
+- hidden-size change: the feature cache and the grids are emptied first, so
+  the features are recomputed and the run trained (target < 1.0 s). The sizes
+  alternate around the default as a reader moves the slider: 128 -> 256 ->
+  128 -> 64 -> 128 ...; after each change, the time until the new grid (51
+  learning rates, one stacked pass) is ready is measured too;
+- peak memory (the process's maximum resident set) once the grid at hidden
+  size 128 is ready, measured first, before the other sizes (target < 1.5 GB).
 
 Wall time depends on what else the machine runs, so the process CPU time of
 each change and the load average are reported too.
@@ -23,17 +27,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import sys
 import time
-
-import numpy as np
 
 from helpers.data import load_mnist
 from helpers.explorer import HIDDEN_SIZES, Explorer
 from helpers.train import TrainConfig
 
-LR_TARGET_S, HIDDEN_TARGET_S = 0.5, 1.5
+LR_TARGET_S, HIDDEN_TARGET_S, MEMORY_TARGET_MB = 0.1, 1.0, 1500
 
 
 def timed(call):
@@ -45,25 +48,43 @@ def timed(call):
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
 def measure(changes: int = 12, all_sizes: bool = False) -> dict:
     explorer = Explorer(load_mnist(), TrainConfig())
     load_before = os.getloadavg()[0]
     try:
-        explorer.update(lr=0.05)  # warm-up: first redraw, caches filled
-        # distinct values, each differing from the previous one, across the slider's useful range
-        lrs = np.geomspace(2e-3, 1.0, changes)[np.r_[0:changes:2, 1:changes:2]]
-        lr_times = [timed(lambda: explorer.update(lr=float(lr))) for lr in lrs]
+        started = time.perf_counter()
+        grid = explorer.wait_for_grid(timeout=600)
+        first_grid_s = time.perf_counter() - started
+        memory_mb = peak_memory_mb()
+        # distinct slider values, each differing from the previous one, across the slider
+        lrs = [float(grid.lrs[i]) for i in (list(range(5, 50, 8)) + list(range(9, 50, 8)))[:changes]]
+        while len(lrs) < changes:
+            lrs.append(float(grid.lrs[(7 * len(lrs)) % len(grid.lrs)]))
+        explorer.update(lr=lrs[-1])  # warm-up
+        lr_times = [timed(lambda: explorer.update(lr=lr)) for lr in lrs]
+        from_grid = "from the grid" in explorer.status_text
 
         explorer.update(lr=1e-3, hidden_size=128)
         sizes = [(256, 128, 64, 128)[i % 4] for i in range(changes)]
-        hidden_times = []
+        hidden_times, grid_times = [], []
         for size in sizes:
+            explorer.grids.wait()
             explorer.features.clear()  # force recomputation: a size the reader has not tried yet
+            explorer.grids.clear()
+            changed = time.perf_counter()
             hidden_times.append(timed(lambda: explorer.update(hidden_size=size)))
+            if explorer.wait_for_grid(timeout=600) is None:
+                raise RuntimeError("the grid never became ready")
+            grid_times.append(time.perf_counter() - changed)
 
         per_size = {}
         if all_sizes:
             for size in HIDDEN_SIZES:
+                explorer.grids.wait()
                 explorer.features.clear()
                 per_size[size] = round(timed(lambda: explorer.update(hidden_size=size))[0], 3)
     finally:
@@ -74,14 +95,20 @@ def measure(changes: int = 12, all_sizes: bool = False) -> dict:
 
     return {
         "lr_change_median_s": median(lr_times, 0),
-        "hidden_change_median_s": median(hidden_times, 0),
         "lr_change_cpu_median_s": median(lr_times, 1),
+        "lr_change_answered_from_grid": from_grid,
+        "hidden_change_median_s": median(hidden_times, 0),
         "hidden_change_cpu_median_s": median(hidden_times, 1),
+        "grid_ready_after_hidden_change_median_s": round(statistics.median(grid_times), 3),
+        "first_grid_s": round(first_grid_s, 3),
+        "peak_memory_mb_grid_h128": round(memory_mb, 1),
         "lr_change_times_s": [round(w, 3) for w, _ in lr_times],
         "hidden_change_times_s": [round(w, 3) for w, _ in hidden_times],
+        "grid_ready_times_s": [round(t, 3) for t in grid_times],
         "hidden_change_sizes": sizes,
         "hidden_change_by_size_s": per_size,
-        "targets_s": {"lr_change": LR_TARGET_S, "hidden_change": HIDDEN_TARGET_S},
+        "grid_size": len(grid.lrs),
+        "targets": {"lr_change_s": LR_TARGET_S, "hidden_change_s": HIDDEN_TARGET_S, "peak_memory_mb": MEMORY_TARGET_MB},
         "config": "top layer only, 10000 steps, batch 32, seed 0, reference init",
         "cpu_count": os.cpu_count(),
         "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
@@ -91,11 +118,15 @@ def measure(changes: int = 12, all_sizes: bool = False) -> dict:
 def report(result: dict) -> str:
     lines = [
         f"explorer response times ({result['config']}; {len(result['lr_change_times_s'])} changes each)",
-        f"  learning-rate change: median {result['lr_change_median_s']:.3f} s wall, "
+        f"  learning-rate change, grid ready: median {result['lr_change_median_s']:.3f} s wall, "
         f"{result['lr_change_cpu_median_s']:.3f} s CPU  (target < {LR_TARGET_S} s)",
         f"  hidden-size change:   median {result['hidden_change_median_s']:.3f} s wall, "
         f"{result['hidden_change_cpu_median_s']:.3f} s CPU  (target < {HIDDEN_TARGET_S} s; sizes 64/128/256, "
         "features recomputed)",
+        f"  from a hidden-size change until the grid of {result['grid_size']} learning rates is ready: "
+        f"median {result['grid_ready_after_hidden_change_median_s']:.2f} s",
+        f"  peak memory with the grid at hidden size 128: {result['peak_memory_mb_grid_h128']:.0f} MB "
+        f"(target < {MEMORY_TARGET_MB} MB)",
     ]
     for size, seconds in result["hidden_change_by_size_s"].items():
         lines.append(f"    to hidden size {size:>4}: {seconds:.3f} s")

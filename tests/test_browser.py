@@ -3,10 +3,13 @@
 Each test starts its own server on 127.0.0.1 with a token, from an isolated
 Jupyter config/runtime/settings directory (so nothing installed on the
 machine interferes) and a copy of the notebook in a temporary root (so
-autosave and checkpoints never touch the repository). It runs the notebook,
-presses the right-arrow key on the learning-rate slider and checks that the
-accuracy text and the curve image change. On failure a screenshot goes to
-test-artifacts/.
+autosave and checkpoints never touch the repository). It runs notebook 06
+in JupyterLab, or opens the app page (app/explorer.ipynb) in Voila, waits
+until the learning-rate grid is trained, then drags the learning-rate
+slider with the mouse and checks that the marker of the accuracy-vs-lr plot
+moves while the mouse button is still down (the slider answers live), and
+that the accuracy text and the curve image change. On failure a screenshot
+goes to test-artifacts/.
 
 Run:  pytest -m browser tests/test_browser.py
 Needs /usr/bin/chromium (Debian's); never `playwright install`.
@@ -35,6 +38,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "06_explorer.ipynb"
+APP = ROOT / "app" / "explorer.ipynb"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -43,6 +47,8 @@ ACCURACY = re.compile(r"test accuracy (\d+\.\d\d)%")
 SERVER_START_S = 90  # cold start of a Jupyter server on a busy 2-core machine
 RUN_S = 120  # the notebook trains a dozen runs before and after the explorer appears
 CHANGE_S = 60  # one slider change: a top-layer-only retrain of a second or two
+GRID_S = 180  # the grid: 51 learning rates in one stacked pass, while the notebook may still run
+APP_READY_S = 10  # the app page: from opening it to the first curves
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +99,12 @@ def isolated_env(tmp: Path) -> dict:
 
 
 def serve(command: list, tmp: Path, port: int, ready_path: str):
-    """Start a server in its own process group; return the Popen once ``ready_path`` answers."""
+    """Start a server in its own process group; return the Popen once ``ready_path`` answers.
+
+    ``process.launched`` is the monotonic time of the launch.
+    """
     log = open(tmp / "server.log", "wb")
+    launched = time.monotonic()
     process = subprocess.Popen(command, cwd=tmp / "root", env=isolated_env(tmp), stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + SERVER_START_S
@@ -103,8 +113,10 @@ def serve(command: list, tmp: Path, port: int, ready_path: str):
             break
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=5):
+                process.launched = launched
                 return process
         except urllib.error.HTTPError:  # any HTTP answer: the server is up
+            process.launched = launched
             return process
         except OSError:
             time.sleep(0.5)
@@ -128,6 +140,7 @@ def workdir(tmp_path):
     """A temporary root holding a copy of the notebook: the repository stays untouched."""
     (tmp_path / "root").mkdir()
     shutil.copy(NOTEBOOK, tmp_path / "root" / NOTEBOOK.name)
+    shutil.copy(APP, tmp_path / "root" / APP.name)
     return tmp_path
 
 
@@ -147,10 +160,10 @@ def lab(workdir):
 def voila(workdir):
     port, token = free_port(), secrets.token_hex(16)
     process = serve(
-        [sys.executable, "-m", "voila", NOTEBOOK.name, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-         f"--token={token}", "--Voila.port_retries=0"],
+        [sys.executable, "-m", "voila", APP.name, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+         f"--token={token}", "--Voila.port_retries=0", "--preheat_kernel=True"],  # as `make app` does
         workdir, port, "/favicon.ico")  # not the notebook's page: that would execute the notebook
-    yield f"http://127.0.0.1:{port}/?token={token}"
+    yield f"http://127.0.0.1:{port}/?token={token}", process.launched
     stop(process)
 
 
@@ -193,27 +206,49 @@ def wait_for_result(page, timeout_s: float, different_from: str | None = None) -
     raise AssertionError(f"no new accuracy shown within {timeout_s} s; status: {shown}")
 
 
-def move_lr_slider(page, presses: int = 10) -> None:
-    """Focus the learning-rate slider's handle and press the right arrow: lr grows 10^0.1 per press."""
-    handle = page.locator(".explorer-lr .noUi-handle")
-    handle.scroll_into_view_if_needed()
-    handle.focus()
-    for _ in range(presses):
-        handle.press("ArrowRight")
+def marker_x(page) -> float:
+    """Where the accuracy-vs-lr plot's marker is (its SVG x coordinate)."""
+    return float(page.locator(".explorer-landscape .explorer-marker").get_attribute("cx"))
 
 
-def check_slider_changes_the_run(page) -> None:
+def wait_for_grid(page, timeout_s: float) -> None:
+    """Wait until the accuracy-vs-lr curve is drawn: every slider value is trained and the slider answers live."""
+    page.locator(".explorer-landscape polyline").first.wait_for(timeout=timeout_s * 1000)
+
+
+def wait_for_change(read, before, timeout_s: float):
+    deadline = time.monotonic() + timeout_s
+    while (value := read()) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return value
+
+
+def check_dragging_the_slider_moves_curves_and_marker(page) -> None:
     before_text, before_src = explorer_state(page)
     readout_before = page.locator(".explorer-lr .widget-readout").inner_text()
-    move_lr_slider(page)
-    wait_for_result(page, CHANGE_S, different_from=before_text)
-    # each key press is a change; the newest cancels the others: wait until the last one is answered
+    x_before = marker_x(page)
+    handle = page.locator(".explorer-lr .noUi-handle")
+    handle.scroll_into_view_if_needed()
+    box = handle.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 25, y, steps=5)
+    # the button is still down: a live slider has already answered
+    x_during = wait_for_change(lambda: marker_x(page), x_before, 10)
+    assert x_during > x_before, "the accuracy-vs-lr marker did not move while the slider was dragged"
+    page.mouse.move(x + 55, y, steps=5)  # about one decade: lr 1e-3 -> about 1e-2
+    page.mouse.up()
     page.locator(".explorer:not(.explorer-busy)").wait_for(timeout=CHANGE_S * 1000)
+    wait_for_result(page, CHANGE_S, different_from=before_text)
     after_text, after_src = explorer_state(page)
     readout_after = page.locator(".explorer-lr .widget-readout").inner_text()
     assert readout_after != readout_before, "the learning-rate readout did not move"
+    assert readout_after in after_text or f"lr {readout_after}," in page.locator(".explorer-legend").inner_text()
+    assert "from the grid" in after_text, after_text
+    assert marker_x(page) > x_during
     before_acc, after_acc = (float(ACCURACY.search(t).group(1)) for t in (before_text, after_text))
-    # 1e-3 -> 1e-2: the accuracy after 10,000 steps rises from about 48% to about 77%
+    # 1e-3 -> about 1e-2: the accuracy after 10,000 steps rises from about 48% to about 75%
     assert after_acc > before_acc + 10, (before_text, after_text)
     assert after_src and after_src != before_src, "the curve image was not redrawn"
 
@@ -251,7 +286,9 @@ def run_in_jupyterlab(page, lab):
     # the explorer cell is executed before the computed examples below it; let the notebook finish
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=RUN_S * 1000)
     log("notebook finished")
-    check_slider_changes_the_run(page)
+    wait_for_grid(page, GRID_S)
+    log("grid ready")
+    check_dragging_the_slider_moves_curves_and_marker(page)
     log("slider checked")
 
 
@@ -261,12 +298,19 @@ def test_explorer_in_voila(voila, page):
 
 
 def run_in_voila(page, voila):
+    url, launched = voila
     for attempt in (1, 2):  # one retry for a cold start, as above
         try:
-            page.goto(voila, timeout=RUN_S * 1000)  # Voila runs the whole notebook before it shows the page
+            opened = time.monotonic()
+            page.goto(url, timeout=RUN_S * 1000)  # the pre-heated kernel has run the page, or is running it
             wait_for_result(page, RUN_S)
+            ready_s, since_launch_s = time.monotonic() - opened, time.monotonic() - launched
             break
         except Exception:
             if attempt == 2:
                 raise
-    check_slider_changes_the_run(page)
+    log(f"app ready {ready_s:.1f} s after opening the page, {since_launch_s:.1f} s after starting the server")
+    assert ready_s < APP_READY_S, f"the app took {ready_s:.1f} s to show its first curves"
+    wait_for_grid(page, GRID_S)
+    log("grid ready")
+    check_dragging_the_slider_moves_curves_and_marker(page)

@@ -1,20 +1,37 @@
-"""The explorer's logic without a browser: retraining, the feature cache, divergence, cancelling."""
+"""The explorer's logic without a browser: the grid, the feature cache, what the status and legend say, cancelling."""
 
+import math
 import re
+import threading
 import time
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
-from helpers.explorer import Explorer, explorer_config
-from helpers.train import TrainConfig, train
+from helpers import model
+from helpers.data import Split
+from helpers.explorer import (LR_READOUT_FORMAT, READABLE, Explorer, FeatureCache, describe, explorer_config,
+                              format_lr, landscape_svg, lr_grid, train_grid)
+from helpers.train import TrainConfig, frozen_features, initial_params, train
 
 PNG_MAGIC = b"\x89PNG"
+MARKER = re.compile(r"class='explorer-marker' data-lr='([^']+)' cx='([\d.]+)' cy='([\d.]+)'")
 
 
 @pytest.fixture
 def explorer(mnist):
-    """An explorer on short runs (1,000 steps), so each change takes a fraction of a second."""
+    """An explorer on short runs (1,000 steps) without the background grid: every change trains."""
+    explorer = Explorer(mnist, TrainConfig(steps=1000), grid=False)
+    yield explorer
+    explorer.close()
+
+
+@pytest.fixture
+def gridded(mnist):
+    """An explorer on short runs whose learning-rate grid is trained (about a second at 1,000 steps)."""
     explorer = Explorer(mnist, TrainConfig(steps=1000))
+    assert explorer.wait_for_grid(timeout=120) is not None
     yield explorer
     explorer.close()
 
@@ -33,48 +50,195 @@ def shown_accuracy(explorer) -> float:
     return float(match.group(1))
 
 
+# ---------------------------------------------------------------- the learning-rate grid
+
+
+def test_a_grid_answer_is_the_single_run(mnist):
+    config = explorer_config(TrainConfig(steps=1000))
+    params = initial_params(config)
+    features = frozen_features(params, mnist)
+    lrs = lr_grid()[[10, 30, 45]]  # 1e-3, 0.1, 3.2: slow, good, large
+    grid = train_grid(mnist, config, lrs, params, features, threading.Event())
+    for i, lr in enumerate(lrs):
+        single_params, single = train(mnist, replace(config, lr=float(lr)), params, features=features)
+        answer, answer_params = grid.histories[i], grid.params(i, params)
+        for name in single_params:
+            np.testing.assert_allclose(answer_params[name], single_params[name], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(answer.losses, single.losses, rtol=1e-12)
+        assert (answer.steps, answer.eval_steps, answer.test_accuracies) == (single.steps, single.eval_steps,
+                                                                            single.test_accuracies)
+        assert (answer.steps_done, answer.diverged_at) == (single.steps_done, single.diverged_at)
+
+
+def test_the_grid_is_every_slider_value(explorer):
+    lrs = explorer.controls.lr_grid()
+    assert len(lrs) == 51 and lrs[0] == pytest.approx(1e-4) and lrs[-1] == pytest.approx(10.0)
+    np.testing.assert_allclose(np.diff(np.log10(lrs)), explorer.lr.step, rtol=1e-9)
+    assert (explorer.lr.min, explorer.lr.max) == (-4, 1)
+
+
+def test_a_cancelled_grid_is_dropped(mnist):
+    config = explorer_config(TrainConfig(steps=1000))
+    params = initial_params(config)
+    cancel = threading.Event()
+    cancel.set()
+    assert train_grid(mnist, config, lr_grid(), params, frozen_features(params, mnist), cancel) is None
+
+
+def test_lr_change_is_answered_from_the_grid_without_training(gridded):
+    assert gridded.lr.continuous_update  # the grid is ready: the slider answers while dragged
+    hits, misses, started = gridded.features.hits, gridded.features.misses, gridded.runs_started
+    lr = float(gridded.controls.lr_grid()[40])  # 1.0
+    history = gridded.update(lr=lr)
+    assert history.config.lr == pytest.approx(lr)
+    assert "from the grid" in gridded.status_text
+    assert (gridded.features.hits, gridded.features.misses) == (hits, misses)  # nothing trained, no features read
+    assert gridded.runs_started == started + 1
+    assert shown_accuracy(gridded) == round(100 * history.final_test_accuracy, 2)
+
+
+def test_an_lr_off_the_grid_is_trained(gridded):
+    history = gridded.update(lr=0.05)
+    assert history.config.lr == 0.05
+    assert "trained in" in gridded.status_text and "from the grid" not in gridded.status_text
+
+
+def test_the_landscape_marker_follows_the_learning_rate(gridded):
+    positions = []
+    for index in (20, 35):  # 0.01, 0.32
+        gridded.update(lr=float(gridded.controls.lr_grid()[index]))
+        match = MARKER.search(gridded.landscape.value)
+        assert match, gridded.landscape.value[:300]
+        positions.append((match.group(1), float(match.group(2)), float(match.group(3))))
+    (lr_a, x_a, y_a), (lr_b, x_b, y_b) = positions
+    assert (lr_a, lr_b) == ("0.01", "0.32")
+    assert x_b > x_a  # a larger learning rate is further right
+    assert y_b < y_a  # and, at 1,000 steps, more accurate: higher up (SVG y grows downwards)
+    assert gridded.landscape.value.count("<polyline") >= 1
+
+
+def test_the_landscape_shades_diverged_learning_rates():
+    lrs = lr_grid()
+    accuracies = np.linspace(0.1, 0.9, len(lrs))
+    accuracies[-5:] = np.nan
+    svg = landscape_svg(lrs, accuracies, lrs[-1], None)
+    assert svg.count("class='explorer-diverged'") == 5 and ">diverged<" in svg
+    assert "fill='#b00'" in svg  # the marker of a diverged run is red, at the bottom
+    assert "explorer-diverged" not in landscape_svg(lrs, np.linspace(0.1, 0.9, len(lrs)), 0.1, 0.5)
+
+
+def test_a_hidden_size_change_waits_for_a_new_grid(gridded):
+    gridded.update(hidden_size=64)
+    assert not gridded.lr.continuous_update or gridded.wait_for_grid(0) is not None
+    grid = gridded.wait_for_grid(timeout=120)
+    assert grid is not None and gridded.lr.continuous_update
+    assert "from the grid" in (gridded.update(lr=float(grid.lrs[30])) and gridded.status_text)
+
+
+def test_all_layers_runs_are_trained_not_looked_up(gridded):
+    history = gridded.update(train="all", lr=float(gridded.controls.lr_grid()[30]))
+    assert history.config.train == "all" and "trained in" in gridded.status_text
+    assert not gridded.lr.continuous_update
+
+
+# ---------------------------------------------------------------- the feature cache
+
+
+def tiny(mnist):
+    return replace(mnist, train=Split(mnist.train.images[:100], mnist.train.labels[:100]),
+                   test=Split(mnist.test.images[:50], mnist.test.labels[:50]))
+
+
+def test_feature_cache_evicts_the_least_recently_used_by_bytes(mnist):
+    data = tiny(mnist)
+    entry_bytes = (100 + 50) * 16 * 8  # train + test features at H = 16, float64
+    cache = FeatureCache(data, max_bytes=2.5 * entry_bytes)
+    configs = [TrainConfig(hidden_size=16, seed=seed) for seed in range(3)]
+    cache.get(configs[0])
+    cache.get(configs[1])
+    assert cache.nbytes() == 2 * entry_bytes
+    assert cache.get(configs[0])[2] is True  # a hit; seed 1 is now the least recently used
+    cache.get(configs[2])  # a third entry does not fit: seed 1 goes
+    assert [key[1] for key in cache.keys()] == [0, 2] and cache.nbytes() == 2 * entry_bytes
+    assert (cache.hits, cache.misses) == (1, 3)
+
+
+def test_feature_cache_keeps_the_newest_entry_whatever_its_size(mnist):
+    cache = FeatureCache(tiny(mnist), max_bytes=1000)  # smaller than any entry
+    cache.get(TrainConfig(hidden_size=16))
+    cache.get(TrainConfig(hidden_size=32))
+    assert cache.keys() == [(32, 0, "reference")] and cache.nbytes() == (100 + 50) * 32 * 8
+    cache.clear()
+    assert cache.nbytes() == 0 and TrainConfig(hidden_size=32) not in cache
+
+
+# ---------------------------------------------------------------- what the reader sees
+
+
 def test_first_run_is_shown_at_once(explorer):
     assert explorer.history is not None and explorer.history.config.lr == 1e-3
     assert bytes(explorer.image.value).startswith(PNG_MAGIC)
     assert shown_accuracy(explorer) == round(100 * explorer.history.final_test_accuracy, 2)
 
 
+def test_a_change_says_at_once_that_an_answer_is_on_its_way(explorer):
+    explorer.update(lr=0.2, wait=False)
+    assert explorer.status_text.startswith("training lr 0.2, H 128")  # before the worker even starts
+    assert "explorer-busy" in explorer.widget._dom_classes
+    assert explorer.wait(timeout=60) and "explorer-busy" not in explorer.widget._dom_classes
+
+
+def test_readout_and_legend_write_a_learning_rate_alike(explorer):
+    assert explorer.lr.readout_format == LR_READOUT_FORMAT == ".2"  # d3: "g" with trailing zeros trimmed
+
+    def d3_default(value, precision=2):  # what the browser's readout shows: toPrecision, zeros trimmed
+        exponent = math.floor(math.log10(float(f"{value:.{precision - 1}e}")))
+        assert -7 < exponent < precision  # toPrecision's fixed-point range
+        text = f"{value:.{max(0, precision - 1 - exponent)}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+
+    for lr in lr_grid():
+        assert format_lr(lr) == d3_default(lr), lr
+    explorer.update(lr=0.02)
+    assert "lr 0.02," in explorer.legend.value and "0.020" not in explorer.legend.value
+
+
 def test_lr_change_retrains_with_cached_features(explorer, mnist):
     first, picture = explorer.history, bytes(explorer.image.value)
     misses, hits = explorer.features.misses, explorer.features.hits
-
     history = explorer.update(lr=0.1)
-
     assert history is explorer.history and explorer.previous is first  # the old run stays, faint
-    assert history.config.lr == pytest.approx(0.1)
     assert history.final_test_accuracy > first.final_test_accuracy + 0.2  # lr 0.1 learns far faster
     assert shown_accuracy(explorer) == round(100 * history.final_test_accuracy, 2)
     assert "features for H=128 reused" in explorer.status_text
     assert bytes(explorer.image.value) != picture
     assert (explorer.features.misses, explorer.features.hits) == (misses, hits + 1)
-    # the explorer's run is the ordinary training run with that config
+    legend = explorer.legend.value
+    assert f"shown: {describe(history.config)}" in legend and f"previous: {describe(first.config)}" in legend
     _, direct = train(mnist, explorer_config(TrainConfig(steps=1000), lr=history.config.lr))
-    assert direct.test_accuracies == history.test_accuracies
+    assert direct.test_accuracies == history.test_accuracies  # the explorer's run is the ordinary one
 
 
 def test_hidden_size_change_recomputes_features(explorer):
     misses = explorer.features.misses
-    history = explorer.update(hidden_size=64)
-    assert history.config.hidden_size == 64
-    assert explorer.features.misses == misses + 1
-    assert "features for H=64 computed" in explorer.status_text
+    assert explorer.update(hidden_size=64).config.hidden_size == 64
+    assert explorer.features.misses == misses + 1 and "features for H=64 computed" in explorer.status_text
     explorer.update(hidden_size=128)  # back to a size seen before: from the cache
-    assert explorer.features.misses == misses + 1
-    assert "features for H=128 reused" in explorer.status_text
+    assert explorer.features.misses == misses + 1 and "features for H=128 reused" in explorer.status_text
 
 
 def test_controls_show_the_updated_values(explorer):
-    explorer.update(lr=0.01, batch_size=64, seed=3, init="he")
-    assert (explorer.lr.value, explorer.batch_size.value, explorer.seed.value, explorer.init.value) == (
-        pytest.approx(0.01), 64, 3, "he")
+    explorer.update(lr=0.01, batch_size=64, seed=3, init="he", optimizer="momentum")
+    assert (explorer.lr.value, explorer.batch_size.value, explorer.seed.value, explorer.init.value,
+            explorer.optimizer.value) == (pytest.approx(0.01), 64, 3, "he", "momentum")
     assert explorer.config() == explorer.history.config
     with pytest.raises(TypeError, match="unknown control"):
         explorer.update(learning_rate=0.1)
+
+
+def test_where_widgets_cannot_render_one_readable_line_is_shown(explorer):
+    plain = explorer.widget._repr_mimebundle_()["text/plain"]
+    assert plain == READABLE and "make app" in plain and "VBox" not in plain
 
 
 def test_divergence_is_reported_with_the_curve_so_far(explorer):
@@ -83,8 +247,7 @@ def test_divergence_is_reported_with_the_curve_so_far(explorer):
     assert f"diverged at step {history.diverged_at:,}" in explorer.status_text
     assert bytes(explorer.image.value).startswith(PNG_MAGIC)
     assert len(explorer.plot.loss_line.get_xdata()) >= 1  # the loss up to the divergence, not an empty plot
-    # and the explorer carries on: a sane learning rate trains again
-    assert explorer.update(train="top", lr=0.05).diverged_at is None
+    assert explorer.update(train="top", lr=0.05).diverged_at is None  # and the explorer carries on
 
 
 def test_new_change_cancels_a_running_all_layers_run(explorer):
@@ -92,22 +255,24 @@ def test_new_change_cancels_a_running_all_layers_run(explorer):
     explorer.update(train="all", steps=50000, wait=False)  # about a minute if left alone
     wait_until(lambda: explorer.progress.value > 0)  # it is running and shows its progress
     assert "training all layers: step" in explorer.status_text
-
+    assert "now" not in explorer.legend.value and f"shown: {describe(before.config)}" in explorer.legend.value
     history = explorer.update(train="top", steps=1000, lr=0.1)  # cancels it, then runs
-
     assert history.config.train == "top" and explorer.history is history
     assert explorer.previous is before  # the cancelled run never became a shown run
     assert explorer.progress.layout.visibility == "hidden"
 
 
-def test_stop_button_cancels(explorer):
+def test_stop_says_which_run_is_shown(explorer):
     before = explorer.history
     explorer.update(train="all", steps=50000, wait=False)
     wait_until(lambda: explorer.progress.value > 0)
     explorer.stop.click()
     assert explorer.wait(timeout=60)
-    assert "cancelled at step" in explorer.status_text
     assert explorer.history is before
+    assert re.match(r"stopped at step [\d,]+ of 50,000; the curves show ", explorer.status_text)
+    assert describe(before.config) in explorer.status_text
+    legend = explorer.legend.value
+    assert f"shown: {describe(before.config)}" in legend and "(not shown): lr 0.001" in legend
 
 
 def test_rapid_changes_do_not_pile_up(explorer):
@@ -126,3 +291,36 @@ def test_values_off_the_sliders_are_accepted_and_bad_ones_refused(explorer):
     with pytest.raises(ValueError, match="unknown training mode"):
         explorer.update(train="bottom")
     assert explorer.train_mode.value == "top"  # nothing moved
+
+
+# ---------------------------------------------------------------- the registries
+
+
+def test_a_registered_init_scheme_and_optimizer_are_offered(mnist, monkeypatch):
+    from helpers.optimizers import OPTIMIZERS
+
+    toy_scheme = replace(model.INIT_SCHEMES["he"], name="toy", label="toy init")
+    toy_optimizer = type("ToySGD", (OPTIMIZERS["sgd"],), {"label": "toy optimizer"})
+    monkeypatch.setitem(model.INIT_SCHEMES, "toy", toy_scheme)
+    monkeypatch.setitem(OPTIMIZERS, "toy", toy_optimizer)
+    explorer = Explorer(mnist, TrainConfig(steps=200))  # with the grid: the stacked engine trains the toy too
+    try:
+        assert ("toy init", "toy") in explorer.init.options and ("toy optimizer", "toy") in explorer.optimizer.options
+        history = explorer.update(init="toy", optimizer="toy", lr=0.1)
+        assert (history.config.init, history.config.optimizer) == ("toy", "toy")
+        assert "toy optimizer" in explorer.legend.value
+        grid = explorer.wait_for_grid(timeout=120)
+        assert grid is not None and grid.histories[grid.index(0.1)].test_accuracies == history.test_accuracies
+    finally:
+        explorer.close()
+
+
+def test_the_app_page_holds_the_explorer_and_a_few_lines():
+    import json
+    from pathlib import Path
+
+    page = json.loads((Path(__file__).resolve().parent.parent / "app" / "explorer.ipynb").read_text())
+    code = ["".join(c["source"]) for c in page["cells"] if c["cell_type"] == "code"]
+    prose = ["".join(c["source"]) for c in page["cells"] if c["cell_type"] == "markdown"]
+    assert len(code) == 1 and "Explorer(" in code[0] and ".widget" in code[0]  # nothing else to run before it shows
+    assert len(prose) == 1 and len(prose[0].split()) < 250 and "make app" not in prose[0]

@@ -1,0 +1,39 @@
+"""An ipywidgets explorer: move a slider, the curves of that training run appear.
+
+    from helpers.explorer import Explorer
+    explorer = Explorer()          # loads MNIST, answers the reference run once
+    explorer.widget                # display it (JupyterLab, Voila)
+    explorer.update(lr=0.1)        # what a slider does, callable from code; returns the History
+
+Why it answers fast. With the lower layers frozen, their output for every
+image (the frozen features, 55,000 x H) depends only on (hidden size, seed,
+init): it is cached per key (``cache``), and a learning-rate, steps or
+batch-size change retrains only the top layer (a few tenths of a second).
+Once a run is shown, a background worker trains every value the
+learning-rate slider can take in one stacked pass (``grid``); a
+learning-rate change is then looked up, not trained, and the slider answers
+while it is dragged. "All layers" runs have no such shortcut: they retrain
+with a progress bar and a stop button.
+
+One module per job: ``settings`` (what the controls offer, how values are
+written), ``controls`` (widgets and layout), ``worker`` (a thread that runs
+only the newest request), ``cache`` (frozen features), ``grid`` (the
+learning-rate grid), ``figure`` (the curves and the landscape), ``text``
+(status and legend), ``app`` (the Explorer that wires them).
+"""
+
+from .app import Explorer
+from .cache import FeatureCache
+from .controls import READABLE, Controls, ExplorerView
+from .figure import CurvePlot, landscape_svg
+from .grid import GridStore, LrGrid, train_grid
+from .settings import (BATCH_SIZES, CHANCE, HIDDEN_SIZES, LR_READOUT_FORMAT, MODE_LABELS, STEP_COUNTS, describe,
+                       explorer_config, format_lr, grid_index, grid_key, init_options, lr_grid, optimizer_options)
+from .worker import Worker
+
+__all__ = [
+    "BATCH_SIZES", "CHANCE", "HIDDEN_SIZES", "LR_READOUT_FORMAT", "MODE_LABELS", "READABLE", "STEP_COUNTS",
+    "Controls", "CurvePlot", "Explorer", "ExplorerView", "FeatureCache", "GridStore", "LrGrid", "Worker",
+    "describe", "explorer_config", "format_lr", "grid_index", "grid_key", "init_options", "landscape_svg",
+    "lr_grid", "optimizer_options", "train_grid",
+]

@@ -1,0 +1,94 @@
+"""What the controls offer and how a value is written: one place for both the sliders and the legend."""
+
+from __future__ import annotations
+
+from dataclasses import astuple, replace
+
+import numpy as np
+
+from .. import model, train
+
+HIDDEN_SIZES = (16, 32, 64, 128, 256, 512, 1024)
+STEP_COUNTS = (1000, 2000, 5000, 10000, 20000, 50000)
+BATCH_SIZES = (8, 16, 32, 64, 128, 256)
+MODE_LABELS = {"top": "top layer only", "all": "all layers"}
+CHANCE = 0.1  # ten classes: accuracy of guessing
+
+# the learning-rate slider: 10^-4 ... 10^1 in steps of 10^0.1, 51 values; the grid trains every one
+LR_EXPONENTS = (-4.0, 1.0, 0.1)  # min, max, step
+# d3-format with no type is "g" with trailing zeros trimmed: the readout shows what format_lr writes ("0.02", not "0.020")
+LR_READOUT_FORMAT = ".2"
+
+
+def lr_grid(low: float = LR_EXPONENTS[0], high: float = LR_EXPONENTS[1], step: float = LR_EXPONENTS[2]):
+    """Every value the learning-rate slider can take, smallest first: 10 ** (low + k * step)."""
+    count = int(round((high - low) / step)) + 1
+    return 10.0 ** np.round(low + step * np.arange(count), 10)
+
+
+def grid_index(lr: float, grid, rel: float = 1e-9) -> int | None:
+    """Position of ``lr`` in ``grid`` (to ``rel``: the browser computes 10 ** x in its own rounding), or None."""
+    grid = np.asarray(grid)
+    hits = np.flatnonzero(np.abs(grid - lr) <= rel * lr)
+    return int(hits[0]) if len(hits) else None
+
+
+def format_lr(lr: float) -> str:
+    """A learning rate with two significant digits, trailing zeros trimmed: 0.02, 0.0013, 1.3, 10.
+
+    The slider's readout uses the same rule (``LR_READOUT_FORMAT``), so the
+    number under the mouse and the one in the legend are the same text.
+    """
+    return np.format_float_positional(float(f"{lr:.2g}"), trim="-")
+
+
+def explorer_config(base: train.TrainConfig | None = None, **values) -> train.TrainConfig:
+    """The TrainConfig of an explorer run: ``base`` with ``values`` replaced.
+
+    The log and evaluation intervals scale with the number of steps (a tenth
+    for the accuracy, a fortieth for the loss), which gives the reference's
+    250 / 1000 at 10,000 steps and a readable curve at any length.
+    """
+    config = replace(base or train.TrainConfig(), **values)
+    return replace(config, log_every=max(1, config.steps // 40), eval_every=max(1, config.steps // 10)).validate()
+
+
+def grid_key(config: train.TrainConfig) -> tuple:
+    """Everything of a run but its learning rate: runs with one key share features, batches and a grid."""
+    return astuple(replace(config, lr=1.0))
+
+
+def describe(config: train.TrainConfig) -> str:
+    """A short legend label: 'lr 0.1, H 128, 10,000 steps, batch 32, seed 0, reference, SGD, top layer only'."""
+    return (
+        f"lr {format_lr(config.lr)}, H {config.hidden_size}, {config.steps:,} steps, batch {config.batch_size}, "
+        f"seed {config.seed}, {config.init}, {optimizer_label(config.optimizer)}, {MODE_LABELS[config.train]}"
+    )
+
+
+def _label(registry, name: str, fallback: dict) -> str:
+    entry = registry[name] if isinstance(registry, dict) else None
+    return getattr(entry, "label", None) or fallback.get(name, name)
+
+
+def init_options() -> list:
+    """(label, name) of every init scheme in ``helpers.model.INIT_SCHEMES``, read when a dropdown is built."""
+    fallback = {"reference": "reference: N(0,1)/sqrt(fan_out)", "xavier": "Xavier / Glorot", "he": "He"}
+    return [(_label(model.INIT_SCHEMES, name, fallback), name) for name in model.INIT_SCHEMES]
+
+
+def optimizer_label(name: str) -> str:
+    return _label(_optimizers(), name, {"sgd": "SGD", "momentum": "momentum", "adam": "Adam"})
+
+
+def optimizer_options() -> list:
+    """(label, name) of every optimizer in the optimizer registry, read when a dropdown is built."""
+    return [(optimizer_label(name), name) for name in _optimizers()]
+
+
+def _optimizers():
+    try:
+        from ..optimizers import OPTIMIZERS  # the registry, once it has its own module
+    except ImportError:
+        OPTIMIZERS = train.OPTIMIZERS
+    return OPTIMIZERS

@@ -1,0 +1,61 @@
+"""Checkers of notebook 06's exercises: right answers pass, common wrong ones get their hint, None is 'not yet'."""
+
+import pytest
+
+from helpers.exercises import check_divergence_threshold, check_first_lr_above_80, check_smallest_width
+from helpers.exercises.ex06_explorer import expected_numbers, first_lr_above_80, smallest_width
+
+
+def said(capsys, check, answer) -> str:
+    assert check(answer) is None
+    out = capsys.readouterr().out.strip()
+    assert len(out.splitlines()) == 1, out
+    return out
+
+
+@pytest.mark.parametrize("check", [check_first_lr_above_80, check_divergence_threshold, check_smallest_width])
+def test_no_answer_is_not_yet(capsys, check):
+    assert said(capsys, check, None).startswith("not yet:")
+
+
+def test_first_lr_above_80(capsys):
+    expected = first_lr_above_80()
+    assert 0.01 < expected < 0.1
+    assert said(capsys, check_first_lr_above_80, expected).startswith("correct:")
+    assert said(capsys, check_first_lr_above_80, round(expected, 3)).startswith("correct:")  # as the readout shows it
+    out = said(capsys, check_first_lr_above_80, 0.1)  # the power of ten printed in the notebook
+    assert out.startswith("not yet:") and "smaller" in out
+    out = said(capsys, check_first_lr_above_80, expected / 10**0.1)
+    assert out.startswith("not yet:") and "further right" in out
+    assert "steps of 10^0.1" in said(capsys, check_first_lr_above_80, 1.4 * expected)
+    assert "positive number" in said(capsys, check_first_lr_above_80, "fast")
+    for out in capsys.readouterr().out, said(capsys, check_first_lr_above_80, 0.1):
+        assert f"{expected:.2g}" not in out
+
+
+def test_divergence_threshold(capsys):
+    assert said(capsys, check_divergence_threshold, 0.5).startswith("correct:")
+    assert said(capsys, check_divergence_threshold, 1 / 2).startswith("correct:")
+    out = said(capsys, check_divergence_threshold, 0.25)
+    assert out.startswith("not yet:") and "exactly on the minimum" in out and "0.5" not in out
+    assert "multiplies the curvature" in said(capsys, check_divergence_threshold, 8)
+    assert said(capsys, check_divergence_threshold, 1.0).startswith("not yet:")
+
+
+def test_smallest_width(capsys):
+    expected = smallest_width()
+    assert said(capsys, check_smallest_width, expected).startswith("correct:")
+    assert said(capsys, check_smallest_width, float(expected)).startswith("correct:")  # 128.0 where an int is asked
+    wider = said(capsys, check_smallest_width, 2 * expected)
+    assert wider.startswith("not yet:") and "narrower" in wider and str(expected) not in wider
+    narrower = said(capsys, check_smallest_width, expected // 2)
+    assert narrower.startswith("not yet:") and "wider" in narrower
+    off_list = said(capsys, check_smallest_width, 100)
+    assert "choose one of" in off_list and str(expected) not in off_list
+
+
+def test_expected_numbers_lists_every_numeric_checker():
+    numbers = expected_numbers()
+    assert set(numbers) == {"check_first_lr_above_80", "check_divergence_threshold", "check_smallest_width"}
+    assert numbers["check_divergence_threshold"] == [0.5]
+    assert numbers["check_smallest_width"] == [smallest_width()]
