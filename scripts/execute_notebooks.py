@@ -22,6 +22,7 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 RUN_TIMES = ROOT / "scripts" / "run_times.json"  # read by scripts/navigation.py for the index's table
 
 
@@ -33,6 +34,10 @@ def execute(path: Path, timeout: int = 600) -> float | None:
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)  # wall-clock timestamps: different every run
+        for output in cell.get("outputs", []):
+            # without the widget state (dropped below) a stored view renders as "model not found";
+            # the output's text/plain line (what it is, how to start it) is shown instead
+            output.get("data", {}).pop(WIDGET_VIEW, None)
     nb.metadata.pop("widgets", None)  # widget state: large, and volatile model ids
     nbformat.write(nb, path)
     return time.perf_counter() - started

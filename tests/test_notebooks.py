@@ -318,6 +318,18 @@ def test_no_errors_or_warnings_stored(path):
             assert not (out["output_type"] == "stream" and out["name"] == "stderr"), out["text"][:200]
 
 
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_stored_widgets_show_a_readable_line(path):
+    # the widget state is not stored, so a stored widget view would render as "model not found":
+    # only its one-line text/plain (what it is, how to start it) may be kept
+    for cell in code_cells(read(path)):
+        for out in cell.outputs:
+            data = out.get("data", {})
+            assert "application/vnd.jupyter.widget-view+json" not in data, cell.source[:80]
+            text = data.get("text/plain", "")
+            assert not re.match(r"\w*Box\(children=", text), text[:80]
+
+
 def test_ignored_outputs_are_few_tagged_and_explained():
     problems = ignore_problems([(p.name, read(p)) for p in ALL])
     assert not problems, "\n".join(problems)
