@@ -10,3 +10,4 @@ from .ex02_initialization import *  # noqa: F401,F403
 from .ex03_forward_pass import *  # noqa: F401,F403
 from .ex04_backward_pass import *  # noqa: F401,F403
 from .ex05_training import *  # noqa: F401,F403
+from .ex07_baselines import *  # noqa: F401,F403
