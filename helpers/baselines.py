@@ -635,10 +635,11 @@ def format_table(rows, times: bool = True) -> str:
 
 PARTS = ("top", "all-layers", "readouts", "raw-pixels", "conditioning", "sweep", "widths", "speedup")
 QUICK = {"seeds": [0, 1], "steps": [500, 1000], "sweep_steps": 500, "all_layers_steps": 200, "all_layers_lrs": [0.001, 0.1],
-         "widths": [16, 32], "width_steps": 500, "width_train_images": 5000, "softmax_iterations": 20}
+         "widths": [16, 32], "width_seeds": [0, 1], "width_steps": 500, "width_train_images": 5000, "softmax_iterations": 20}
+# the width sweep gets six seeds: with three, SGD's seed-to-seed spread (several points) hides or fakes a trend
 FULL = {"seeds": [0, 1, 2], "steps": [10000, 20000, 50000], "sweep_steps": 10000, "all_layers_steps": 10000,
-        "all_layers_lrs": list(ALL_LAYERS_LRS), "widths": list(DEFAULT_WIDTHS), "width_steps": 10000,
-        "width_train_images": None, "softmax_iterations": 100}
+        "all_layers_lrs": list(ALL_LAYERS_LRS), "widths": list(DEFAULT_WIDTHS), "width_seeds": [0, 1, 2, 3, 4, 5],
+        "width_steps": 10000, "width_train_images": None, "softmax_iterations": 100}
 RESULTS_PATH = Path(__file__).resolve().parent.parent / "results" / "baselines.json"
 RESULTS_COMMAND = "python -m helpers baselines --json > results/baselines.json"
 
@@ -652,6 +653,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--all-layers-steps", type=count, help="steps of the all-layers runs (default 10000, about 10 s per seed)")
     parser.add_argument("--all-layers-lrs", type=positive_float, nargs="+", help="learning rates of the all-layers runs (default 0.001 0.01 0.1 1)")
     parser.add_argument("--widths", type=count, nargs="+", help="hidden widths of the width sweep (default 16 32 ... 2048)")
+    parser.add_argument("--width-seeds", type=seed, nargs="+", help="seeds of the width sweep (default 0 1 2 3 4 5, or --seeds if given)")
     parser.add_argument("--width-steps", type=count, help="SGD steps at each width (default 10000)")
     parser.add_argument("--width-train-images", type=int_at_least(100), help="train the width sweep on the first N training images (default all 55000)")
     parser.add_argument("--softmax-iterations", type=count, help="full-batch iterations of the softmax readout (default 100)")
@@ -665,8 +667,10 @@ def resolve_settings(args) -> dict:
     """The settings of a run: explicit options, else the --quick or full defaults.  Raises ValueError."""
     base = QUICK if args.quick else FULL
     settings = {key: getattr(args, key) if getattr(args, key) is not None else value for key, value in base.items()}
+    if args.width_seeds is None and args.seeds is not None:
+        settings["width_seeds"] = settings["seeds"]
     settings["parts"] = list(args.only or PARTS)
-    for key in ("seeds", "steps", "widths", "all_layers_lrs"):
+    for key in ("seeds", "steps", "widths", "width_seeds", "all_layers_lrs"):
         if len(set(settings[key])) != len(settings[key]):
             raise ValueError(f"--{key.replace('_', '-')} has a repeated value: {' '.join(map(str, settings[key]))}")
     if settings["width_train_images"] is not None and settings["width_train_images"] > 55000:
@@ -699,8 +703,9 @@ def measure_all(data, settings, log=None) -> dict:
         log(f"learning rates and optimizers, {settings['sweep_steps']} steps (one stack)")
         rows += measure_sweep(data, seeds, DEFAULT_SWEEP, settings["sweep_steps"], features).rows
     if "widths" in parts:
-        log(f"widths {settings['widths']}")
-        rows += measure_widths(data, settings["widths"], seeds, settings["width_steps"], settings["width_train_images"]).rows
+        log(f"widths {settings['widths']}, seeds {settings['width_seeds']}")
+        rows += measure_widths(data, settings["widths"], settings["width_seeds"], settings["width_steps"],
+                               settings["width_train_images"]).rows
     if "speedup" in parts:
         steps = min(2000, settings["sweep_steps"])
         log(f"speed-up: the sweep's {len(seeds) * len(DEFAULT_SWEEP)} runs, {steps} steps, vectorized vs one by one")

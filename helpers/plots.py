@@ -299,6 +299,16 @@ def baselines_bars(rows, full_train_images: int = 55000, title=None):
                 ax.errorbar(mean, yi, xerr=spread, color="black", capsize=2, lw=0.8)
             ax.text(mean + spread + 1.0, yi, f"{mean:.1f}%", va="center", fontsize=7)
         ax.set_yticks(y, [_row_label(r, full_train_images) for r in rows], fontsize=7)
+        from matplotlib.patches import Patch  # imported here: only this figure needs it
+
+        kinds = {"#1f77b4": "top layer only", "#ff7f0e": "all layers", "#9467bd": "readout of the frozen features",
+                 "#2ca02c": "raw pixels, no hidden layer"}
+        shown = [c for c in kinds if any(_row_color(r) == c for r in rows)]
+        handles = [Patch(color=c, label=kinds[c]) for c in shown]
+        if any(r.get("train_images") not in (None, full_train_images) for r in rows):
+            handles.append(Patch(facecolor="white", edgecolor="black", hatch="///",
+                                                    label=f"not trained on all {full_train_images:,} images"))
+        ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), framealpha=1)
         ax.set_xlim(0, 110)
         ax.set_xticks(range(0, 101, 20))
         ax.set_xlabel("test accuracy (%), mean \u00b1 s.d. over seeds")
@@ -334,6 +344,8 @@ def width_curves(rows, full_train_images: int = 55000, title=None):
             ax.errorbar(widths, means, yerr=spreads, marker=marker, capsize=3, color=color, label=label,
                         mfc="white" if hollow else color)
         ax.set_xscale("log", base=2)
+        all_widths = sorted({r["hidden_size"] for r in rows if r["setting"].startswith("width")})
+        ax.set_xticks(all_widths, [str(w) for w in all_widths])
         ax.set_xlabel("hidden units per frozen layer (log scale)")
         ax.set_ylabel("test accuracy (%)")
         ax.set_title(title or "Top layer only on random features of growing width")
