@@ -548,18 +548,21 @@ def measure_raw_pixels(data, softmax_iterations: int = 100) -> Measurement:
 
 
 def measure_conditioning(data, seeds, features=None, lr: float = 1e-3, steps: int = 10000,
-                         transforms=("centered", "scaled", "standardized")) -> Measurement:
-    """Top layer only, SGD at ``lr``, on centered and/or scaled frozen features; plus their spectra.
+                         transforms=("centered", "scaled", "standardized"), spectra=None) -> Measurement:
+    """Top layer only, SGD at ``lr``, on centered and/or scaled frozen features, with the condition numbers.
 
     The features are transformed with their training statistics (see helpers.conditioning);
     the runs start from the same weights and draw the same batches as the plain runs.
-    extra["spectra"][seed][name]: eigenvalues of the second-moment matrix (with the bias's 1);
-    extra["covariance_spectra"][seed]: eigenvalues of the raw features' covariance.
+    spectra: optional {seed: conditioning.spectra(features[seed])} (computed when missing);
+    extra["spectra"] holds them: eigenvalues of the second-moment matrix (with the bias's 1) per transform.
     """
     features = dict(features or {})
+    spectra = dict(spectra or {})
     for s in seeds:
         if s not in features:
             features[s] = features_for(data, s)
+        if s not in spectra:
+            spectra[s] = conditioning.spectra(features[s])
     rows, histories = [], []
     for name in transforms:
         how = conditioning.TRANSFORMS[name]
@@ -567,14 +570,12 @@ def measure_conditioning(data, seeds, features=None, lr: float = 1e-3, steps: in
         results = train_top_layers(data, [TrainConfig(steps=steps, seed=s, lr=lr) for s in seeds], features=changed)
         runs = [h for _, h in results]
         histories += runs
-        condition = [conditioning.condition_number(conditioning.spectrum(conditioning.second_moment(changed[s].train)))
-                     for s in seeds]
         rows.append(make_row("top layer only, SGD", f"lr {lr:g}, {name} features", steps, [accuracy_at(h, steps) for h in runs],
-                             seeds, runs[0].train_seconds, train_images=len(data.train), condition_numbers=condition,
+                             seeds, runs[0].train_seconds, train_images=len(data.train),
+                             condition_numbers=[conditioning.condition_number(spectra[s][name]) for s in seeds],
+                             slow_directions=[conditioning.slow_directions(spectra[s][name], lr, steps) for s in seeds],
                              diverged_seeds=[h.config.seed for h in runs if h.diverged_at is not None]))
-    spectra = {s: conditioning.spectra(features[s]) for s in seeds}
-    covariance = {s: conditioning.spectrum(conditioning.covariance(features[s].train)) for s in seeds}
-    return Measurement(rows, histories, extra={"spectra": spectra, "covariance_spectra": covariance})
+    return Measurement(rows, histories, extra={"spectra": spectra})
 
 
 def measure_speedup(data, configs, features=None) -> dict:
@@ -774,17 +775,23 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(_finite(result), allow_nan=False, default=_json_default))
         return 0
-    print("Baselines: MLP 784-128-128-10 (or the width given), batch 32; test accuracy on the 10,000 test images, "
-          "mean ± s.d. over seeds ('-': deterministic)")
-    print(format_table(result["rows"]))
+    print(table_text(result))
+    return 0
+
+
+def table_text(result: dict) -> str:
+    """What ``python -m helpers baselines`` prints for a result of :func:`measure_all` (or a loaded results file)."""
+    lines = ["Baselines: MLP 784-128-128-10 (or the width given), batch 32; test accuracy on the 10,000 test images, "
+             "mean ± s.d. over seeds ('-': deterministic)", format_table(result["rows"])]
     if result["speedup"]:
         s = result["speedup"]
-        print(f"\nvectorized: {s['runs']} runs x {s['steps']} steps in {s['vectorized_seconds']:.2f} s; one by one "
-              f"{s['one_by_one_seconds']:.2f} s ({s['speedup']:.1f}x faster); largest weight difference "
-              f"{s['max_weight_difference']:.0e}, test accuracies differ by at most {100 * s['max_accuracy_difference']:.2f} points")
-    if "widths" in settings["parts"]:
-        print("width rows: wall times exclude the features (features_seconds in --json)")
-    return 0
+        lines.append(f"\nvectorized: {s['runs']} runs x {s['steps']} steps in {s['vectorized_seconds']:.2f} s; one by one "
+                     f"{s['one_by_one_seconds']:.2f} s ({s['speedup']:.1f}x faster); largest weight difference "
+                     f"{s['max_weight_difference']:.0e}, test accuracies differ by at most "
+                     f"{100 * s['max_accuracy_difference']:.2f} points")
+    if "widths" in result["settings"]["parts"]:
+        lines.append("width rows: wall times exclude the features (features_seconds in --json)")
+    return "\n".join(lines)
 
 
 def _finite(value):

@@ -81,6 +81,7 @@ def test_conditioning_rows_train_from_the_same_start(mnist):
     assert [r["setting"] for r in measured.rows] == ["lr 0.001, centered features", "lr 0.001, standardized features"]
     assert all(r["train_images"] == 55000 and len(r["condition_numbers"]) == 1 for r in measured.rows)
     assert set(measured.extra["spectra"][0]) == {"raw", "centered", "scaled", "standardized"}
+    assert all(len(r["slow_directions"]) == 1 for r in measured.rows)
 
 
 def test_all_layers_grid_has_one_row_per_learning_rate_and_marks_divergence(small):
@@ -109,3 +110,13 @@ def test_cli_quick_json_has_the_new_parts_and_a_code_version(capsys):
 def test_cli_rejects_a_repeated_learning_rate(capsys):
     assert main(["baselines", "--quick", "--all-layers-lrs", "0.1", "0.1"]) == 2
     assert "--all-layers-lrs" in capsys.readouterr().err
+
+
+def test_transformed_second_moment_equals_transforming_the_features():
+    rng = np.random.default_rng(5)
+    train = np.maximum(rng.normal(0.2, 1, size=(500, 6)) * [1, 2, 0.1, 3, 1, 0], 0)  # the last unit is dead
+    features = FrozenFeatures(train, train[:10])
+    raw = conditioning.second_moment(train)
+    for center, scale in conditioning.TRANSFORMS.values():
+        direct = conditioning.second_moment(conditioning.transform(features, center, scale).train)
+        assert np.allclose(conditioning.transformed_second_moment(raw, center, scale), direct, atol=1e-12)

@@ -50,12 +50,12 @@ def test_slow_eigenvalue(capsys):
 
 
 def test_momentum_lr(capsys):
-    assert said(capsys, ex.check_momentum_lr, 0.04).startswith("correct:")
-    assert said(capsys, ex.check_momentum_lr, "0.04").startswith("correct:")
-    assert "does not shrink" in said(capsys, ex.check_momentum_lr, 0.0001)
-    assert "geometric" in said(capsys, ex.check_momentum_lr, 0.002)
-    out = said(capsys, ex.check_momentum_lr, 0.02)
-    assert out.startswith("not yet:") and "0.04" not in out
+    assert said(capsys, ex.check_momentum_lr, 0.0375).startswith("correct:")
+    assert said(capsys, ex.check_momentum_lr, "0.0375").startswith("correct:")
+    assert "does not shrink" in said(capsys, ex.check_momentum_lr, 0.0015 * 0.04)
+    assert "geometric" in said(capsys, ex.check_momentum_lr, 0.0015)
+    out = said(capsys, ex.check_momentum_lr, 0.015)
+    assert out.startswith("not yet:") and "0.0375" not in out
 
 
 def reference(train, test):
