@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import model
-from .cli_args import int_at_least
+from .cli_args import int_at_least, positive_float
 from .data import Split
 from .layers import shift_scores, softmax_cross_entropy_gradient, softmax_cross_entropy_losses
 from .train import (SHARED_FIELDS, FrozenFeatures, History, TrainConfig, frozen_features,  # noqa: F401 (re-exported)
@@ -73,6 +73,14 @@ def train_one_by_one(data, configs, *, features=None) -> list:
 
 
 # ---------------------------------------------------------------- the ceiling of the frozen features
+# (everything from here down to the table is the measurement part: code_version() hashes it)
+
+import hashlib  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from . import conditioning  # noqa: E402
+
 
 
 def least_squares_readout(features: np.ndarray, labels: np.ndarray, ridge: float = 1e-10) -> np.ndarray:
@@ -125,7 +133,8 @@ def softmax_readout(features: np.ndarray, labels: np.ndarray, iterations: int = 
     """A softmax readout trained to convergence: full-batch gradient descent, preconditioned.
 
     Plain gradient descent crawls here because the features are badly
-    conditioned (F^T F has a condition number ~1e5 at H = 128): that is why
+    conditioned (F^T F has a condition number of 1e5 to 1e6 at H = 128,
+    seeds 0-2; helpers.conditioning measures it): that is why
     SGD at lr 1e-3 is slow. Multiplying the gradient by (F^T F / N)^-1, the
     inverse of the curvature the features induce, makes every direction about
     equally steep, so heavy-ball momentum with lr 1 converges in ~100
@@ -149,18 +158,30 @@ def softmax_readout(features: np.ndarray, labels: np.ndarray, iterations: int = 
     return SoftmaxFit(weights, np.array(losses), np.abs(grad).max(axis=(-2, -1)))
 
 
+def nearest_class_mean(train_images: np.ndarray, train_labels: np.ndarray, images: np.ndarray) -> np.ndarray:
+    """Predict the class whose mean training image is nearest (Euclidean).  (N, D), (N,), (M, D) -> (M,).
+
+    |x - m_c|^2 = |x|^2 - 2 x.m_c + |m_c|^2, and |x|^2 is the same for every class.
+    """
+    means = np.stack([train_images[train_labels == c].mean(axis=0) for c in range(model.NUM_CLASSES)])
+    return (np.sum(means**2, axis=1) - 2 * images @ means.T).argmin(axis=1)
+
+
 # ---------------------------------------------------------------- the measurements, as table rows
 
 OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "momentum", "adam": "Adam"}
 DEFAULT_SWEEP = (("sgd", 1e-3), ("sgd", 1e-2), ("sgd", 1e-1), ("sgd", 1.0),
                  ("momentum", 1e-3), ("momentum", 1e-2), ("adam", 1e-3), ("adam", 1e-2))
 DEFAULT_WIDTHS = (16, 32, 64, 128, 256, 512, 1024, 2048)
+ALL_LAYERS_LRS = (1e-3, 1e-2, 1e-1, 1.0)  # the top layer's SGD grid
 
 
 def make_row(method: str, setting: str, steps, accuracies, seeds, wall_seconds: float, hidden_size: int = 128, **extra) -> dict:
     """One row of the summary table.  accuracies: one test accuracy (fraction) per seed.
 
     spread = standard deviation over seeds (ddof=1; 0 for a single seed).
+    seeds = [] for a deterministic method (no random draw: one accuracy).
+    extra: train_images (how many training images the method saw; 55,000 unless a subset) and notes.
     """
     accuracies = [float(a) for a in accuracies]
     spread = float(np.std(accuracies, ddof=1)) if len(accuracies) > 1 else 0.0
@@ -195,7 +216,7 @@ def measure_top_only(data, seeds, checkpoints=(10000, 20000, 50000), features=No
     seconds = time.perf_counter() - started
     lr = configs[0].lr
     rows = [make_row("top layer only, SGD", f"lr {lr:g}", c, [accuracy_at(h, c) for h in histories], seeds,
-                     seconds, configs[0].hidden_size) for c in sorted(checkpoints)]
+                     seconds, configs[0].hidden_size, train_images=len(data.train)) for c in sorted(checkpoints)]
     return Measurement(rows, histories)
 
 
@@ -203,8 +224,11 @@ def measure_all_layers(data, seeds, steps=10000, **config) -> Measurement:
     """All layers trained with backprop, same recipe: helpers.train.train, one seed after the other."""
     histories = [train(data, TrainConfig(steps=steps, seed=s, train="all", **config))[1] for s in seeds]
     checkpoints = sorted({steps} | {c for c in (10000, 20000, 50000) if c < steps})
-    rows = [make_row("all layers", f"lr {histories[0].config.lr:g}", c, [accuracy_at(h, c) for h in histories], seeds,
-                     sum(h.train_seconds for h in histories), histories[0].config.hidden_size) for c in checkpoints]
+    diverged = [h.config.seed for h in histories if h.diverged_at is not None]
+    method = "all layers" if histories[0].config.optimizer == "sgd" else f"all layers, {OPTIMIZER_NAMES[histories[0].config.optimizer]}"
+    rows = [make_row(method, f"lr {histories[0].config.lr:g}", c, [accuracy_at(h, c) for h in histories], seeds,
+                     sum(h.train_seconds for h in histories), histories[0].config.hidden_size,
+                     train_images=len(data.train), diverged_seeds=diverged) for c in checkpoints]
     return Measurement(rows, histories)
 
 
@@ -234,9 +258,10 @@ def measure_readouts(data, seeds, features=None, softmax_iterations: int = 100, 
     sm_seconds = time.perf_counter() - started
     sm_acc = readout_accuracy(test_features[chosen], fit.weights, data.test.labels)
     rows = [
-        make_row("least-squares readout", "closed form", None, ls_acc, seeds, ls_seconds),
+        make_row("least-squares readout", "closed form", None, ls_acc, seeds, ls_seconds, train_images=len(data.train)),
         make_row("softmax readout", "to convergence", softmax_iterations, sm_acc, softmax_seeds, sm_seconds,
-                 final_loss=[float(x) for x in fit.losses[-1]], max_gradient=[float(x) for x in fit.gradient_norms]),
+                 train_images=len(data.train), final_loss=[float(x) for x in fit.losses[-1]],
+                 max_gradient=[float(x) for x in fit.gradient_norms]),
     ]
     return Measurement(rows, extra={"softmax_fit": fit, "train_accuracy": {
         "least-squares readout": readout_accuracy(train_features, weights, data.train.labels),
@@ -257,7 +282,7 @@ def measure_sweep(data, seeds, sweep=DEFAULT_SWEEP, steps=10000, features=None) 
         method = "top layer only, SGD" if optimizer == "sgd" else f"top layer only, {OPTIMIZER_NAMES[optimizer]}"
         diverged = [h.config.seed for h in runs if h.diverged_at is not None]
         rows.append(make_row(method, f"lr {lr:g}", steps, [accuracy_at(h, steps) for h in runs], seeds,
-                             runs[0].train_seconds, diverged_seeds=diverged))
+                             runs[0].train_seconds, train_images=len(data.train), diverged_seeds=diverged))
     return Measurement(rows, [h for _, h in results])
 
 
@@ -274,11 +299,14 @@ def measure_widths(data, widths=DEFAULT_WIDTHS, seeds=(0,), steps=10000, train_i
         started = time.perf_counter()
         features = {s: features_for(data, s, width) for s in seeds}
         features_seconds = time.perf_counter() - started
+        # the reference init draws W ~ N(0, 1/fan_out): each unit's output shrinks like 1/sqrt(width)
+        feature_std = float(np.mean([features[s].train.std(axis=0).mean() for s in seeds]))
         started = time.perf_counter()
         results = train_one_by_one(data, [TrainConfig(steps=steps, seed=s, hidden_size=width) for s in seeds],
                                    features=features)
         rows.append(make_row("top layer only, SGD", f"width {width}", steps, [accuracy_at(h, steps) for _, h in results],
-                             seeds, time.perf_counter() - started, width, features_seconds=features_seconds, train_images=n_train))
+                             seeds, time.perf_counter() - started, width, features_seconds=features_seconds, train_images=n_train,
+                             feature_std=feature_std))
         train_features, test_features = stacked_features(data, seeds, features, width)
         del features
         started = time.perf_counter()
@@ -289,6 +317,68 @@ def measure_widths(data, widths=DEFAULT_WIDTHS, seeds=(0,), steps=10000, train_i
                              features_seconds=features_seconds, train_images=n_train,
                              train_accuracy=readout_accuracy(train_features, weights, data.train.labels).tolist()))
     return Measurement(rows)
+
+
+def measure_all_layers_grid(data, seeds, lrs=ALL_LAYERS_LRS, steps=10000, **config) -> Measurement:
+    """All layers with SGD at every learning rate of ``lrs``: the same care as the top layer's sweep."""
+    parts = [measure_all_layers(data, seeds, steps, lr=lr, **config) for lr in lrs]
+    return Measurement([r for m in parts for r in m.rows if r["steps"] == steps], [h for m in parts for h in m.histories])
+
+
+def measure_raw_pixels(data, softmax_iterations: int = 100) -> Measurement:
+    """No hidden layer at all: readouts of the 784 raw pixels (with a 1 for the bias), and nearest class mean.
+
+    Deterministic (no random initialization, full-batch): one number each, no seeds.
+    """
+    train_pixels, test_pixels = with_ones(data.train.images), with_ones(data.test.images)
+    labels, test_labels, n = data.train.labels, data.test.labels, len(data.train)
+    started = time.perf_counter()
+    weights = least_squares_readout(train_pixels, labels)
+    ls_row = make_row("least-squares readout", "raw pixels", None, [readout_accuracy(test_pixels, weights, test_labels)], [],
+                      time.perf_counter() - started, None, train_images=n,
+                      train_accuracy=float(readout_accuracy(train_pixels, weights, labels)))
+    started = time.perf_counter()
+    fit = softmax_readout(train_pixels, labels, iterations=softmax_iterations)
+    sm_row = make_row("softmax readout", "raw pixels", softmax_iterations, [readout_accuracy(test_pixels, fit.weights, test_labels)],
+                      [], time.perf_counter() - started, None, train_images=n,
+                      train_accuracy=float(readout_accuracy(train_pixels, fit.weights, labels)),
+                      final_loss=float(fit.losses[-1]), max_gradient=float(fit.gradient_norms))
+    started = time.perf_counter()
+    predicted = nearest_class_mean(data.train.images, labels, data.test.images)
+    ncm_row = make_row("nearest class mean", "raw pixels", None, [np.mean(predicted == test_labels)], [],
+                       time.perf_counter() - started, None, train_images=n)
+    return Measurement([ls_row, sm_row, ncm_row], extra={"softmax_fit": fit})
+
+
+def measure_conditioning(data, seeds, features=None, lr: float = 1e-3, steps: int = 10000,
+                         transforms=("centered", "scaled", "standardized"), spectra=None) -> Measurement:
+    """Top layer only, SGD at ``lr``, on centered and/or scaled frozen features, with the condition numbers.
+
+    The features are transformed with their training statistics (see helpers.conditioning);
+    the runs start from the same weights and draw the same batches as the plain runs.
+    spectra: optional {seed: conditioning.spectra(features[seed])} (computed when missing);
+    extra["spectra"] holds them: eigenvalues of the second-moment matrix (with the bias's 1) per transform.
+    """
+    features = dict(features or {})
+    spectra = dict(spectra or {})
+    for s in seeds:
+        if s not in features:
+            features[s] = features_for(data, s)
+        if s not in spectra:
+            spectra[s] = conditioning.spectra(features[s])
+    rows, histories = [], []
+    for name in transforms:
+        how = conditioning.TRANSFORMS[name]
+        changed = {s: conditioning.transform(features[s], *how) for s in seeds}
+        results = train_top_layers(data, [TrainConfig(steps=steps, seed=s, lr=lr) for s in seeds], features=changed)
+        runs = [h for _, h in results]
+        histories += runs
+        rows.append(make_row("top layer only, SGD", f"lr {lr:g}, {name} features", steps, [accuracy_at(h, steps) for h in runs],
+                             seeds, runs[0].train_seconds, train_images=len(data.train),
+                             condition_numbers=[conditioning.condition_number(spectra[s][name]) for s in seeds],
+                             slow_directions=[conditioning.slow_directions(spectra[s][name], lr, steps) for s in seeds],
+                             diverged_seeds=[h.config.seed for h in runs if h.diverged_at is not None]))
+    return Measurement(rows, histories, extra={"spectra": spectra})
 
 
 def measure_speedup(data, configs, features=None) -> dict:
@@ -304,21 +394,37 @@ def measure_speedup(data, configs, features=None) -> dict:
         and all(np.allclose(pv[k], po[k], rtol=1e-9, atol=1e-12) for k in pv)
         for (pv, hv), (po, ho) in zip(vectorized, one_by_one)
     )
+    weight_difference = max(float(np.max(np.abs(pv[k] - po[k]))) for (pv, _), (po, _) in zip(vectorized, one_by_one) for k in pv)
+    accuracy_difference = max(abs(a - b) for (_, hv), (_, ho) in zip(vectorized, one_by_one)
+                              for a, b in zip(hv.test_accuracies, ho.test_accuracies))
     return {"runs": len(configs), "steps": configs[0].steps, "vectorized_seconds": vectorized_seconds,
-            "one_by_one_seconds": one_by_one_seconds, "speedup": one_by_one_seconds / vectorized_seconds, "equal": equal}
+            "one_by_one_seconds": one_by_one_seconds, "speedup": one_by_one_seconds / vectorized_seconds, "equal": equal,
+            "max_weight_difference": weight_difference, "max_accuracy_difference": accuracy_difference}
 
 
 # ---------------------------------------------------------------- the table
 
 
 def format_table(rows, times: bool = True) -> str:
-    """The summary table as text: method, setting, steps, test accuracy mean ± s.d., seeds (and wall time)."""
-    header = ["method", "setting", "steps", "test accuracy", "seeds"] + (["wall time"] if times else [])
+    """The summary table as text: method, setting, steps, training images, test accuracy mean ± s.d., seeds (and wall time).
+
+    seeds "-": a deterministic method. "n/a (diverged)": every seed diverged; a row
+    where only some seeds diverged says how many did.
+    """
+    header = ["method", "setting", "steps", "train images", "test accuracy", "seeds"] + (["wall time"] if times else [])
     lines = []
     for r in rows:
         mean, spread = 100 * r["test_accuracy_mean"], 100 * r["test_accuracy_spread"]
-        accuracy = "n/a (diverged)" if math.isnan(mean) else (f"{mean:.2f}% ± {spread:.2f}" if len(r["seeds"]) > 1 else f"{mean:.2f}%")
-        cells = [r["method"], r["setting"], "-" if r["steps"] is None else f"{r['steps']:,}", accuracy, str(len(r["seeds"]))]
+        finite = [a for a in r["test_accuracies"] if not math.isnan(a)]
+        if not finite:
+            accuracy = "n/a (diverged)"
+        elif len(finite) < len(r["test_accuracies"]):
+            accuracy = f"{100 * np.mean(finite):.2f}% ({len(r['test_accuracies']) - len(finite)} diverged)"
+        else:
+            accuracy = f"{mean:.2f}% ± {spread:.2f}" if len(r["seeds"]) > 1 else f"{mean:.2f}%"
+        images = r.get("train_images")
+        cells = [r["method"], r["setting"], "-" if r["steps"] is None else f"{r['steps']:,}",
+                 "-" if images is None else f"{images:,}", accuracy, str(len(r["seeds"])) if r["seeds"] else "-"]
         if times:
             cells.append(f"{r['wall_seconds']:.2f} s")
         lines.append(cells)
@@ -331,11 +437,15 @@ def format_table(rows, times: bool = True) -> str:
 
 # ---------------------------------------------------------------- python -m helpers baselines
 
-PARTS = ("top", "all-layers", "readouts", "sweep", "widths", "speedup")
-QUICK = {"seeds": [0, 1], "steps": [500, 1000], "sweep_steps": 500, "all_layers_steps": 200, "widths": [16, 32],
-         "width_steps": 500, "width_train_images": 5000, "softmax_iterations": 20}
+PARTS = ("top", "all-layers", "readouts", "raw-pixels", "conditioning", "sweep", "widths", "speedup")
+QUICK = {"seeds": [0, 1], "steps": [500, 1000], "sweep_steps": 500, "all_layers_steps": 200, "all_layers_lrs": [0.001, 0.1],
+         "widths": [16, 32], "width_seeds": [0, 1], "width_steps": 500, "width_train_images": 5000, "softmax_iterations": 20}
+# the width sweep gets six seeds: with three, SGD's seed-to-seed spread (several points) hides or fakes a trend
 FULL = {"seeds": [0, 1, 2], "steps": [10000, 20000, 50000], "sweep_steps": 10000, "all_layers_steps": 10000,
-        "widths": list(DEFAULT_WIDTHS), "width_steps": 10000, "width_train_images": None, "softmax_iterations": 100}
+        "all_layers_lrs": list(ALL_LAYERS_LRS), "widths": list(DEFAULT_WIDTHS), "width_seeds": [0, 1, 2, 3, 4, 5],
+        "width_steps": 10000, "width_train_images": None, "softmax_iterations": 100}
+RESULTS_PATH = Path(__file__).resolve().parent.parent / "results" / "baselines.json"
+RESULTS_COMMAND = "python -m helpers baselines --json > results/baselines.json"
 
 
 def add_arguments(parser) -> None:
@@ -345,7 +455,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--steps", type=count, nargs="+", help="top layer only, SGD lr 0.001: steps to report (default 10000 20000 50000)")
     parser.add_argument("--sweep-steps", type=count, help="steps of the learning-rate / optimizer sweep (default 10000)")
     parser.add_argument("--all-layers-steps", type=count, help="steps of the all-layers runs (default 10000, about 10 s per seed)")
+    parser.add_argument("--all-layers-lrs", type=positive_float, nargs="+", help="learning rates of the all-layers runs (default 0.001 0.01 0.1 1)")
     parser.add_argument("--widths", type=count, nargs="+", help="hidden widths of the width sweep (default 16 32 ... 2048)")
+    parser.add_argument("--width-seeds", type=seed, nargs="+", help="seeds of the width sweep (default 0 1 2 3 4 5, or --seeds if given)")
     parser.add_argument("--width-steps", type=count, help="SGD steps at each width (default 10000)")
     parser.add_argument("--width-train-images", type=int_at_least(100), help="train the width sweep on the first N training images (default all 55000)")
     parser.add_argument("--softmax-iterations", type=count, help="full-batch iterations of the softmax readout (default 100)")
@@ -359,10 +471,12 @@ def resolve_settings(args) -> dict:
     """The settings of a run: explicit options, else the --quick or full defaults.  Raises ValueError."""
     base = QUICK if args.quick else FULL
     settings = {key: getattr(args, key) if getattr(args, key) is not None else value for key, value in base.items()}
+    if args.width_seeds is None and args.seeds is not None:
+        settings["width_seeds"] = settings["seeds"]
     settings["parts"] = list(args.only or PARTS)
-    for key in ("seeds", "steps", "widths"):
+    for key in ("seeds", "steps", "widths", "width_seeds", "all_layers_lrs"):
         if len(set(settings[key])) != len(settings[key]):
-            raise ValueError(f"--{key} has a repeated value: {' '.join(map(str, settings[key]))}")
+            raise ValueError(f"--{key.replace('_', '-')} has a repeated value: {' '.join(map(str, settings[key]))}")
     if settings["width_train_images"] is not None and settings["width_train_images"] > 55000:
         raise ValueError(f"--width-train-images must be at most 55000, got {settings['width_train_images']}")
     return settings
@@ -372,23 +486,30 @@ def measure_all(data, settings, log=None) -> dict:
     """Every measurement in ``settings`` (see :func:`resolve_settings`).  Returns {rows, speedup, settings}."""
     log = log or (lambda message: None)
     seeds, parts = settings["seeds"], settings["parts"]
-    features = {s: features_for(data, s) for s in seeds} if set(parts) & {"top", "readouts", "sweep", "speedup"} else {}
+    features = {s: features_for(data, s) for s in seeds} if set(parts) & {"top", "readouts", "conditioning", "sweep", "speedup"} else {}
     rows, speedup = [], None
     if "top" in parts:
         log(f"top layer only, SGD lr 0.001, {max(settings['steps'])} steps, seeds {seeds} (vectorized over seeds)")
         rows += measure_top_only(data, seeds, settings["steps"], features).rows
     if "all-layers" in parts:
-        log(f"all layers, {settings['all_layers_steps']} steps per seed, seeds {seeds}")
-        rows += measure_all_layers(data, seeds, settings["all_layers_steps"]).rows
+        log(f"all layers, {settings['all_layers_steps']} steps per seed, seeds {seeds}, lr {settings['all_layers_lrs']}")
+        rows += measure_all_layers_grid(data, seeds, settings["all_layers_lrs"], settings["all_layers_steps"]).rows
     if "readouts" in parts:
         log("least-squares and softmax readouts")
         rows += measure_readouts(data, seeds, features, settings["softmax_iterations"]).rows
+    if "raw-pixels" in parts:
+        log("readouts of the raw pixels and nearest class mean")
+        rows += measure_raw_pixels(data, settings["softmax_iterations"]).rows
+    if "conditioning" in parts:
+        log(f"top layer only on centered / scaled features, {settings['sweep_steps']} steps")
+        rows += measure_conditioning(data, seeds, features, steps=settings["sweep_steps"]).rows
     if "sweep" in parts:
         log(f"learning rates and optimizers, {settings['sweep_steps']} steps (one stack)")
         rows += measure_sweep(data, seeds, DEFAULT_SWEEP, settings["sweep_steps"], features).rows
     if "widths" in parts:
-        log(f"widths {settings['widths']}")
-        rows += measure_widths(data, settings["widths"], seeds, settings["width_steps"], settings["width_train_images"]).rows
+        log(f"widths {settings['widths']}, seeds {settings['width_seeds']}")
+        rows += measure_widths(data, settings["widths"], settings["width_seeds"], settings["width_steps"],
+                               settings["width_train_images"]).rows
     if "speedup" in parts:
         steps = min(2000, settings["sweep_steps"])
         log(f"speed-up: the sweep's {len(seeds) * len(DEFAULT_SWEEP)} runs, {steps} steps, vectorized vs one by one")
@@ -397,7 +518,49 @@ def measure_all(data, settings, log=None) -> dict:
     unique = {}
     for row in rows:
         unique.setdefault((row["method"], row["setting"], row["steps"], row["hidden_size"]), row)
-    return {"rows": list(unique.values()), "speedup": speedup, "settings": settings}
+    return {"rows": list(unique.values()), "speedup": speedup, "settings": settings, "code_version": code_version(),
+            "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def code_version() -> str:
+    """SHA-256 (first 16 hex digits) of the measurement code: this module's measurement section, and helpers.conditioning.
+
+    The training engine above is not hashed: its results are pinned by tests
+    (vectorized = one by one), and tests/test_baselines_results.py recomputes
+    some cheap rows of the results file.
+    """
+    source = Path(__file__).read_text(encoding="utf-8")
+    start = source.index("\n# (everything " + "from here down to the table is the measurement part")
+    end = source.index("\n# ---------------------------------------------------------------- " + "the table\n")
+    text = source[start:end] + Path(conditioning.__file__).read_text(encoding="utf-8")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def load_results(path=None) -> dict:
+    """The results file that ``python -m helpers baselines --json`` wrote (default results/baselines.json)."""
+    return json.loads(Path(path or RESULTS_PATH).read_text(encoding="utf-8"), object_hook=_nan_rows)
+
+
+def results_problems(result: dict) -> list:
+    """Why a results file was not made by the current full configuration ([] when it was)."""
+    problems = []
+    expected = dict(FULL, parts=list(PARTS))
+    for key, value in expected.items():
+        if result.get("settings", {}).get(key) != value:
+            problems.append(f"setting {key}: file has {result.get('settings', {}).get(key)!r}, the code's full run uses {value!r}")
+    if result.get("code_version") != code_version():
+        problems.append(f"code_version: file has {result.get('code_version')!r}, the code is {code_version()!r}")
+    return problems
+
+
+def _nan_rows(obj: dict) -> dict:
+    """JSON null accuracies (diverged runs) back to NaN, as measure_all returns them."""
+    if "test_accuracies" in obj:
+        obj["test_accuracies"] = [float("nan") if a is None else a for a in obj["test_accuracies"]]
+        for key in ("test_accuracy_mean", "test_accuracy_spread"):
+            if obj.get(key) is None:
+                obj[key] = float("nan")
+    return obj
 
 
 def run(args) -> int:
@@ -415,16 +578,23 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(_finite(result), allow_nan=False, default=_json_default))
         return 0
-    print("Baselines: MLP 784-128-128-10, batch 32; test accuracy on the 10,000 test images, mean ± s.d. over seeds")
-    print(format_table(result["rows"]))
+    print(table_text(result))
+    return 0
+
+
+def table_text(result: dict) -> str:
+    """What ``python -m helpers baselines`` prints for a result of :func:`measure_all` (or a loaded results file)."""
+    lines = ["Baselines: MLP 784-128-128-10 (or the width given), batch 32; test accuracy on the 10,000 test images, "
+             "mean ± s.d. over seeds ('-': deterministic)", format_table(result["rows"])]
     if result["speedup"]:
         s = result["speedup"]
-        print(f"\nvectorized: {s['runs']} runs x {s['steps']} steps in {s['vectorized_seconds']:.2f} s; one by one "
-              f"{s['one_by_one_seconds']:.2f} s ({s['speedup']:.1f}x faster); same results: {s['equal']}")
-    if "widths" in settings["parts"]:
-        n = settings["width_train_images"] or 55000
-        print(f"width rows: trained on the first {n:,} training images; wall times exclude the features (features_seconds in --json)")
-    return 0
+        lines.append(f"\nvectorized: {s['runs']} runs x {s['steps']} steps in {s['vectorized_seconds']:.2f} s; one by one "
+                     f"{s['one_by_one_seconds']:.2f} s ({s['speedup']:.1f}x faster); largest weight difference "
+                     f"{s['max_weight_difference']:.0e}, test accuracies differ by at most "
+                     f"{100 * s['max_accuracy_difference']:.2f} points")
+    if "widths" in result["settings"]["parts"]:
+        lines.append("width rows: wall times exclude the features (features_seconds in --json)")
+    return "\n".join(lines)
 
 
 def _finite(value):

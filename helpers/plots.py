@@ -375,6 +375,161 @@ def misclassified_digits(images, labels, predictions, probs=None, count: int = 1
     return fig
 
 
+
+def feature_spectra(spectra: dict, threshold=None, threshold_label=None, title=None):
+    """Eigenvalues, largest first, on a log scale: one line per matrix.
+
+    spectra: {label: eigenvalues}; threshold: a horizontal dashed line (e.g.
+    1 / (lr * steps), below which gradient descent barely moves a direction).
+    Zero eigenvalues are not drawn (a log scale has no 0).
+    """
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7, 3.4))
+        for label, values in spectra.items():
+            values = np.sort(np.asarray(values, dtype=float))[::-1]
+            shown = values > 0
+            ax.plot(np.arange(1, len(values) + 1)[shown], values[shown], lw=1.6, label=label)
+        if threshold is not None:
+            ax.axhline(threshold, color="#555555", ls="--", lw=1, label=threshold_label)
+        ax.set_yscale("log")
+        ax.set_xlabel("eigenvalue rank (1 = largest)")
+        ax.set_ylabel("eigenvalue (log scale)")
+        ax.set_title(title or "Eigenvalues of the features' second-moment matrix")
+        ax.legend(fontsize=8, loc="lower left", framealpha=1)
+        fig.patch.set_facecolor("white")
+        fig.tight_layout()
+    return fig
+
+
+def _row_label(row: dict, full_train_images: int) -> str:
+    label = f"{row['method']}, {row['setting']}"
+    if row.get("steps") and "readout" not in row["method"]:
+        label += f", {row['steps']:,} steps"
+    images = row.get("train_images")
+    if images is not None and images != full_train_images:
+        label += f" [{images:,} train images]"
+    return label
+
+
+def _row_color(row: dict) -> str:
+    if row["method"].startswith("all layers"):
+        return "#ff7f0e"
+    if row["setting"] == "raw pixels":
+        return "#2ca02c"
+    if "readout" in row["method"]:
+        return "#9467bd"
+    return "#1f77b4"
+
+
+def baselines_bars(rows, full_train_images: int = 55000, title=None):
+    """Horizontal bars of test accuracy (%) with the s.d. over seeds as error bars; one bar per table row, top to bottom.
+
+    Each value label sits to the right of its error bar, never on it. Rows
+    trained on another number of training images than ``full_train_images``
+    are hatched and say so in their label; a diverged row shows "diverged".
+    Colours: top layer only (blue), all layers (orange), readouts of the
+    frozen features (purple), raw pixels, no hidden layer (green).
+    """
+    rows = list(rows)
+    means = np.array([100 * r["test_accuracy_mean"] for r in rows], dtype=float)
+    spreads = np.nan_to_num(np.array([100 * r["test_accuracy_spread"] for r in rows], dtype=float))
+    y = np.arange(len(rows))[::-1]
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(9, 0.3 * len(rows) + 1.2))
+        for yi, row, mean, spread in zip(y, rows, means, spreads):
+            other = row.get("train_images") not in (None, full_train_images)
+            if math.isnan(mean):
+                ax.text(1, yi, "diverged", va="center", fontsize=7)
+                continue
+            ax.barh(yi, mean, color=_row_color(row), hatch="///" if other else None, edgecolor="white" if not other else "black",
+                    linewidth=0.5)
+            if spread > 0:
+                ax.errorbar(mean, yi, xerr=spread, color="black", capsize=2, lw=0.8)
+            ax.text(mean + spread + 1.0, yi, f"{mean:.1f}%", va="center", fontsize=7)
+        ax.set_yticks(y, [_row_label(r, full_train_images) for r in rows], fontsize=7)
+        from matplotlib.patches import Patch  # imported here: only this figure needs it
+
+        kinds = {"#1f77b4": "top layer only", "#ff7f0e": "all layers", "#9467bd": "readout of the frozen features",
+                 "#2ca02c": "raw pixels, no hidden layer"}
+        shown = [c for c in kinds if any(_row_color(r) == c for r in rows)]
+        handles = [Patch(color=c, label=kinds[c]) for c in shown]
+        if any(r.get("train_images") not in (None, full_train_images) for r in rows):
+            handles.append(Patch(facecolor="white", edgecolor="black", hatch="///",
+                                                    label=f"not trained on all {full_train_images:,} images"))
+        ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), framealpha=1)
+        ax.set_xlim(0, 110)
+        ax.set_xticks(range(0, 101, 20))
+        ax.set_xlabel("test accuracy (%), mean \u00b1 s.d. over seeds")
+        ax.set_title(title or "Baselines on MNIST")
+        fig.patch.set_facecolor("white")
+        fig.tight_layout()
+    return fig
+
+
+def width_curves(rows, full_train_images: int = 55000, title=None):
+    """Test accuracy (%) against the width of the frozen layers, mean \u00b1 s.d. over seeds, one line per method.
+
+    rows: table rows whose setting is "width N". Points trained on another
+    number of training images than ``full_train_images`` are drawn hollow and
+    the legend says how many.
+    """
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7, 3.4))
+        for (method, marker), color in zip([("least-squares readout", "s"), ("top layer only, SGD", "o")], ["#9467bd", "#1f77b4"]):
+            chosen = sorted((r for r in rows if r["method"] == method and r["setting"].startswith("width")),
+                            key=lambda r: r["hidden_size"])
+            if not chosen:
+                continue
+            widths = [r["hidden_size"] for r in chosen]
+            means = [100 * r["test_accuracy_mean"] for r in chosen]
+            spreads = [100 * r["test_accuracy_spread"] for r in chosen]
+            seeds = len(chosen[0]["seeds"])
+            label = f"{method} ({seeds} seeds)"
+            images = {r.get("train_images") for r in chosen}
+            hollow = images != {full_train_images} and None not in images
+            if hollow:
+                label += f", {', '.join(f'{n:,}' for n in sorted(images))} train images"
+            ax.errorbar(widths, means, yerr=spreads, marker=marker, capsize=3, color=color, label=label,
+                        mfc="white" if hollow else color)
+        ax.set_xscale("log", base=2)
+        all_widths = sorted({r["hidden_size"] for r in rows if r["setting"].startswith("width")})
+        ax.set_xticks(all_widths, [str(w) for w in all_widths])
+        ax.set_xlabel("hidden units per frozen layer (log scale)")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title(title or "Top layer only on random features of growing width")
+        ax.legend(fontsize=8, loc="center right", framealpha=1)
+        fig.patch.set_facecolor("white")
+        fig.tight_layout()
+    return fig
+
+
+def optimizer_sweep(rows, ceiling=None, ceiling_label=None, title=None):
+    """Test accuracy (%) against the learning rate for each optimizer, mean \u00b1 s.d. over seeds.
+
+    rows: table rows with method "top layer only, <optimizer>" and setting "lr X";
+    ceiling: an optional horizontal reference line (e.g. the converged softmax readout).
+    """
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7, 3.4))
+        for optimizer, marker in [("SGD", "o"), ("momentum", "s"), ("Adam", "^")]:
+            chosen = [r for r in rows if r["method"] == f"top layer only, {optimizer}" and r["setting"].startswith("lr ")
+                      and "," not in r["setting"]]
+            if not chosen:
+                continue
+            lrs = [float(r["setting"].split()[1]) for r in chosen]
+            ax.errorbar(lrs, [100 * r["test_accuracy_mean"] for r in chosen], yerr=[100 * r["test_accuracy_spread"] for r in chosen],
+                        marker=marker, capsize=3, label=optimizer)
+        if ceiling is not None:
+            ax.axhline(ceiling, color="gray", ls="--", lw=1, label=ceiling_label)
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate (log scale)")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title(title or "Top layer only: the learning rate decides")
+        ax.legend(fontsize=8, loc="lower right", framealpha=1)
+        fig.patch.set_facecolor("white")
+        fig.tight_layout()
+    return fig
+
 def forward_pass_picture(image, hidden_1, hidden_2, probs, label=None):
     """One image's trip through the network, left to right: pixels, h1, h2, class probabilities.
 

@@ -1,0 +1,103 @@
+"""Checkers of notebook 07's exercises: right answers pass, common wrong ones get their hint, None is "not yet"."""
+
+import math
+
+import numpy as np
+import pytest
+
+from helpers.exercises import ex07_baselines as ex
+
+
+def said(capsys, checker, answer):
+    assert checker(answer) is None
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.startswith(("correct:", "not yet:")), out
+    return out
+
+
+def assert_hidden(out, values):
+    for value in values:
+        for text in {f"{value}", f"{value:g}", f"{value:.2f}", f"{value:.3f}", f"{value:.4f}"}:
+            assert text not in out, (text, out)
+
+
+@pytest.mark.parametrize("checker", [ex.check_raw_pixel_gain, ex.check_slow_eigenvalue, ex.check_momentum_lr])
+def test_unanswered_is_not_yet(capsys, checker):
+    assert said(capsys, checker, None).startswith("not yet:")
+
+
+def test_raw_pixel_gain(capsys):
+    softmax, squares = ex._raw_pixel_gains()
+    assert said(capsys, ex.check_raw_pixel_gain, round(softmax, 2)).startswith("correct:")
+    assert said(capsys, ex.check_raw_pixel_gain, np.float64(softmax)).startswith("correct:")
+    assert "sign" in said(capsys, ex.check_raw_pixel_gain, -softmax)
+    assert "least-squares" in said(capsys, ex.check_raw_pixel_gain, squares)
+    assert "fraction" in said(capsys, ex.check_raw_pixel_gain, softmax / 100)
+    out = said(capsys, ex.check_raw_pixel_gain, softmax + 3)
+    assert out.startswith("not yet:")
+    assert_hidden(out, [softmax, squares])
+
+
+def test_slow_eigenvalue(capsys):
+    exact = (1 - 0.5 ** (1 / 10000)) / 1e-3
+    assert said(capsys, ex.check_slow_eigenvalue, exact).startswith("correct:")
+    assert said(capsys, ex.check_slow_eigenvalue, math.log(2) / 10).startswith("correct:")  # the exp approximation
+    assert "factor e" in said(capsys, ex.check_slow_eigenvalue, 0.1)
+    assert "both lr and T" in said(capsys, ex.check_slow_eigenvalue, 1000)
+    out = said(capsys, ex.check_slow_eigenvalue, "0.5")
+    assert out.startswith("not yet:")
+    assert_hidden(out, [exact])
+
+
+def test_momentum_lr(capsys):
+    assert said(capsys, ex.check_momentum_lr, 0.0375).startswith("correct:")
+    assert said(capsys, ex.check_momentum_lr, "0.0375").startswith("correct:")
+    assert "does not shrink" in said(capsys, ex.check_momentum_lr, 0.0015 * 0.04)
+    assert "geometric" in said(capsys, ex.check_momentum_lr, 0.0015)
+    out = said(capsys, ex.check_momentum_lr, 0.015)
+    assert out.startswith("not yet:") and "0.0375" not in out
+
+
+def reference(train, test):
+    mean, std = train.mean(axis=0), train.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    return (train - mean) / std, (test - mean) / std
+
+
+def test_standardize(capsys):
+    assert said(capsys, ex.check_standardize, reference).startswith("correct:")
+    ddof1 = lambda tr, te: ((tr - tr.mean(0)) / np.where(tr.std(0, ddof=1) > 0, tr.std(0, ddof=1), 1),
+                            (te - tr.mean(0)) / np.where(tr.std(0, ddof=1) > 0, tr.std(0, ddof=1), 1))
+    assert said(capsys, ex.check_standardize, ddof1).startswith("correct:")  # an equivalent convention
+
+
+def own_statistics(train, test):
+    return reference(train, test)[0], reference(test, test)[0]
+
+
+def in_place(train, test):
+    train -= train.mean(axis=0)
+    return reference(train, test)
+
+
+@pytest.mark.parametrize("fn, hint", [
+    (lambda tr, te: None, "returns None"),
+    (lambda tr, te: (_ for _ in ()).throw(NotImplementedError()), "no answer yet"),
+    (lambda tr, te: ((tr - tr.mean(0)) / tr.std(0), (te - tr.mean(0)) / tr.std(0)), "standard deviation 0"),
+    (own_statistics, "TRAINING mean"),
+    (lambda tr, te: (tr - tr.mean(0), te - tr.mean(0)), "also divide"),
+    (in_place, "changed its input"),
+    (lambda tr, te: tr, "pair"),
+])
+def test_standardize_rejects(capsys, fn, hint):
+    with np.errstate(all="ignore"):
+        out = said(capsys, ex.check_standardize, fn)
+    assert out.startswith("not yet:") and hint in out, out
+
+
+def test_expected_numbers_are_the_accepted_answers(capsys):
+    numbers = ex.expected_numbers()
+    assert set(numbers) == {"check_raw_pixel_gain", "check_slow_eigenvalue", "check_momentum_lr"}
+    for name, values in numbers.items():
+        for value in values:
+            assert said(capsys, getattr(ex, name), value).startswith("correct:"), (name, value)
