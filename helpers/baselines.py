@@ -36,6 +36,7 @@ from . import model
 from .cli_args import int_at_least, positive_float
 from .data import Split
 from .layers import shift_scores, softmax_cross_entropy_gradient, softmax_cross_entropy_losses
+from .optimizers import OPTIMIZERS
 from .train import (SHARED_FIELDS, FrozenFeatures, History, TrainConfig, frozen_features,  # noqa: F401 (re-exported)
                     initial_params, train, train_top_layers, with_ones)
 
@@ -169,7 +170,7 @@ def nearest_class_mean(train_images: np.ndarray, train_labels: np.ndarray, image
 
 # ---------------------------------------------------------------- the measurements, as table rows
 
-OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "momentum", "adam": "Adam"}
+OPTIMIZER_NAMES = {name: cls.label for name, cls in OPTIMIZERS.items()}  # "SGD", "momentum", "Adam"
 DEFAULT_SWEEP = (("sgd", 1e-3), ("sgd", 1e-2), ("sgd", 1e-1), ("sgd", 1.0),
                  ("momentum", 1e-3), ("momentum", 1e-2), ("adam", 1e-3), ("adam", 1e-2))
 DEFAULT_WIDTHS = (16, 32, 64, 128, 256, 512, 1024, 2048)

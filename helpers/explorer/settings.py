@@ -7,6 +7,7 @@ from dataclasses import astuple, replace
 import numpy as np
 
 from .. import model, train
+from ..optimizers import OPTIMIZERS
 
 HIDDEN_SIZES = (16, 32, 64, 128, 256, 512, 1024)
 STEP_COUNTS = (1000, 2000, 5000, 10000, 20000, 50000)
@@ -66,29 +67,15 @@ def describe(config: train.TrainConfig) -> str:
     )
 
 
-def _label(registry, name: str, fallback: dict) -> str:
-    entry = registry[name] if isinstance(registry, dict) else None
-    return getattr(entry, "label", None) or fallback.get(name, name)
-
-
 def init_options() -> list:
-    """(label, name) of every init scheme in ``helpers.model.INIT_SCHEMES``, read when a dropdown is built."""
-    fallback = {"reference": "reference: N(0,1)/sqrt(fan_out)", "xavier": "Xavier / Glorot", "he": "He"}
-    return [(_label(model.INIT_SCHEMES, name, fallback), name) for name in model.INIT_SCHEMES]
+    """(label, name) of every init scheme in the registry ``helpers.model.INIT_SCHEMES``, read when a dropdown is built."""
+    return [(scheme.label, name) for name, scheme in model.INIT_SCHEMES.items()]
 
 
 def optimizer_label(name: str) -> str:
-    return _label(_optimizers(), name, {"sgd": "SGD", "momentum": "momentum", "adam": "Adam"})
+    return OPTIMIZERS[name].label
 
 
 def optimizer_options() -> list:
-    """(label, name) of every optimizer in the optimizer registry, read when a dropdown is built."""
-    return [(optimizer_label(name), name) for name in _optimizers()]
-
-
-def _optimizers():
-    try:
-        from ..optimizers import OPTIMIZERS  # the registry, once it has its own module
-    except ImportError:
-        OPTIMIZERS = train.OPTIMIZERS
-    return OPTIMIZERS
+    """(label, name) of every optimizer in the registry ``helpers.optimizers.OPTIMIZERS``, read when a dropdown is built."""
+    return [(cls.label, name) for name, cls in OPTIMIZERS.items()]
