@@ -44,3 +44,14 @@ def _call(fn, *args):
         return None, f"your function raised {type(exc).__name__}: {exc}", False
     modified = any(not np.array_equal(a, c) for a, c in zip(args, copies))
     return result, None, modified
+
+
+def _as_number(answer):
+    """A real number from an int, float or NumPy scalar; None for anything else (bools included)."""
+    if isinstance(answer, (bool, np.bool_)):
+        return None
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import layers, model
-from ._check import _call, _no_answer, _report
+from ._check import _as_number, _call, _no_answer, _report
 
 __all__ = [
     "check_backward_multiply_adds",
@@ -19,17 +19,6 @@ __all__ = [
     "check_softmax_temperature",
     "check_l2_top_layer",
 ]
-
-
-def _as_number(answer):
-    """A real number from an int, float or NumPy scalar; None for anything else (bools included)."""
-    if isinstance(answer, (bool, np.bool_)):
-        return None
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return None
-    return value if np.isfinite(value) else None
 
 
 # ---------------------------------------------------------------- exercise 1 (read)

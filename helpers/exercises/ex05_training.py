@@ -13,20 +13,9 @@ import math
 import numpy as np
 
 from .. import model
-from ._check import _no_answer, _report
+from ._check import _as_number, _no_answer, _report
 
 __all__ = ["check_digit_precision", "check_ema_start_weight", "check_momentum_step", "check_batch_doubling"]
-
-
-def _as_number(answer):
-    """A real number from an int, float or NumPy scalar; None for anything else (bools included)."""
-    if isinstance(answer, (bool, np.bool_)):
-        return None
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 # ---------------------------------------------------------------- exercise 1 (read)
