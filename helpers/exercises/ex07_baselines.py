@@ -85,6 +85,8 @@ def check_momentum_lr(answer) -> None:
     expected = MOMENTUM_LR / (1 - MOMENTUM_BETA)
     if _close(answer, expected, 0.01):
         return _report(True, "on a steady gradient the velocity grows to g / (1 - beta), so momentum multiplies the step.", "")
+    if _close(answer, MOMENTUM_LR / (1 - 0.9), 0.01) or _close(answer, 0.001 / (1 - MOMENTUM_BETA), 0.01):
+        return _report(False, "", "that mixes in section 6's settings (beta 0.9, lr 0.001); use the question's beta and lr.")
     if _close(answer, MOMENTUM_LR * (1 - MOMENTUM_BETA), 0.01):
         return _report(False, "", "the velocity accumulates gradients, so it grows; it does not shrink by (1 - beta).")
     if _close(answer, MOMENTUM_LR / MOMENTUM_BETA, 0.01) or _close(answer, MOMENTUM_LR, 0.01):
