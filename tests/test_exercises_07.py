@@ -88,6 +88,8 @@ def in_place(train, test):
     (own_statistics, "TRAINING mean"),
     (lambda tr, te: (tr - tr.mean(0), te - tr.mean(0)), "also divide"),
     (in_place, "changed its input"),
+    (lambda tr, te: ((tr - tr.mean(0)) / (tr.std(0) + 1e-8), (te - tr.mean(0)) / (tr.std(0) + 1e-8)), "never fires"),
+    (lambda tr, te: (tr / np.where(tr.std(0) > 0, tr.std(0), 1), te / np.where(tr.std(0) > 0, tr.std(0), 1)), "also subtract"),
     (lambda tr, te: tr, "pair"),
 ])
 def test_standardize_rejects(capsys, fn, hint):
