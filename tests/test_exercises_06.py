@@ -59,3 +59,11 @@ def test_expected_numbers_lists_every_numeric_checker():
     assert set(numbers) == {"check_first_lr_above_80", "check_divergence_threshold", "check_smallest_width"}
     assert numbers["check_divergence_threshold"] == [0.5]
     assert numbers["check_smallest_width"] == [smallest_width()]
+
+
+def test_divergence_threshold_forms_and_the_a1_border(capsys):
+    assert said(capsys, check_divergence_threshold, "1/2").startswith("correct:")  # a fraction typed as text
+    assert said(capsys, check_divergence_threshold, 0.5000001).startswith("correct:")
+    out = said(capsys, check_divergence_threshold, 2)  # the border of section 3's a = 1, not of a = 4
+    assert out.startswith("not yet:") and "a = 4" in out and "0.5" not in out
+    assert said(capsys, check_divergence_threshold, "fast").startswith("not yet:")

@@ -54,8 +54,9 @@ def test_momentum_lr(capsys):
     assert said(capsys, ex.check_momentum_lr, "0.0375").startswith("correct:")
     assert "does not shrink" in said(capsys, ex.check_momentum_lr, 0.0015 * 0.04)
     assert "geometric" in said(capsys, ex.check_momentum_lr, 0.0015)
-    out = said(capsys, ex.check_momentum_lr, 0.015)
-    assert out.startswith("not yet:") and "0.0375" not in out
+    out = said(capsys, ex.check_momentum_lr, 0.015)  # beta 0.9 of section 6 instead of the question's 0.96
+    assert out.startswith("not yet:") and "section 6" in out and "0.0375" not in out
+    assert "section 6" in said(capsys, ex.check_momentum_lr, 0.025)  # lr 0.001 of section 6 instead of 0.0015
 
 
 def reference(train, test):
@@ -87,6 +88,8 @@ def in_place(train, test):
     (own_statistics, "TRAINING mean"),
     (lambda tr, te: (tr - tr.mean(0), te - tr.mean(0)), "also divide"),
     (in_place, "changed its input"),
+    (lambda tr, te: ((tr - tr.mean(0)) / (tr.std(0) + 1e-8), (te - tr.mean(0)) / (tr.std(0) + 1e-8)), "never fires"),
+    (lambda tr, te: (tr / np.where(tr.std(0) > 0, tr.std(0), 1), te / np.where(tr.std(0) > 0, tr.std(0), 1)), "also subtract"),
     (lambda tr, te: tr, "pair"),
 ])
 def test_standardize_rejects(capsys, fn, hint):

@@ -7,6 +7,7 @@ and on the training code, and are cached once computed (a few seconds each).
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
@@ -34,6 +35,16 @@ def _number(answer):
     except (TypeError, ValueError):
         return None
     return value if math.isfinite(value) else None
+
+
+def _fraction(answer):
+    """A number, also from a string such as "1/2"; None if it is not one."""
+    if isinstance(answer, str):
+        try:
+            return float(Fraction(answer.strip()))
+        except (ValueError, ZeroDivisionError):
+            return None
+    return _number(answer)
 
 
 @lru_cache(maxsize=None)
@@ -85,13 +96,15 @@ def check_divergence_threshold(answer) -> None:
     """Exercise 3: the learning rate above which gradient descent on f(w) = 4 w^2 / 2 diverges."""
     if _unanswered(answer):
         return
-    value, curvature = _number(answer), 4.0
+    value, curvature = _fraction(answer), 4.0
     expected = 2 / curvature
 
     def near(x):
-        return value is not None and abs(value - x) < 1e-9
+        return value is not None and abs(value - x) <= 1e-6 * x
 
-    if near(1 / curvature):
+    if near(2.0):
+        hint = "lr 2 is the border for a = 1, the cell of section 3; here the curvature is a = 4."
+    elif near(1 / curvature):
         hint = ("at that learning rate the first step lands exactly on the minimum; a bit above it each step "
                 "overshoots, but by less than it started from. When does the overshoot grow?")
     elif near(curvature) or near(2 * curvature):

@@ -85,6 +85,8 @@ def check_momentum_lr(answer) -> None:
     expected = MOMENTUM_LR / (1 - MOMENTUM_BETA)
     if _close(answer, expected, 0.01):
         return _report(True, "on a steady gradient the velocity grows to g / (1 - beta), so momentum multiplies the step.", "")
+    if _close(answer, MOMENTUM_LR / (1 - 0.9), 0.01) or _close(answer, 0.001 / (1 - MOMENTUM_BETA), 0.01):
+        return _report(False, "", "that mixes in section 6's settings (beta 0.9, lr 0.001); use the question's beta and lr.")
     if _close(answer, MOMENTUM_LR * (1 - MOMENTUM_BETA), 0.01):
         return _report(False, "", "the velocity accumulates gradients, so it grows; it does not shrink by (1 - beta).")
     if _close(answer, MOMENTUM_LR / MOMENTUM_BETA, 0.01) or _close(answer, MOMENTUM_LR, 0.01):
@@ -130,6 +132,14 @@ def check_standardize(fn) -> None:
     own = (test - test.mean(axis=0)) / np.where(test.std(axis=0) > 0, test.std(axis=0), 1.0)
     if np.allclose(got_train, _reference_standardize(train, test)[0], atol=1e-9) and np.allclose(got_test, own, atol=1e-6):
         return _report(False, "", "the test images must use the TRAINING mean and standard deviation, not their own.")
+    want_train, want_test = _reference_standardize(train, test)
+    alive = train.std(axis=0) > 0
+    if np.allclose(got_train[:, alive], want_train[:, alive], atol=1e-6) and np.allclose(got_test[:, alive], want_test[:, alive], atol=1e-6):
+        return _report(False, "", "every unit is right except the one that never fires (standard deviation 0): "
+                                  "center it and leave it unscaled (an epsilon in the division blows up its test values).")
+    scale = np.where(alive, train.std(axis=0), 1.0)
+    if np.allclose(got_train, train / scale, atol=1e-9):
+        return _report(False, "", "you scaled the units; now also subtract each unit's training mean first.")
     if np.allclose(got_train, train - train.mean(axis=0), atol=1e-9):
         return _report(False, "", "you centered the units; now also divide by each unit's standard deviation.")
     return _report(False, "", "per unit (column): subtract its training mean, divide by its training standard deviation.")
