@@ -94,10 +94,11 @@ def test_format_table_shows_spread_only_over_several_seeds():
     rows = [baselines.make_row("all layers", "lr 0.001", 10000, [0.9], [0], 1.0),
             baselines.make_row("top layer only, SGD", "lr 0.1", 10000, [0.8, 0.82, 0.84], [0, 1, 2], 2.0)]
     table = baselines.format_table(rows, times=False).splitlines()
-    assert table[0].split() == ["method", "setting", "steps", "test", "accuracy", "seeds"]  # no wall time
+    assert table[0].split() == ["method", "setting", "steps", "train", "images", "test", "accuracy", "seeds"]  # no wall time
     assert set(table[1]) == {"-", " "}
-    assert table[2].split() == ["all", "layers", "lr", "0.001", "10,000", "90.00%", "1"]  # one seed: no spread
-    assert table[3].split() == ["top", "layer", "only,", "SGD", "lr", "0.1", "10,000", "82.00%", "±", "2.00", "3"]
+    # rows made without a train_images count show "-" there; one seed: no spread
+    assert table[2].split() == ["all", "layers", "lr", "0.001", "10,000", "-", "90.00%", "1"]
+    assert table[3].split() == ["top", "layer", "only,", "SGD", "lr", "0.1", "10,000", "-", "82.00%", "±", "2.00", "3"]
     assert len(table) == 4
     timed = baselines.format_table(rows).splitlines()
     assert timed[0].split()[-2:] == ["wall", "time"] and timed[2].endswith("1.00 s") and timed[3].endswith("2.00 s")
@@ -129,15 +130,16 @@ def test_cli_json_has_one_row_per_method_and_setting(capsys):
 def test_cli_prints_the_table(capsys):
     assert main(["baselines", "--quick", "--only", "all-layers", "--seeds", "0", "--all-layers-steps", "50"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("Baselines: MLP 784-128-128-10, batch 32")
-    assert lines[1].split()[:5] == ["method", "setting", "steps", "test", "accuracy"]
-    rows = lines[3:]
-    assert len(rows) == 1  # one row: all layers, 50 steps, seed 0
-    cells = rows[0].split()
-    assert cells[:5] == ["all", "layers", "lr", "0.001", "50"]
-    accuracy = float(cells[5].rstrip("%"))
-    assert 10 < accuracy <= 100 and cells[6] == "1"  # 50 steps of all-layers training already beat chance (10%)
-    assert cells[-1] == "s" and float(cells[-2]) > 0
+    assert lines[0].startswith("Baselines: MLP 784-128-128-10 (or the width given), batch 32")
+    assert lines[1].split()[:7] == ["method", "setting", "steps", "train", "images", "test", "accuracy"]
+    rows = [line.split() for line in lines[3:] if line.strip()]
+    assert [cells[:5] for cells in rows] == [["all", "layers", "lr", lr, "50"] for lr in ("0.001", "0.1")]  # --quick's grid
+    for cells in rows:  # one row per learning rate of the grid: 50 steps, seed 0, all 55,000 training images
+        accuracy = float(cells[6].rstrip("%"))
+        assert cells[5] == "55,000" and 0 < accuracy <= 100 and cells[7] == "1"
+        assert cells[-1] == "s" and float(cells[-2]) > 0
+    # 50 steps at lr 0.1 already beat chance (10%) by far
+    assert float(rows[1][6].rstrip("%")) > 50
 
 
 @pytest.mark.parametrize("argv", [
