@@ -241,10 +241,17 @@ def check_dragging_the_slider_moves_curves_and_marker(page) -> None:
     page.mouse.up()
     page.locator(".explorer:not(.explorer-busy)").wait_for(timeout=CHANGE_S * 1000)
     wait_for_result(page, CHANGE_S, different_from=before_text)
-    after_text, after_src = explorer_state(page)
     readout_after = page.locator(".explorer-lr .widget-readout").inner_text()
     assert readout_after != readout_before, "the learning-rate readout did not move"
-    assert readout_after in after_text or f"lr {readout_after}," in page.locator(".explorer-legend").inner_text()
+
+    def shows_the_released_value():
+        # a value answered during the drag may still be on screen: the one under the released handle must follow
+        status, legend = page.locator(".explorer-status").inner_text(), page.locator(".explorer-legend").inner_text()
+        return readout_after in status or f"shown: lr {readout_after}," in legend
+
+    assert wait_for_change(shows_the_released_value, False, CHANGE_S), (
+        f"lr {readout_after} under the released handle was never shown: {explorer_state(page)[0]}")
+    after_text, after_src = explorer_state(page)
     assert "from the grid" in after_text, after_text
     assert marker_x(page) > x_during
     before_acc, after_acc = (float(ACCURACY.search(t).group(1)) for t in (before_text, after_text))
