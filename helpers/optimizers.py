@@ -3,7 +3,7 @@
 Each updates a dict of parameter arrays in place from a dict of gradients
 with the same names and shapes. They are shape-agnostic: the same code steps
 one network's ``{"W1": ..., "b3": ...}`` or a stack of readouts
-``{"Wb": (S, H + 1, K, 10)}``, and the learning rate may be an array that
+``{"Wb": (S, K, H + 1, 10)}``, and the learning rate may be an array that
 broadcasts against the parameters, one rate per run (a rate of 0 leaves a
 run untouched).
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from .layers import shift_scores, softmax_cross_entropy_gradient, softmax_cross_entropy_losses
 from .model import NUM_CLASSES
-from .optimizers import OPTIMIZERS
+from .optimizers import make_optimizer
 
 
 def with_ones(features: np.ndarray) -> np.ndarray:
@@ -59,9 +59,10 @@ class ReadoutStack:
         """train_features: S arrays (N, H); test_features: S arrays (Ntest, H); samplers: S BatchSamplers
         of one batch size; start_weights (S, H + 1, 10); lrs, optimizers: S lists of K learning rates and names."""
         S, K = len(lrs), len(lrs[0])
-        unknown = {name for row in optimizers for name in row} - set(OPTIMIZERS)
-        if unknown:
-            raise ValueError(f"unknown optimizer {sorted(unknown)[0]!r}; choose one of {', '.join(OPTIMIZERS)}")
+        lr = np.array(lrs, dtype=float)[:, :, None, None]  # (S, K, 1, 1)
+        kinds = np.array(optimizers)[:, :, None, None]
+        # make_optimizer refuses an unregistered name (it is never trained as another optimizer)
+        self.optimizers = [make_optimizer(name, _rate(np.where(kinds == name, lr, 0.0))) for name in dict.fromkeys(n for row in optimizers for n in row)]
         n_train, hidden = train_features[0].shape
         # every seed's training features in one (S * N, H + 1) matrix: a chunk gathers all seeds' batches in one take
         self.train_features = np.ones((S * n_train, hidden + 1))
@@ -73,9 +74,6 @@ class ReadoutStack:
         self.test_labels = test_labels
         self.samplers, B = samplers, samplers[0].batch_size
         self.weights = np.repeat(start_weights[:, None], K, axis=1)  # (S, K, H + 1, 10)
-        lr = np.array(lrs, dtype=float)[:, :, None, None]  # (S, K, 1, 1)
-        kinds = np.array(optimizers)[:, :, None, None]
-        self.optimizers = [OPTIMIZERS[name](_rate(np.where(kinds == name, lr, 0.0))) for name in dict.fromkeys(np.ravel(optimizers))]
         # scratch arrays that every chunk reuses: fresh ones would cost page faults every time
         chunk = self.max_chunk = max(1, self.MAX_CHUNK_FLOATS // (S * B * (2 * K * NUM_CLASSES + hidden + 1)))
         self.features = np.empty((chunk, S, B, hidden + 1))  # each step's batches
