@@ -1,4 +1,4 @@
-# make train      set up .venv with only what the main job needs (numpy, matplotlib), then run the reference experiment
+# make train      set up .venv with only what the main job needs (numpy, matplotlib, threadpoolctl), then run the reference experiment
 # make test       set up .venv with the test extras, then run the whole test suite (unit, nbval x2, browser)
 # make student    student/: every notebook with outputs cleared and solutions removed, to hand out
 # make lab        open the notebooks in JupyterLab
@@ -30,12 +30,12 @@ $(BOOK_STAMP): $(STAMP)
 train: $(BASE)
 	$(PY) -m helpers train
 
-# The main job's environment: numpy and matplotlib, and the project itself without its other
+# The main job's environment: numpy, matplotlib and threadpoolctl, and the project itself without its other
 # dependencies (JupyterLab, ipywidgets, the extras: $(STAMP) installs those).
 $(BASE): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt numpy matplotlib
+	$(PY) -m pip install --quiet -c constraints.txt numpy matplotlib threadpoolctl
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(BASE)
 

@@ -6,17 +6,18 @@ steps, 11 test evaluations) three ways in one process, on the same batches:
   reference-style  what the reference notebook does each step: full forward,
                    backward through every layer, the lower gradients zeroed,
                    every parameter updated (the frozen ones by zero);
-  full forward     helpers.train with fast=False: full forward per batch,
-                   backward through the top layer only;
-  fast path        helpers.train (fast=True), as ``python -m helpers train`` calls it:
-                   the frozen features computed once (their time included), then the
-                   readout engine (helpers.readout), the log formatted.
+  full forward     helpers.train with a rule that runs the full forward per batch
+                   and the backward through the top layer only;
+  fast path        helpers.train with the rule "top", as ``python -m helpers train`` calls it:
+                   the frozen features computed once (their time included), then a
+                   step is h2[idx] @ W3; the log formatted.
 
     python benchmarks/bench_training.py [--steps N] [--repeat R] [--json]
 
 The three take turns in each of R rounds and each one's best round counts
 (the machine is shared and noisy); the ratio is reference-style / fast path.
-Target: at least 20x, same accuracy.
+The ratio is a consequence, not a target: the old "20x" lies below the NumPy floor
+that benchmarks/bench_rules.py measures (the feature products plus the leanest loop).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import time
 
 import numpy as np
 
-from helpers import model
+from helpers import model, rules
 from helpers.data import BatchSampler, load_mnist
 from helpers.layers import softmax_cross_entropy
 from helpers.train import TrainConfig, frozen_features, initial_params, seeded_streams, train
@@ -62,11 +63,11 @@ def main() -> None:
 
     def fast():  # what `python -m helpers train` runs: features included, the log formatted
         log = []
-        return train(data, config, fast=True, verbose=log.append)[1].final_test_accuracy
+        return train(data, config, verbose=log.append)[1].final_test_accuracy
 
     ways = {
         "naive": lambda: reference_style(data, config),
-        "full_forward": lambda: train(data, config, fast=False)[1].final_test_accuracy,
+        "full_forward": lambda: train(data, config, rule=rules.TopLayerFullForward())[1].final_test_accuracy,
         "fast": fast,
         "features": lambda: frozen_features(initial_params(config), data).train.shape[0],
     }

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import sys
 
-from . import baselines, model
+from . import baselines, model, rules
 from .cli_args import OneLineParser, int_at_least, positive_float
-from .train import OPTIMIZERS, TrainConfig
+from .optimizers import OPTIMIZERS
+from .train import TrainConfig
 
 
 def add_train_arguments(parser):
@@ -23,8 +24,9 @@ def add_train_arguments(parser):
     parser.add_argument("--batch-size", type=int_at_least(1), default=d.batch_size, help="default %(default)s")
     parser.add_argument("--hidden-size", type=int_at_least(1), default=d.hidden_size, help="units per hidden layer (default %(default)s)")
     parser.add_argument("--seed", type=int_at_least(0), default=d.seed, help="default %(default)s")
-    parser.add_argument("--train", choices=model.TRAINABLE, default=d.train, help="top: top layer only (default); all: every layer")
     # the choices are the registries' entries at the time the parser is built
+    rule_help = "; ".join(f"{name}: {cls.label}" for name, cls in rules.RULES.items())
+    parser.add_argument("--rule", choices=rules.RULES, default=d.rule, help=f"the learning rule: {rule_help} (default %(default)s)")
     inits = "; ".join(scheme.label for scheme in model.INIT_SCHEMES.values())
     parser.add_argument("--init", choices=model.INIT_SCHEMES, default=d.init, help=f"{inits} (default %(default)s)")
     optimizers = ", ".join(f"{name}: {cls.label}" for name, cls in OPTIMIZERS.items())
@@ -71,7 +73,7 @@ def run_train(args) -> int:
 
     config = TrainConfig(
         steps=args.steps, lr=args.lr, batch_size=args.batch_size, hidden_size=args.hidden_size,
-        seed=args.seed, train=args.train, init=args.init, optimizer=args.optimizer,
+        seed=args.seed, rule=args.rule, init=args.init, optimizer=args.optimizer,
         log_every=args.log_every, eval_every=args.eval_every,
     )
     try:
@@ -81,12 +83,15 @@ def run_train(args) -> int:
         print(f"python -m helpers train: error: {exc}", file=sys.stderr)
         return 2
     print(
-        f"MLP 784-{config.hidden_size}-{config.hidden_size}-10, training {'the top layer only' if config.train == 'top' else 'all layers'}"
+        f"MLP 784-{config.hidden_size}-{config.hidden_size}-10, training with the rule {config.rule} ({rules.RULES[config.rule].label})"
         f" with {config.optimizer}, lr {config.lr:g}, batch {config.batch_size}, {config.steps} steps, seed {config.seed}, init {config.init}"
     )
     progress = TerminalProgress()
     _, history = train(data, config, verbose=progress.print_line, progress=progress if progress.enabled else None)
-    print(f"{history.message} ({history.train_seconds:.2f} s)")
+    if history.diverged_at is None and not history.cancelled:
+        print(f"{history.message} ({history.train_seconds:.2f} s)")
+    else:  # the log's last line already said why it stopped
+        print(f"stopped after {history.train_seconds:.2f} s")
     if args.json:
         print(json.dumps(history.to_dict()))
     return 1 if history.diverged_at is not None else 0

@@ -9,17 +9,14 @@ The measurements of notebook 07 and of ``python -m helpers baselines``:
 - the learning rate and the optimizer (SGD, momentum, Adam);
 - the width of the frozen layers (random features, extreme-learning-machine style).
 
-What is vectorized. Top-layer-only runs that share the number of steps, the
-batch size and the width are trained *together* by :func:`helpers.train.train_top_layers`
-(re-exported here; the engine is ``helpers.readout.ReadoutStack``): their
-(H + 1, 10) readouts are stacked into one (S, H + 1, K, 10) tensor, S seeds by
-K settings, and each step is one batched product for all of them.
-Runs with the same seed share the frozen features and the batches (exactly the
-batches :func:`helpers.train.train` would draw), so a learning-rate or optimizer
-sweep gathers one batch per step; different seeds have their own features and
-batches, gathered together. The result equals running
-:func:`helpers.train.train` once per configuration (:func:`train_one_by_one`),
-to rounding. The least-squares and softmax readouts are batched over seeds.
+What is vectorized. Top-layer-only runs of one seed that share the number of
+steps, the batch size and the width are trained *together* by
+:func:`helpers.readout.train_top_layers` (the engine is ``ReadoutStack``): their
+(H + 1, 10) readouts are stacked, K settings, and each step gathers one batch
+for all of them (exactly the batches :func:`helpers.train.train` would draw).
+The result equals running :func:`helpers.train.train` once per configuration
+(:func:`train_one_by_one`), to rounding. The least-squares and softmax readouts
+are batched over seeds.
 """
 
 from __future__ import annotations
@@ -37,8 +34,9 @@ from .cli_args import int_at_least, positive_float
 from .data import Split
 from .layers import shift_scores, softmax_cross_entropy_gradient, softmax_cross_entropy_losses
 from .optimizers import OPTIMIZERS
-from .train import (SHARED_FIELDS, FrozenFeatures, History, TrainConfig, frozen_features,  # noqa: F401 (re-exported)
-                    initial_params, train, train_top_layers, with_ones)
+from .readout import train_top_layers, with_ones
+from .rules import TopLayerOnly
+from .train import FrozenFeatures, History, TrainConfig, frozen_features, initial_params, train
 
 
 # ---------------------------------------------------------------- features
@@ -69,7 +67,7 @@ def train_one_by_one(data, configs, *, features=None) -> list:
     for config in configs:
         if config.seed not in features:
             features[config.seed] = features_for(data, config.seed, config.hidden_size, config.init)
-        results.append(train(data, config, features=features[config.seed]))
+        results.append(train(data, config, rule=TopLayerOnly(features[config.seed])))
     return results
 
 
@@ -223,7 +221,7 @@ def measure_top_only(data, seeds, checkpoints=(10000, 20000, 50000), features=No
 
 def measure_all_layers(data, seeds, steps=10000, **config) -> Measurement:
     """All layers trained with backprop, same recipe: helpers.train.train, one seed after the other."""
-    histories = [train(data, TrainConfig(steps=steps, seed=s, train="all", **config))[1] for s in seeds]
+    histories = [train(data, TrainConfig(steps=steps, seed=s, rule="backprop", **config))[1] for s in seeds]
     checkpoints = sorted({steps} | {c for c in (10000, 20000, 50000) if c < steps})
     diverged = [h.config.seed for h in histories if h.diverged_at is not None]
     method = "all layers" if histories[0].config.optimizer == "sgd" else f"all layers, {OPTIMIZER_NAMES[histories[0].config.optimizer]}"
@@ -392,10 +390,11 @@ def measure_speedup(data, configs, features=None) -> dict:
     one_by_one_seconds = time.perf_counter() - started
     equal = all(
         hv.test_accuracies == ho.test_accuracies and np.allclose(hv.losses, ho.losses, rtol=1e-9)
-        and all(np.allclose(pv[k], po[k], rtol=1e-9, atol=1e-12) for k in pv)
+        and (pv is None or all(np.allclose(pv[k], po[k], rtol=1e-9, atol=1e-12) for k in pv))
         for (pv, hv), (po, ho) in zip(vectorized, one_by_one)
     )
-    weight_difference = max(float(np.max(np.abs(pv[k] - po[k]))) for (pv, _), (po, _) in zip(vectorized, one_by_one) for k in pv)
+    weight_difference = max(float(np.max(np.abs(pv[k] - po[k]))) for (pv, _), (po, _) in zip(vectorized, one_by_one)
+                            if pv is not None for k in pv)
     accuracy_difference = max(abs(a - b) for (_, hv), (_, ho) in zip(vectorized, one_by_one)
                               for a, b in zip(hv.test_accuracies, ho.test_accuracies))
     return {"runs": len(configs), "steps": configs[0].steps, "vectorized_seconds": vectorized_seconds,

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .train import FrozenFeatures, with_ones
+from .readout import with_ones
+from .train import FrozenFeatures
 
 TRANSFORMS = {  # name -> (center, scale)
     "raw": (False, False),
@@ -58,15 +59,15 @@ def slow_directions(eigenvalues: np.ndarray, lr: float, steps: int) -> int:
 
 def transform(features: FrozenFeatures, center: bool, scale: bool) -> FrozenFeatures:
     """Center and/or scale every unit with its training mean and standard deviation (a dead unit is left unscaled)."""
-    train, test = features.train, features.test
+    splits = [features.train, features.test, features.validation]
     if center:
-        mean = train.mean(axis=0)
-        train, test = train - mean, test - mean
+        mean = features.train.mean(axis=0)
+        splits = [None if f is None else f - mean for f in splits]
     if scale:
         std = features.train.std(axis=0)
         std = np.where(std > 0, std, 1.0)
-        train, test = train / std, test / std
-    return FrozenFeatures(train, test)
+        splits = [None if f is None else f / std for f in splits]
+    return FrozenFeatures(*splits)
 
 
 def transformed_second_moment(raw: np.ndarray, center: bool, scale: bool) -> np.ndarray:

@@ -15,7 +15,8 @@ import numpy as np
 from .layers import affine_backward, affine_forward, relu_backward, relu_forward
 
 INPUT_SIZE, NUM_CLASSES = 784, 10
-TRAINABLE = ("top", "all")
+# what backward() computes: "top" stops after the top layer, "all" goes down to W1 (every other name is refused)
+BACKWARD_MODES = {"top": "the top layer only", "all": "every layer"}
 
 
 def layer_sizes(hidden_size: int = 128, num_hidden: int = 2) -> tuple:
@@ -93,9 +94,10 @@ def init_params(sizes=layer_sizes(), scheme: str = "reference", rng=None) -> dic
 
 
 def check_trainable(train: str) -> str:
-    """Return ``train`` if it is "top" or "all"; else raise ValueError naming the choices."""
-    if train not in TRAINABLE:
-        raise ValueError(f"unknown training mode {train!r}; choose 'top' (top layer only) or 'all'")
+    """Return ``train`` if it is "top" or "all" (BACKWARD_MODES); else raise ValueError naming the choices."""
+    if train not in BACKWARD_MODES:
+        raise ValueError(f"unknown backward mode {train!r}; choose 'top' (top layer only) or 'all'"
+                         " (to train another way, use a learning rule: helpers.rules)")
     return train
 
 
@@ -103,7 +105,7 @@ def trainable_names(params: dict, train: str) -> list:
     """Names of the parameters that ``train`` ("top" or "all") updates."""
     check_trainable(train)
     top = num_layers(params)
-    return [f"W{top}", f"b{top}"] if train == "top" else list(params)
+    return {"top": [f"W{top}", f"b{top}"], "all": list(params)}[train]
 
 
 def forward(params: dict, X, upto: int | None = None):
@@ -152,7 +154,7 @@ def backward(dscores, cache, train: str = "top") -> dict:
     """
     check_trainable(train)
     top = len(cache)
-    lowest = top if train == "top" else 1
+    lowest = {"top": top, "all": 1}[train]
     grads, dout = {}, dscores
     for k in range(top, lowest - 1, -1):
         affine_cache, relu_cache = cache[k - 1]

@@ -1,4 +1,4 @@
-"""The top-layer fast path: many readouts trained in lockstep on frozen features.
+"""The accelerator for grids: many top-layer-only runs trained in lockstep on frozen features.
 
 With the lower layers frozen, the features h2 of every image never change:
 computed once, each step of top-layer training is then a (batch x H) by
@@ -6,7 +6,10 @@ computed once, each step of top-layer training is then a (batch x H) by
 the cost, so :class:`ReadoutStack` trains S x K readouts at once, sharing
 every call but the two products: S feature sets (seeds, each with its own features and batches)
 by K runs per feature set (learning rates, optimizers), which share their
-seed's batches. One run is the 1 x 1 case; ``helpers.train.train`` uses it.
+seed's batches. :func:`train_top_layers` drives it on the schedule of
+``helpers.train.train`` and gives the same runs (tested against that loop);
+use it for grids (the explorer's 51 learning rates, the baselines' sweeps).
+A single run is faster and clearer through ``helpers.train.train``.
 
 Each step makes as few calls as it can:
 - the bias is folded into the weights: features get a column of ones and
@@ -26,9 +29,16 @@ from __future__ import annotations
 
 import numpy as np
 
+import time
+from dataclasses import replace
+
+from . import model
+from .data import BatchSampler
 from .layers import shift_scores, softmax_cross_entropy_gradient, softmax_cross_entropy_losses
 from .model import NUM_CLASSES
 from .optimizers import make_optimizer
+from .threads import one_blas_thread
+from .train import History, frozen_features, initial_params, seeded_streams
 
 
 def with_ones(features: np.ndarray) -> np.ndarray:
@@ -121,10 +131,147 @@ class ReadoutStack:
 
     def test_accuracies(self) -> np.ndarray:
         """Test accuracy of every readout, (S, K)."""
+        return self.accuracies(self.test_features, self.test_labels)
+
+    def accuracies(self, features: list, labels) -> np.ndarray:
+        """Accuracy of every readout on S feature arrays (N, H + 1) with labels (N,): (S, K)."""
         S, K = self.weights.shape[:2]
-        return np.array([[np.mean(np.dot(self.test_features[s], self.weights[s, k]).argmax(axis=1) == self.test_labels)
+        return np.array([[np.mean(np.dot(features[s], self.weights[s, k]).argmax(axis=1) == labels)
                           for k in range(K)] for s in range(S)])
 
     def readout(self, s: int, k: int) -> tuple:
         """The top layer's (W, b) of run k of feature set s: copies, (H, 10) and (10,)."""
         return self.weights[s, k, :-1].copy(), self.weights[s, k, -1].copy()
+
+
+# ---------------------------------------------------------------- many runs on train()'s schedule
+
+# the fields that the runs of one stack share: they fix the features' shape, the batches and the schedule
+SHARED_FIELDS = ("steps", "batch_size", "hidden_size", "init", "rule", "log_every", "eval_every", "smoothing", "max_loss")
+
+
+def check_stackable(configs) -> None:
+    """Raise ValueError unless ``configs`` are valid top-layer-only runs that share SHARED_FIELDS."""
+    if not configs:
+        raise ValueError("no configurations to train")
+    for config in configs:
+        config.validate()
+        if config.rule != "top":
+            raise ValueError(f"train_top_layers trains the top layer only (rule 'top'), got rule {config.rule!r}; "
+                             "use helpers.train.train for other rules")
+        for name in SHARED_FIELDS:
+            if getattr(config, name) != getattr(configs[0], name):
+                raise ValueError(f"all configurations must share {name}: got {getattr(configs[0], name)!r} and {getattr(config, name)!r}")
+
+
+def train_top_layers(data, configs, *, features=None, progress=None, progress_every: int = 100) -> list:
+    """Train several top-layer-only runs at once: the runs :func:`helpers.train.train` gives one by one.
+
+    configs   TrainConfigs with rule "top" that share SHARED_FIELDS; seeds, learning
+              rates and optimizers may differ. Runs with one seed share the frozen
+              features and the batches (exactly those train() draws) and step together.
+    features  optional {seed: FrozenFeatures} (computed when missing).
+    progress  called as ``progress(step, steps)`` every ``progress_every`` steps;
+              returning True cancels every run (``history.cancelled``).
+    Returns [(params, History), ...] in the order of ``configs``; params is None for a
+    diverged run (the stack steps on past a divergence: its weights are not a result).
+    Every History's ``train_seconds`` is the wall time of the whole call.
+    """
+    configs = list(configs)
+    check_stackable(configs)
+    features = dict(features or {})
+    started = time.perf_counter()
+    results = [None] * len(configs)
+    seeds = list(dict.fromkeys(c.seed for c in configs))
+    for seed in seeds:
+        rows = [i for i, c in enumerate(configs) if c.seed == seed]
+        start = initial_params(configs[rows[0]])
+        if seed not in features:
+            features[seed] = frozen_features(start, data)
+        found = features[seed]
+        if found.validation is None:
+            found = replace(found, validation=model.hidden_features(start, data.validation.images))
+        done = len([r for r in results if r is not None])
+
+        def report(step, steps, done=done, rows=rows):  # the fraction of every run's steps done so far
+            return progress((done * steps + len(rows) * step) // len(configs), steps)
+
+        runs = _train_one_stack(data, [configs[i] for i in rows], start, found,
+                                report if progress else None, progress_every)
+        for i, run in zip(rows, runs):
+            results[i] = run
+        if any(h.cancelled for _, h in runs):
+            break
+    seconds = time.perf_counter() - started
+    for i, config in enumerate(configs):
+        if results[i] is None:  # cancelled before its seed's turn
+            results[i] = (None, History(config, cancelled=True))
+        results[i][1].train_seconds = seconds
+    return results
+
+
+def _train_one_stack(data, configs, start, features, progress, progress_every) -> list:
+    """K runs of one seed in one ReadoutStack, on the schedule of helpers.train.train."""
+    config, top = configs[0], model.num_layers(start)
+    sampler = BatchSampler(len(data.train.labels), config.batch_size, seeded_streams(config.seed)[1])
+    stack = ReadoutStack([features.train], [features.test], data.train.labels, data.test.labels, [sampler],
+                         np.vstack([start[f"W{top}"], start[f"b{top}"]])[None],
+                         [[c.lr for c in configs]], [[c.optimizer for c in configs]])
+    validation = [with_ones(features.validation)]
+    histories = [History(replace(c, hidden_size=start["W1"].shape[1])) for c in configs]
+    alive = np.ones(len(configs), dtype=bool)
+
+    def evaluate(step):
+        tests, vals = stack.test_accuracies()[0], stack.accuracies(validation, data.validation.labels)[0]
+        for r in np.flatnonzero(alive):
+            histories[r].eval_steps.append(step)
+            histories[r].test_accuracies.append(float(tests[r]))
+            histories[r].validation_accuracies.append(float(vals[r]))
+
+    def log(step, running, runs):
+        for r in runs:
+            histories[r].steps.append(step)
+            histories[r].losses.append(float(running[r]))
+
+    every = [config.log_every, config.eval_every] + ([progress_every] if progress else [])
+    step, running = 0, None
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), one_blas_thread():
+        evaluate(0)
+        while step < config.steps:
+            # run up to the next step where something is logged, evaluated or reported
+            stop = min(config.steps, *((step // e + 1) * e for e in every))
+            losses = stack.run(stop - step)[:, 0]  # (count, K)
+            fine = losses <= config.max_loss  # False for nan too
+            if running is None:  # step 0 shows the loss of the first batch, before any update
+                running = losses[0].copy()
+                log(0, running, np.flatnonzero(fine[0]))
+            first_bad = np.where(fine.all(axis=0), len(losses), np.argmin(fine, axis=0))
+            for r in np.flatnonzero(alive & (first_bad < len(losses))):
+                h = histories[r]
+                h.diverged_at, h.diverged_loss = int(step + first_bad[r] + 1), float(losses[first_bad[r], r])
+                h.steps_done = int(step + first_bad[r])
+            alive &= first_bad == len(losses)
+            if not alive.any():
+                break
+            for mixed in (1 - config.smoothing) * losses:  # running = smoothing * running + (1 - smoothing) * loss
+                running = config.smoothing * running + mixed
+            step = stop
+            for r in np.flatnonzero(alive):
+                histories[r].steps_done = step
+            last = step == config.steps
+            if step % config.eval_every == 0 or last:  # the reference prints the accuracy first
+                evaluate(step)
+            if step % config.log_every == 0 or last:
+                log(step, running, np.flatnonzero(alive))
+            if progress is not None and (step % progress_every == 0 or last) and progress(step, config.steps):
+                for r in np.flatnonzero(alive):
+                    histories[r].cancelled = not last
+                break
+    results = []
+    for k, history in enumerate(histories):
+        params = None
+        if history.diverged_at is None:
+            params = {name: value.copy() for name, value in start.items()}
+            params[f"W{top}"], params[f"b{top}"] = stack.readout(0, k)
+        results.append((params, history))
+    return results

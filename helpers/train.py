@@ -1,38 +1,43 @@
-"""One training loop for "top layer only" and "all layers", and the history it records.
+"""The training loop: one plain loop for every learning rule, and the history it records.
 
 The loop follows the reference notebook's recipe: SGD on mini-batches, a
 running loss smoothed with factor 0.99, the running loss logged every
-``log_every`` steps and the test accuracy every ``eval_every`` steps, in the
-reference's log format. Step 0 is the untrained network: its accuracy and
-the loss of the first batch. Step t is the state after t updates.
+``log_every`` steps and the test accuracy every ``eval_every`` steps (and
+both at the last step), in the reference's log format. Step 0 is the
+untrained network: its accuracy and the loss of the first batch. Step t is
+the state after t updates.
 
-Steps are taken one of two ways, and :func:`run_schedule` drives both:
-- the full forward: forward and (selective) backward per batch, any mode;
-- top layer only, the fast path: the frozen layers' output h2 of every image
-  never changes, so it is computed once (55,000 x H floats) and each step is a
-  (batch x H) @ (H x 10) product. ``helpers.readout.ReadoutStack`` takes such
-  steps for many runs at once (:func:`train_top_layers`); one run is its 1 x 1
-  case. Same mathematics, same batches; the weights agree with the full
-  forward to ~1e-12.
-The optimizers live in ``helpers.optimizers`` (re-exported here).
+What is trained, and how, is the learning rule's business (``helpers.rules``):
+the loop asks it for the loss and the descent directions, and the optimizer
+(``helpers.optimizers``) applies them. Many top-layer-only runs at once (a
+learning-rate grid) go faster through ``helpers.readout.train_top_layers``,
+which is tested against this loop.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from . import model
+from . import model, rules
 from .data import BatchSampler
-from .layers import softmax_cross_entropy
-from .optimizers import OPTIMIZERS, SGD, Adam, Momentum, make_optimizer  # noqa: F401 (re-exported)
-from .readout import ReadoutStack, with_ones  # noqa: F401 (with_ones re-exported)
+from .optimizers import OPTIMIZERS, make_optimizer
+from .threads import one_blas_thread
 
 
 # ---------------------------------------------------------------- configuration and history
+
+
+def _is_integer(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 @dataclass
@@ -44,7 +49,7 @@ class TrainConfig:
     batch_size: int = 32
     hidden_size: int = 128
     seed: int = 0
-    train: str = "top"  # "top": top layer only, "all": every layer
+    rule: str = "top"  # a name in helpers.rules.RULES: "top" (top layer only), "backprop" (all layers), ...
     init: str = "reference"
     optimizer: str = "sgd"
     log_every: int = 250
@@ -59,19 +64,19 @@ class TrainConfig:
         """Raise ValueError naming the first bad value and what is allowed."""
         for name in ("steps", "batch_size", "hidden_size", "log_every", "eval_every"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            if not _is_integer(value) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if self.batch_size > 55000:
             raise ValueError(f"batch_size must be at most 55000 (the training set), got {self.batch_size}")
-        if not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+        if not _is_integer(self.seed) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
-        if not isinstance(self.lr, (int, float)) or not math.isfinite(self.lr) or self.lr <= 0:
+        if not _is_number(self.lr) or not math.isfinite(self.lr) or self.lr <= 0:
             raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
-        if not (isinstance(self.max_loss, (int, float)) and self.max_loss > 0):
+        if not _is_number(self.max_loss) or not self.max_loss > 0:
             raise ValueError(f"max_loss must be a number > 0, got {self.max_loss!r}")
-        if not 0 <= self.smoothing < 1:
-            raise ValueError(f"smoothing must be in [0, 1), got {self.smoothing!r}")
-        model.check_trainable(self.train)
+        if not _is_number(self.smoothing) or not 0 <= self.smoothing < 1:
+            raise ValueError(f"smoothing must be a number in [0, 1), got {self.smoothing!r}")
+        rules.check_rule(self.rule)
         model.check_init_scheme(self.init)
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
@@ -87,6 +92,7 @@ class History:
     losses: list = field(default_factory=list)  # running loss at those steps
     eval_steps: list = field(default_factory=list)
     test_accuracies: list = field(default_factory=list)  # fractions in [0, 1]
+    validation_accuracies: list = field(default_factory=list)  # at eval_steps too: what model selection reads
     steps_done: int = 0
     diverged_at: int | None = None  # step whose batch loss was not finite or above config.max_loss
     diverged_loss: float | None = None
@@ -95,7 +101,16 @@ class History:
 
     @property
     def final_test_accuracy(self) -> float:
-        return self.test_accuracies[-1] if self.test_accuracies else float("nan")
+        """The last evaluation's test accuracy; nan for a diverged run (its weights are not a result)."""
+        if self.diverged_at is not None or not self.test_accuracies:
+            return float("nan")
+        return self.test_accuracies[-1]
+
+    @property
+    def final_validation_accuracy(self) -> float:
+        if self.diverged_at is not None or not self.validation_accuracies:
+            return float("nan")
+        return self.validation_accuracies[-1]
 
     @property
     def message(self) -> str:
@@ -109,262 +124,128 @@ class History:
         return f"test accuracy after {self.steps_done} steps: {100 * self.final_test_accuracy:.2f}%"
 
     def to_dict(self) -> dict:
+        """Plain Python values only (json.dumps takes it; nan for a diverged run's accuracy)."""
         return {
-            "config": asdict(self.config),
-            "steps": self.steps_done,
-            "final_test_accuracy": self.final_test_accuracy,
-            "diverged_at": self.diverged_at,
-            "diverged_loss": self.diverged_loss,
-            "cancelled": self.cancelled,
-            "train_seconds": self.train_seconds,
+            "config": {k: (v.item() if isinstance(v, np.generic) else v) for k, v in asdict(self.config).items()},
+            "steps": int(self.steps_done),
+            "final_test_accuracy": float(self.final_test_accuracy),
+            "final_validation_accuracy": float(self.final_validation_accuracy),
+            "diverged_at": None if self.diverged_at is None else int(self.diverged_at),
+            "diverged_loss": None if self.diverged_loss is None else float(self.diverged_loss),
+            "cancelled": bool(self.cancelled),
+            "train_seconds": float(self.train_seconds),
             "history": {
-                "steps": self.steps,
-                "running_loss": self.losses,
-                "eval_steps": self.eval_steps,
-                "test_accuracy": self.test_accuracies,
+                "steps": [int(s) for s in self.steps],
+                "running_loss": [float(x) for x in self.losses],
+                "eval_steps": [int(s) for s in self.eval_steps],
+                "test_accuracy": [float(a) for a in self.test_accuracies],
+                "validation_accuracy": [float(a) for a in self.validation_accuracies],
             },
         }
 
 
 @dataclass
 class FrozenFeatures:
-    """The frozen layers' output for the training and test images: (55000, H), (10000, H)."""
+    """The frozen layers' output h2 per split: train (55000, H), test (10000, H), validation (5000, H) or None."""
 
     train: np.ndarray
     test: np.ndarray
+    validation: np.ndarray | None = None
 
 
 def frozen_features(params: dict, data) -> FrozenFeatures:
-    """Compute h2 of every training and test image once (about 0.2 s at H = 128)."""
-    return FrozenFeatures(
-        model.hidden_features(params, data.train.images), model.hidden_features(params, data.test.images)
-    )
+    """Compute h2 of every training, test and validation image once (about 0.2 s at H = 128)."""
+    return FrozenFeatures(*(model.hidden_features(params, split.images) for split in (data.train, data.test, data.validation)))
 
 
 def seeded_streams(seed: int):
-    """Two independent generators, (init, batches): changing the width or the
-    learning rate then leaves the other stream, and so the batch order, alone."""
-    init_seq, batch_seq = np.random.SeedSequence(seed).spawn(2)
-    return np.random.default_rng(init_seq), np.random.default_rng(batch_seq)
+    """Three independent generators, (init, batches, rule): changing the width, the learning rate
+    or the rule leaves the other streams, and so the starting weights and the batch order, alone.
+
+    SeedSequence children do not depend on how many are spawned, so the first two
+    are the (init, batches) streams that runs drew before rules had a stream.
+    """
+    return tuple(np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
 
 
 def initial_params(config: TrainConfig) -> dict:
     """The parameters a run with this config starts from."""
-    rng, _ = seeded_streams(config.seed)
-    return model.init_params(model.layer_sizes(config.hidden_size), config.init, rng)
-
-
-# ---------------------------------------------------------------- the schedule
-
-
-def run_schedule(stepper, histories: list, *, say=None, progress=None, progress_every: int = 100) -> None:
-    """Step every run to ``config.steps`` and record the reference's schedule in ``histories`` (one per run).
-
-    stepper   ``run(count)`` takes up to ``count`` steps with every run and returns their batch
-              losses (count, ...), fewer rows only once every run has diverged;
-              ``test_accuracies()`` returns every run's test accuracy (...).
-    histories one History per run, in the order of the flattened (...) axes; they share the schedule
-              (``histories[0].config``). A run whose batch loss is not finite or above ``max_loss``
-              has diverged: it leaves the logs and evaluations, the others go on.
-    say       given a log line of the first run (the reference's format), for a single run.
-    progress  called as ``progress(step, steps)`` every ``progress_every`` steps and at the end;
-              returning True cancels every run.
-    """
-    config = histories[0].config
-    alive = np.ones(len(histories), dtype=bool)
-
-    def evaluate(step):
-        accuracies = np.ravel(stepper.test_accuracies())
-        for r in np.flatnonzero(alive):
-            histories[r].eval_steps.append(step)
-            histories[r].test_accuracies.append(float(accuracies[r]))
-        if say:
-            say(f"accuracy: {100 * accuracies[0]:.2f}%")
-
-    def log(step, running, runs):
-        for r in runs:
-            histories[r].steps.append(step)
-            histories[r].losses.append(float(running[r]))
-        if say and len(runs):
-            say(f"\tstep {step}: loss: {running[0]:.4f}")
-
-    every = [config.log_every, config.eval_every] + ([progress_every] if progress else [])
-    step, running = 0, None
-    evaluate(0)  # the untrained network
-    while step < config.steps:
-        # run up to the next step where something is logged, evaluated or reported
-        stop = min(config.steps, *((step // e + 1) * e for e in every))
-        losses = np.reshape(stepper.run(stop - step), (-1, len(histories)))
-        fine = losses <= config.max_loss  # False for nan too
-        if running is None:  # step 0 shows the loss of the first batch, before any update
-            running = losses[0].copy()
-            log(0, running, np.flatnonzero(fine[0]))
-        first_bad = np.where(fine.all(axis=0), len(losses), np.argmin(fine, axis=0))
-        for r in np.flatnonzero(alive & (first_bad < len(losses))):
-            h = histories[r]
-            h.diverged_at, h.diverged_loss = step + first_bad[r] + 1, float(losses[first_bad[r], r])
-            h.steps_done = step + first_bad[r]
-        alive &= first_bad == len(losses)
-        if not alive.any():
-            break
-        for mixed in (1 - config.smoothing) * losses:  # running = smoothing * running + (1 - smoothing) * loss
-            running *= config.smoothing
-            running += mixed
-        step = stop
-        for r in np.flatnonzero(alive):
-            histories[r].steps_done = step
-        if step % config.eval_every == 0 or step == config.steps:
-            evaluate(step)
-        if step % config.log_every == 0:
-            log(step, running, np.flatnonzero(alive))
-        if progress is not None and (step % progress_every == 0 or step == config.steps) and progress(step, config.steps):
-            for r in np.flatnonzero(alive):
-                histories[r].cancelled = step < config.steps
-            break
-
-
-# ---------------------------------------------------------------- the two ways to take steps
-
-
-class FullForwardSteps:
-    """Steps the straightforward way: full forward and (selective) backward per batch."""
-
-    def __init__(self, params, data, config, sampler, optimizer):
-        self.params, self.data, self.config = params, data, config
-        self.sampler, self.optimizer = sampler, optimizer
-
-    def run(self, count: int) -> np.ndarray:
-        """Take ``count`` steps; return their batch losses (count,), shorter if one diverged."""
-        losses = np.empty(count)
-        images, labels = self.data.train.images, self.data.train.labels
-        for i in range(count):
-            idx = self.sampler.next()
-            scores, cache = model.forward(self.params, images[idx])
-            losses[i], dscores = softmax_cross_entropy(scores, labels[idx])
-            if not losses[i] <= self.config.max_loss:  # also true for nan
-                return losses[: i + 1]
-            self.optimizer.update(self.params, model.backward(dscores, cache, self.config.train))
-        return losses
-
-    def test_accuracies(self) -> float:
-        return model.accuracy(self.params, self.data.test.images, self.data.test.labels)
-
-
-# the fields that every run of one stack shares: they fix the features' shape, the batches and the schedule
-SHARED_FIELDS = ("steps", "batch_size", "hidden_size", "init", "log_every", "eval_every", "smoothing", "max_loss")
-
-
-def check_stackable(configs) -> None:
-    """Raise ValueError unless ``configs`` are valid top-layer-only runs that share SHARED_FIELDS."""
-    if not configs:
-        raise ValueError("no configurations to train")
-    for config in configs:
-        config.validate()
-        if config.train != "top":
-            raise ValueError("train_top_layers trains the top layer only; use helpers.train.train for train='all'")
-        for name in SHARED_FIELDS:
-            if getattr(config, name) != getattr(configs[0], name):
-                raise ValueError(f"all configurations must share {name}: got {getattr(configs[0], name)!r} and {getattr(config, name)!r}")
-
-
-def _train_stack(data, grid, starts, features, **schedule) -> list:
-    """Train grid[s][k] (S lists of K configs, a feature set each) from starts[s]; S lists of K (params, History)."""
-    first, top = grid[0][0], model.num_layers(starts[0])
-    samplers = [BatchSampler(len(data.train.labels), first.batch_size, seeded_streams(row[0].seed)[1]) for row in grid]
-    stack = ReadoutStack(
-        [f.train for f in features], [f.test for f in features], data.train.labels, data.test.labels, samplers,
-        np.stack([np.vstack([p[f"W{top}"], p[f"b{top}"]]) for p in starts]),
-        [[c.lr for c in row] for row in grid], [[c.optimizer for c in row] for row in grid],
-    )
-    histories = [History(c) for row in grid for c in row]
-    run_schedule(stack, histories, **schedule)
-    results = []
-    for s, row in enumerate(grid):
-        results.append([])
-        for k in range(len(row)):
-            params = {name: value.copy() for name, value in starts[s].items()}
-            params[f"W{top}"], params[f"b{top}"] = stack.readout(s, k)
-            results[-1].append((params, histories[s * len(row) + k]))
-    return results
-
-
-def train_top_layers(data, configs, *, features=None, progress=None, progress_every: int = 100) -> list:
-    """Train several top-layer-only runs at once; the same results as :func:`train` once per config.
-
-    configs   TrainConfigs with train="top" that share SHARED_FIELDS; seeds, learning
-              rates and optimizers may differ. Runs with the same seed share the
-              frozen features and the batches (exactly those :func:`train` draws).
-    features  optional {seed: FrozenFeatures} (computed when missing).
-    progress  called as ``progress(step, steps)`` every ``progress_every`` steps;
-              returning True cancels every run (``history.cancelled``).
-    Returns [(params, History), ...] in the order of ``configs``. Every
-    History's ``train_seconds`` is the wall time of the whole stack.
-    """
-    configs = list(configs)
-    check_stackable(configs)
-    features = dict(features or {})
-    seeds = list(dict.fromkeys(c.seed for c in configs))
-    rows = [[i for i, c in enumerate(configs) if c.seed == seed] for seed in seeds]
-    K = max(len(r) for r in rows)
-    rows = [r + [r[-1]] * (K - len(r)) for r in rows]  # pad with copies of a run: the grid must be full
-    starts = [initial_params(replace(configs[0], seed=seed)) for seed in seeds]
-    for seed, params in zip(seeds, starts):
-        if seed not in features:
-            features[seed] = frozen_features(params, data)
-    started = time.perf_counter()
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        grid = _train_stack(data, [[configs[i] for i in r] for r in rows], starts, [features[s] for s in seeds],
-                            progress=progress, progress_every=progress_every)
-    seconds = time.perf_counter() - started
-    results = [None] * len(configs)
-    for s, row in enumerate(rows):
-        for k, i in enumerate(row):
-            results[i] = results[i] or grid[s][k]
-            results[i][1].train_seconds = seconds
-    return results
+    init_rng = seeded_streams(config.seed)[0]
+    return model.init_params(model.layer_sizes(config.hidden_size), config.init, init_rng)
 
 
 # ---------------------------------------------------------------- the loop
 
 
-def train(
-    data,
-    config: TrainConfig | None = None,
-    params: dict | None = None,
-    *,
-    fast: bool = True,
-    features: FrozenFeatures | None = None,
-    verbose=False,
-    progress=None,
-    progress_every: int = 100,
-):
+def train(data, config: TrainConfig | None = None, params: dict | None = None, *, rule=None,
+          verbose=False, progress=None, progress_every: int = 100):
     """Train and return ``(params, history)``; the input ``params`` are not modified.
 
-    data      an object with ``train`` and ``test`` splits (``helpers.data.load_mnist()``).
+    data      an object with ``train``, ``validation`` and ``test`` splits (``helpers.data.load_mnist()``).
     params    starting parameters; default: drawn from ``config.seed``.
-    fast      top layer only: use the frozen features instead of a full forward per batch.
-    features  precomputed :class:`FrozenFeatures` for ``params`` (skips computing them).
+    rule      a prepared rules.LearningRule for ``config.rule`` (e.g. ``rules.TopLayerOnly(features)``
+              to reuse frozen features); default: a fresh one from the registry.
     verbose   print the log in the reference notebook's format (True), or pass
               each log line to this function instead of ``print``.
-    progress  called as ``progress(step, steps)`` every ``progress_every`` steps;
+    progress  called as ``progress(step, steps)`` every ``progress_every`` steps and at the last;
               returning True cancels the run (``history.cancelled``).
     """
     config = (config or TrainConfig()).validate()
-    params = {k: v.copy() for k, v in (params or initial_params(config)).items()}
+    params = {name: value.copy() for name, value in (params or initial_params(config)).items()}
+    config = replace(config, hidden_size=params["W1"].shape[1])  # the width actually trained
+    if rule is None:
+        rule = rules.make_rule(config.rule)
+    elif getattr(rule, "name", None) != config.rule:
+        raise ValueError(f"the rule object is {getattr(rule, 'name', rule)!r} but config.rule is {config.rule!r}; "
+                         f"pass TrainConfig(rule={getattr(rule, 'name', '...')!r})")
     say = (verbose if callable(verbose) else print) if verbose else None
-    schedule = dict(say=say, progress=progress, progress_every=progress_every)
+    history = History(config)
     started = time.perf_counter()
-    # a huge learning rate overflows; that is reported as divergence, not as warnings
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        if fast and config.train == "top":
-            features = features or frozen_features(params, data)
-            [[(params, history)]] = _train_stack(data, [[config]], [params], [features], **schedule)
-        else:
-            _, batch_rng = seeded_streams(config.seed)
-            sampler = BatchSampler(len(data.train.labels), config.batch_size, batch_rng)
-            history = History(config)
-            stepper = FullForwardSteps(params, data, config, sampler, make_optimizer(config.optimizer, config.lr))
-            run_schedule(stepper, [history], **schedule)
+    _, batch_rng, rule_rng = seeded_streams(config.seed)
+    rule.setup(params, data, rule_rng)  # e.g. top: the frozen features; fa: the feedback matrices
+    sampler = BatchSampler(len(data.train.labels), config.batch_size, batch_rng)
+    optimizer = make_optimizer(config.optimizer, config.lr)
+
+    def evaluate(step):
+        history.eval_steps.append(step)
+        history.test_accuracies.append(rule.accuracy(params, data.test))
+        history.validation_accuracies.append(rule.accuracy(params, data.validation))
+        if say:
+            say(f"accuracy: {100 * history.test_accuracies[-1]:.2f}%")
+
+    def log(step, running):
+        history.steps.append(step)
+        history.losses.append(running)
+        if say:
+            say(f"\tstep {step}: loss: {running:.4f}")
+
+    # a huge learning rate overflows: that is reported as divergence, not as warnings.
+    # The per-step products are small: one BLAS thread runs them fastest, most of all on a busy machine.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), one_blas_thread():
+        evaluate(0)  # the untrained network
+        running = None
+        for step in range(1, config.steps + 1):
+            index = sampler.next()
+            loss, directions = rule.loss_and_directions(params, index)
+            if step == 1:
+                rules.check_directions(rule, directions, params)
+            if not loss <= config.max_loss:  # also true for nan: stop before the update
+                history.diverged_at, history.diverged_loss = step, float(loss)
+                break
+            if running is None:  # step 0 shows the loss of the first batch, before any update
+                running = loss
+                log(0, running)
+            optimizer.update(params, directions)
+            running = config.smoothing * running + (1 - config.smoothing) * loss
+            history.steps_done = step
+            last = step == config.steps
+            if step % config.eval_every == 0 or last:  # the reference prints the accuracy first
+                evaluate(step)
+            if step % config.log_every == 0 or last:
+                log(step, running)
+            if progress is not None and (step % progress_every == 0 or last) and progress(step, config.steps):
+                history.cancelled = not last
+                break
     history.train_seconds = time.perf_counter() - started
     if say and (history.diverged_at is not None or history.cancelled):
         say(history.message)

@@ -36,12 +36,12 @@ def test_reference_experiment_json():
 
 def test_flags_are_used():
     result = run("train", "--steps", "500", "--lr", "0.1", "--batch-size", "64", "--hidden-size", "32",
-                 "--seed", "3", "--train", "all", "--init", "he", "--optimizer", "momentum", "--json")
+                 "--seed", "3", "--rule", "backprop", "--init", "he", "--optimizer", "momentum", "--json")
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout.splitlines()[-1])
     assert record["steps"] == 500
     assert record["config"] == {**record["config"], "lr": 0.1, "batch_size": 64, "hidden_size": 32, "seed": 3,
-                                "train": "all", "init": "he", "optimizer": "momentum"}
+                                "rule": "backprop", "init": "he", "optimizer": "momentum"}
     assert record["final_test_accuracy"] > 0.8
 
 
@@ -53,7 +53,7 @@ def test_flags_are_used():
         (["--steps", "-5"], "--steps: must be an integer >= 1"),
         (["--batch-size", "0"], "--batch-size"),
         (["--hidden-size", "abc"], "--hidden-size: expected an integer >= 1"),
-        (["--train", "middle"], "invalid choice: 'middle'"),
+        (["--rule", "middle"], "invalid choice: 'middle'"),
         (["--init", "glorot"], "invalid choice: 'glorot'"),
         (["--optimizer", "rmsprop"], "invalid choice"),
         (["--batch-size", "100000"], "batch_size must be at most 55000"),
@@ -78,6 +78,13 @@ def test_missing_data_dir_offline_is_one_clear_error(tmp_path):
 
 
 def test_divergence_exits_nonzero_with_message():
-    result = run("train", "--train", "all", "--lr", "10", "--steps", "300")
+    result = run("train", "--rule", "backprop", "--lr", "10", "--steps", "300")
     assert result.returncode == 1
-    assert "diverged at step" in result.stdout
+    assert result.stdout.count("diverged at step") == 1  # said once, by the log
+
+
+def test_a_diverged_run_still_ends_with_a_json_record():
+    result = run("train", "--lr", "1e5", "--steps", "200", "--json")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    record = json.loads(result.stdout.splitlines()[-1])
+    assert record["diverged_at"] is not None and record["final_test_accuracy"] != record["final_test_accuracy"]  # nan

@@ -1,4 +1,4 @@
-"""The training loop: the fast path equals the full forward, the log, divergence, optimizers."""
+"""The training loop: the plain loop's schedule, the log, divergence, validation of settings, optimizers."""
 
 import json
 import math
@@ -6,21 +6,11 @@ import math
 import numpy as np
 import pytest
 
-from helpers import model, optimizers
+from helpers import model, optimizers, rules
 from helpers.__main__ import main
-from helpers.train import (OPTIMIZERS, Adam, Momentum, SGD, TrainConfig, frozen_features, initial_params,
-                           make_optimizer, train, train_top_layers)
-
-
-@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
-def test_fast_path_equals_full_forward(mnist, optimizer, short):
-    config = short(lr=1e-2 if optimizer != "adam" else 1e-3, optimizer=optimizer)
-    fast_params, fast = train(mnist, config, fast=True)
-    slow_params, slow = train(mnist, config, fast=False)
-    for name in fast_params:
-        assert np.allclose(fast_params[name], slow_params[name], rtol=1e-9, atol=1e-12), name
-    assert np.allclose(fast.losses, slow.losses, rtol=1e-9)
-    assert fast.test_accuracies == slow.test_accuracies
+from helpers.optimizers import OPTIMIZERS, SGD, Adam, Momentum, make_optimizer
+from helpers.readout import train_top_layers
+from helpers.train import TrainConfig, frozen_features, initial_params, seeded_streams, train
 
 
 def test_top_only_training_leaves_lower_layers_frozen(mnist, short):
@@ -34,13 +24,13 @@ def test_top_only_training_leaves_lower_layers_frozen(mnist, short):
 def test_training_does_not_modify_the_callers_params(mnist, short):
     start = initial_params(short())
     copy = {k: v.copy() for k, v in start.items()}
-    train(mnist, short(train="all"), params=start)
+    train(mnist, short(rule="backprop"), params=start)
     assert all(np.array_equal(start[k], copy[k]) for k in start)
 
 
 def test_top_only_learns_and_all_layers_learns_more(mnist, short):
     _, top = train(mnist, short(steps=1000, lr=0.1))
-    _, full = train(mnist, short(steps=1000, lr=0.1, train="all"))
+    _, full = train(mnist, short(steps=1000, lr=0.1, rule="backprop"))
     assert top.final_test_accuracy > 0.6
     assert full.final_test_accuracy > top.final_test_accuracy
     assert top.losses[-1] < top.losses[0]
@@ -57,12 +47,21 @@ def test_history_records_the_reference_schedule(mnist):
 
 
 def test_running_loss_uses_factor_099(mnist, short):
-    _, every = train(mnist, short(steps=3, log_every=1, eval_every=3))
-    # step 0 shows the first batch's loss; each later value mixes in 1% of the new batch loss
-    l0, r1, r2 = every.losses[:3]
-    batch1 = (r1 - 0.99 * l0) / 0.01
-    assert math.isclose(batch1, l0, rel_tol=1e-9)  # step 1 trains on the batch step 0 showed
-    assert r2 != r1
+    # smoothing 0 logs each batch's own loss: the log at step t + 1 holds the loss of the batch of step t + 1
+    _, raw = train(mnist, short(steps=20, log_every=1, eval_every=20, smoothing=0.0))
+    _, smoothed = train(mnist, short(steps=20, log_every=1, eval_every=20))
+    batch_losses = raw.losses[1:]  # batches 1..20 (the same batches and updates: smoothing only changes the log)
+    expected = [batch_losses[0]]  # step 0 shows the first batch's loss
+    for loss in batch_losses:
+        expected.append(0.99 * expected[-1] + 0.01 * loss)
+    assert np.allclose(smoothed.losses, expected, rtol=1e-12, atol=0)
+    assert not np.allclose(smoothed.losses, [batch_losses[0]] + batch_losses, rtol=1e-3)  # it does smooth
+
+
+def test_the_last_step_is_logged_and_evaluated(mnist):
+    _, history = train(mnist, TrainConfig(steps=1100))
+    assert history.steps[-1] == 1100 and history.eval_steps[-1] == 1100
+    assert history.steps[-2] == 1000 and history.eval_steps == [0, 1000, 1100]
 
 
 def test_verbose_log_matches_the_reference_format(mnist, capsys):
@@ -82,11 +81,24 @@ def test_reference_experiment_reaches_the_published_range(mnist):
 
 
 def test_divergence_stops_with_a_message(mnist, capsys, short):
-    _, history = train(mnist, short(train="all", lr=10.0, steps=500), verbose=True)
+    _, history = train(mnist, short(rule="backprop", lr=10.0, steps=500), verbose=True)
     assert history.diverged_at is not None and history.diverged_at <= 500
     assert history.steps_done == history.diverged_at - 1
     assert all(math.isfinite(x) for x in history.losses)
-    assert f"diverged at step {history.diverged_at}" in capsys.readouterr().out
+    assert capsys.readouterr().out.count(f"diverged at step {history.diverged_at}") == 1
+    assert math.isnan(history.final_test_accuracy)  # the last evaluation before it is not the run's result
+    assert history.to_dict()["diverged_at"] == history.diverged_at
+
+
+def test_a_diverged_run_returns_the_weights_before_the_diverging_step(mnist, short):
+    # the run stops before the update of the step whose batch loss blew up: the weights are those after
+    # steps_done updates, which the same run stopped there reproduces exactly
+    config = short(lr=1e5, steps=200)
+    params, history = train(mnist, config)
+    assert history.diverged_at is not None and history.diverged_at > 1
+    before, _ = train(mnist, short(lr=1e5, steps=history.steps_done, log_every=1, eval_every=1))
+    assert all(np.array_equal(params[k], before[k]) for k in params)
+    assert np.all(np.isfinite(params["W3"]))
 
 
 def test_cancel_through_progress(mnist, short):
@@ -99,9 +111,26 @@ def test_cancel_through_progress(mnist, short):
 def test_precomputed_features_give_the_same_run(mnist, short):
     config = short()
     features = frozen_features(initial_params(config), mnist)
-    a, _ = train(mnist, config, features=features)
+    a, _ = train(mnist, config, rule=rules.TopLayerOnly(features))
     b, _ = train(mnist, config)
     assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_a_rule_object_must_match_the_configs_rule(mnist, short):
+    with pytest.raises(ValueError, match="config.rule is 'backprop'"):
+        train(mnist, short(rule="backprop"), rule=rules.TopLayerOnly())
+
+
+def test_the_history_records_the_width_of_the_params_it_trained(mnist, short):
+    start = initial_params(short(hidden_size=64))
+    _, history = train(mnist, short(), params=start)  # TrainConfig's default width is 128
+    assert history.config.hidden_size == 64
+
+
+def test_the_json_record_of_a_diverged_run_is_plain_json(mnist, short):
+    _, history = train(mnist, short(lr=1e5, steps=200))
+    record = json.loads(json.dumps(history.to_dict()))
+    assert record["diverged_at"] == history.diverged_at and math.isnan(record["final_test_accuracy"])
 
 
 @pytest.mark.parametrize(
@@ -113,7 +142,13 @@ def test_precomputed_features_give_the_same_run(mnist, short):
         ({"batch_size": 0}, "batch_size must be a positive integer"),
         ({"batch_size": 10**6}, "at most 55000"),
         ({"hidden_size": 2.5}, "hidden_size must be a positive integer"),
-        ({"train": "middle"}, "unknown training mode"),
+        ({"rule": "middle"}, "unknown learning rule 'middle'"),
+        ({"lr": True}, "lr must be a finite number"),
+        ({"seed": True}, "seed must be a non-negative integer"),
+        ({"steps": np.True_}, "steps must be a positive integer"),
+        ({"smoothing": "x"}, "smoothing must be a number"),
+        ({"smoothing": 1.0}, "smoothing must be a number in"),
+        ({"max_loss": "big"}, "max_loss must be a number"),
         ({"init": "glorot"}, "unknown init scheme"),
         ({"optimizer": "rmsprop"}, "unknown optimizer"),
         ({"seed": -1}, "seed must be"),
@@ -122,6 +157,11 @@ def test_precomputed_features_give_the_same_run(mnist, short):
 def test_bad_hyperparameters_are_named(mnist, overrides, message):
     with pytest.raises(ValueError, match=message):
         train(mnist, TrainConfig(**overrides))
+
+
+def test_numpy_numbers_are_valid_settings(mnist, short):
+    config = short(lr=np.float32(1e-3), steps=np.int64(50), seed=np.int32(1), smoothing=np.float64(0.9))
+    assert config.validate() is config
 
 
 def test_optimizers_step_downhill():
@@ -139,7 +179,6 @@ def test_top_only_update_matches_a_hand_computed_sgd_step(mnist, short):
     params, _ = train(mnist, config, params=start)
     from helpers.data import BatchSampler
     from helpers.layers import softmax
-    from helpers.train import seeded_streams
 
     idx = BatchSampler(55000, 4, seeded_streams(config.seed)[1]).next()
     h2 = model.hidden_features(start, mnist.train.images[idx])
@@ -149,14 +188,15 @@ def test_top_only_update_matches_a_hand_computed_sgd_step(mnist, short):
     assert np.allclose(params["b3"], start["b3"] - 0.5 * probs.sum(axis=0) / 4, rtol=1e-12)
 
 
-def test_fast_and_full_paths_diverge_at_the_same_step(mnist, short):
+def test_the_stack_and_the_loop_diverge_at_the_same_step(mnist, short):
     config = short(lr=1e5, steps=200)
-    _, fast = train(mnist, config, fast=True)
-    _, slow = train(mnist, config, fast=False)
-    assert fast.diverged_at is not None
-    assert fast.diverged_at == slow.diverged_at
-    assert fast.diverged_loss > config.max_loss
-    assert "diverged at step" in fast.message
+    [(stacked_params, stacked)] = train_top_layers(mnist, [config])
+    _, plain = train(mnist, config)
+    assert plain.diverged_at is not None and stacked.diverged_at == plain.diverged_at
+    assert plain.diverged_loss > config.max_loss
+    assert stacked_params is None  # the stack stepped on past it: no weights are offered as a result
+    assert stacked.steps == plain.steps and stacked.eval_steps == plain.eval_steps
+    assert "diverged at step" in plain.message
 
 
 def test_momentum_matches_a_hand_computed_step():
@@ -201,14 +241,6 @@ def test_optimizers_take_one_learning_rate_per_run():
         assert isinstance(cls.label, str) and cls.label, name
 
 
-def test_a_grid_of_learning_rates_equals_each_run_alone(mnist, short, assert_same_runs):
-    # what the explorer's instant slider relies on: one stacked pass answers for every learning rate
-    configs = [short(lr=lr, optimizer=opt) for opt in ("sgd", "adam") for lr in (1e-3, 1e-2, 1e-1, 1.0)]
-    features = {0: frozen_features(initial_params(configs[0]), mnist)}
-    grid = train_top_layers(mnist, configs, features=features)
-    assert_same_runs(grid, [train(mnist, c, features=features[0]) for c in configs], rtol=1e-12)
-
-
 def test_the_stack_refuses_an_unregistered_optimizer(mnist, short):
     # it used to treat every name it did not know as Adam
     config = short()
@@ -250,7 +282,7 @@ def test_a_registered_toy_optimizer_and_init_train_in_the_stack(mnist, short, to
     configs = [short(init="toy", optimizer="signsgd", lr=1e-3), short(init="toy", optimizer="sgd", lr=0.1),
                short(init="toy", optimizer="signsgd", lr=1e-4, seed=1)]
     stacked = train_top_layers(mnist, configs)
-    assert_same_runs(stacked, [train(mnist, c) for c in configs])
+    assert_same_runs(stacked, [train(mnist, c) for c in configs], rtol=1e-9)
     start = initial_params(configs[0])
     assert np.all(start["b1"] == 0.01)  # drawn by the toy scheme
     params, history = stacked[0]

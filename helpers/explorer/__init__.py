@@ -27,12 +27,12 @@ from .cache import FeatureCache
 from .controls import READABLE, Controls, ExplorerView
 from .figure import CurvePlot, landscape_svg
 from .grid import GridStore, LrGrid, train_grid
-from .settings import (BATCH_SIZES, CHANCE, HIDDEN_SIZES, LR_READOUT_FORMAT, MODE_LABELS, STEP_COUNTS, describe,
+from .settings import (BATCH_SIZES, CHANCE, HIDDEN_SIZES, LR_READOUT_FORMAT, STEP_COUNTS, describe,
                        explorer_config, format_lr, grid_index, grid_key, init_options, lr_grid, optimizer_options)
 from .worker import Worker
 
 __all__ = [
-    "BATCH_SIZES", "CHANCE", "HIDDEN_SIZES", "LR_READOUT_FORMAT", "MODE_LABELS", "READABLE", "STEP_COUNTS",
+    "BATCH_SIZES", "CHANCE", "HIDDEN_SIZES", "LR_READOUT_FORMAT", "READABLE", "STEP_COUNTS",
     "Controls", "CurvePlot", "Explorer", "ExplorerView", "FeatureCache", "GridStore", "LrGrid", "Worker",
     "describe", "explorer_config", "format_lr", "grid_index", "grid_key", "init_options", "landscape_svg",
     "lr_grid", "optimizer_options", "train_grid",

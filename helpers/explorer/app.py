@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import traceback
 
+from ..rules import TopLayerOnly
 from ..train import train
 from . import text
 from .cache import FeatureCache
@@ -12,7 +13,7 @@ from .controls import Controls
 from .figure import CurvePlot
 from .grid import GridStore
 from .landscape import Landscape
-from .settings import describe, explorer_config, format_lr
+from .settings import describe, explorer_config, format_lr, rule_label
 from .worker import Worker
 
 
@@ -38,7 +39,7 @@ class Explorer:
         self.plot = CurvePlot()
         self.history = self.previous = None
         self.controls = Controls(self._base)
-        for name in ("lr", "hidden_size", "steps", "batch_size", "seed", "init", "optimizer", "train_mode", "stop",
+        for name in ("lr", "hidden_size", "steps", "batch_size", "seed", "init", "optimizer", "rule", "stop",
                      "progress", "status", "legend", "image", "landscape"):
             setattr(self, name, getattr(self.controls, name))
         self.widget = self.controls.view
@@ -55,7 +56,7 @@ class Explorer:
         return explorer_config(self._base, **self.controls.values())
 
     def update(self, wait: bool = True, timeout: float | None = None, **values):
-        """Set controls (lr=, hidden_size=, steps=, batch_size=, seed=, init=, optimizer=, train=) and answer.
+        """Set controls (lr=, hidden_size=, steps=, batch_size=, seed=, init=, optimizer=, rule=) and answer.
 
         With ``wait`` it returns the shown run's History once the figure is
         redrawn (None if a newer change superseded it); otherwise the request id.
@@ -123,7 +124,7 @@ class Explorer:
                     return None
             self._show(history, how, started)
             self.lr.continuous_update = self._grid_answer(config) is not None  # live while dragging, once ready
-            if self.use_grid and config.train == "top":
+            if self.use_grid and config.rule == "top":
                 self.grids.want(config, self.controls.lr_grid())  # the whole landscape, in the background
             return history
         except Exception as error:  # show it in the app; the thread must live on
@@ -132,12 +133,13 @@ class Explorer:
 
     def _train(self, config, cancel):
         """Train ``config`` (all layers: with progress and stop); return (History or None if cancelled, how)."""
-        slow = config.train == "all"
-        params = features = cached = None
+        slow = config.rule != "top"
+        params = rule = cached = None
         if not slow:
             if config not in self.features:
                 self.status.value = text.working(f"computing the frozen features for hidden size {config.hidden_size} ...")
             params, features, cached = self.features.get(config)
+            rule = TopLayerOnly(features)
         self.lr.continuous_update = False
         self.controls.training(config.steps if slow else None)
         started = time.perf_counter()
@@ -145,11 +147,11 @@ class Explorer:
         def progress(step, steps):
             if slow:
                 self.progress.value = step
-                self.status.value = text.working(f"training all layers: step {step:,} / {steps:,} "
+                self.status.value = text.working(f"training ({rule_label(config.rule)}): step {step:,} / {steps:,} "
                                                  f"({time.perf_counter() - started:.1f} s; any change or 'stop' cancels)")
             return cancel.is_set()
 
-        _, history = train(self.data, config, params, features=features, progress=progress,
+        _, history = train(self.data, config, params, rule=rule, progress=progress,
                            progress_every=50 if slow else config.log_every)
         self.controls.training(None)
         if history.cancelled:
@@ -173,4 +175,4 @@ class Explorer:
     def _grid_ready(self, grid, config) -> None:
         if self.landscape_view.concerns(config):
             self.landscape_view.draw()
-            self.lr.continuous_update = self.config().train == "top" and self._grid_answer(self.config()) is not None
+            self.lr.continuous_update = self.config().rule == "top" and self._grid_answer(self.config()) is not None

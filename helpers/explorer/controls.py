@@ -49,8 +49,8 @@ class Controls:
                                      style=style, layout=widgets.Layout(width="330px"))
         self.optimizer = widgets.Dropdown(options=settings.optimizer_options(), value=config.optimizer,
                                           description="optimizer", style=style, layout=widgets.Layout(width="330px"))
-        self.train_mode = widgets.ToggleButtons(options=[(label, mode) for mode, label in settings.MODE_LABELS.items()],
-                                                value=config.train, style={"button_width": "120px"})
+        self.rule = widgets.Dropdown(options=settings.rule_options(), value=config.rule, description="rule",
+                                     style=style, layout=widgets.Layout(width="330px"))
         self.stop = widgets.Button(description="stop", icon="stop", disabled=True, tooltip="cancel the running training",
                                    layout=widgets.Layout(width="80px", margin="2px 4px 2px 98px"))
         self.progress = widgets.IntProgress(value=0, min=0, max=config.steps,
@@ -61,7 +61,7 @@ class Controls:
         self.landscape = widgets.HTML()  # a small SVG: a slider move only rewrites a few hundred bytes
         self.values_by_name = {"lr": self.lr, "hidden_size": self.hidden_size, "steps": self.steps,
                                "batch_size": self.batch_size, "seed": self.seed, "init": self.init,
-                               "optimizer": self.optimizer, "train": self.train_mode}
+                               "optimizer": self.optimizer, "rule": self.rule}
         self._callback, self._quiet = None, False
         for control in self.values_by_name.values():
             control.observe(self._changed, names="value")
@@ -77,11 +77,9 @@ class Controls:
                                        continuous_update=False, style=style, layout=layout)
 
     def _layout(self) -> ExplorerView:
-        train_label = widgets.Label("train", layout=widgets.Layout(width="90px", display="flex",
-                                                                   justify_content="flex-end"))
         sliders = widgets.VBox([self.lr, self.hidden_size, self.steps, self.batch_size],
                                layout=widgets.Layout(min_width="430px"))  # no shrinking: readouts stay whole
-        choices = widgets.VBox([widgets.HBox([train_label, self.train_mode]), self.init, self.optimizer, self.seed,
+        choices = widgets.VBox([self.rule, self.init, self.optimizer, self.seed,
                                 widgets.HBox([self.stop, self.progress])])
         view = ExplorerView([widgets.HBox([sliders, choices]), self.status, self.legend,
                              widgets.HBox([self.image, self.landscape], layout=widgets.Layout(flex_flow="row wrap"))])

@@ -2,7 +2,7 @@
 
 With the lower layers frozen, runs that differ only in their learning rate
 share the features and the batches, so the stacked readout engine
-(``helpers.baselines.train_top_layers``) trains all 51 slider values in one
+(``helpers.readout.train_top_layers``) trains all 51 slider values in one
 pass for little more than the cost of a few single runs. A grid answer is the
 run :func:`helpers.train.train` gives for the same config (tested to 1e-12).
 """
@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .. import baselines, model
+from .. import model
+from ..readout import train_top_layers
 from .settings import grid_index, grid_key
 from .worker import Worker
 
@@ -27,7 +28,7 @@ class LrGrid:
     key: tuple
     lrs: np.ndarray
     histories: list
-    top: list  # [(W, b)]: the lower layers are the cache's, shared, never copied 51 times
+    top: list  # [(W, b)], None for a diverged run: the lower layers are the cache's, shared, never copied 51 times
     seconds: float
 
     def index(self, lr: float) -> int | None:
@@ -59,7 +60,7 @@ def train_grid(data, config, lrs, params, features, cancel, progress=None) -> Lr
         return None
     top = model.num_layers(params)
     return LrGrid(key=grid_key(config), lrs=np.asarray(lrs, dtype=float), histories=[h for _, h in results],
-                  top=[(p[f"W{top}"], p[f"b{top}"]) for p, _ in results], seconds=time.perf_counter() - started)
+                  top=[None if p is None else (p[f"W{top}"], p[f"b{top}"]) for p, _ in results], seconds=time.perf_counter() - started)
 
 
 def _train_stack(data, configs, features, cancel, progress):
@@ -67,7 +68,7 @@ def _train_stack(data, configs, features, cancel, progress):
         progress(step / max(1, steps))
         return cancel.is_set()
 
-    return baselines.train_top_layers(data, configs, features=features, progress=report)
+    return train_top_layers(data, configs, features=features, progress=report)
 
 
 class GridStore:
@@ -92,7 +93,7 @@ class GridStore:
         return grid_key(config), tuple(np.round(np.log10(lrs), 6))
 
     def get(self, config, lrs):
-        if config.train != "top":
+        if config.rule != "top":
             return None
         with self._lock:
             grid = self._grids.get(self.key(config, lrs))
@@ -108,13 +109,13 @@ class GridStore:
 
     def want(self, config, lrs) -> None:
         request = (config, tuple(lrs))
-        if config.train == "top" and self.get(config, lrs) is None and self.worker.wanted(request):
+        if config.rule == "top" and self.get(config, lrs) is None and self.worker.wanted(request):
             self.worker.submit(request)
 
     def keep_only(self, config) -> None:
         """Cancel a grid in training unless it is ``config``'s: a run for other settings is wanted first."""
         running = self.worker.running
-        if running is not None and (config.train != "top" or grid_key(running[0]) != grid_key(config)):
+        if running is not None and (config.rule != "top" or grid_key(running[0]) != grid_key(config)):
             self.worker.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:

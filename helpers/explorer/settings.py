@@ -6,13 +6,12 @@ from dataclasses import astuple, replace
 
 import numpy as np
 
-from .. import model, train
+from .. import model, rules, train
 from ..optimizers import OPTIMIZERS
 
 HIDDEN_SIZES = (16, 32, 64, 128, 256, 512, 1024)
 STEP_COUNTS = (1000, 2000, 5000, 10000, 20000, 50000)
 BATCH_SIZES = (8, 16, 32, 64, 128, 256)
-MODE_LABELS = {"top": "top layer only", "all": "all layers"}
 CHANCE = 0.1  # ten classes: accuracy of guessing
 
 # the learning-rate slider: 10^-4 ... 10^1 in steps of 10^0.1, 51 values; the grid trains every one
@@ -63,13 +62,22 @@ def describe(config: train.TrainConfig) -> str:
     """A short legend label: 'lr 0.1, H 128, 10,000 steps, batch 32, seed 0, reference, SGD, top layer only'."""
     return (
         f"lr {format_lr(config.lr)}, H {config.hidden_size}, {config.steps:,} steps, batch {config.batch_size}, "
-        f"seed {config.seed}, {config.init}, {optimizer_label(config.optimizer)}, {MODE_LABELS[config.train]}"
+        f"seed {config.seed}, {config.init}, {optimizer_label(config.optimizer)}, {rule_label(config.rule)}"
     )
 
 
 def init_options() -> list:
     """(label, name) of every init scheme in the registry ``helpers.model.INIT_SCHEMES``, read when a dropdown is built."""
     return [(scheme.label, name) for name, scheme in model.INIT_SCHEMES.items()]
+
+
+def rule_label(name: str) -> str:
+    return rules.RULES[name].label
+
+
+def rule_options() -> list:
+    """(label, name) of every learning rule in the registry ``helpers.rules.RULES``, read when a dropdown is built."""
+    return [(cls.label, name) for name, cls in rules.RULES.items()]
 
 
 def optimizer_label(name: str) -> str:
