@@ -51,9 +51,12 @@ def test_backward_multiply_adds(capsys):
 def test_double_mean_error(capsys):
     right = 63 / 65
     assert right in ex04.expected_numbers()["check_double_mean_error"]
-    for answer in (right, 0.969, 0.97, np.float64(right)):
-        assert run(capsys, exercises.check_double_mean_error, answer)[0]
-    wrong = {31 / 33: "batch of 32", 0.94: "batch of 32", 64: "factor", 1 / 64: "factor", 96.92: "percent", 0.5: "simplify", 0.95: "simplify"}
+    for answer in (right, 0.969, 0.9692, "63/65", "0.969", np.float64(right), np.float32(right)):
+        assert run(capsys, exercises.check_double_mean_error, answer)[0], answer
+    # the exercise asks for three decimals: two are not enough, a cut-off third digit is not a rounding
+    wrong = {31 / 33: "batch of 32", 0.939: "batch of 32", 64: "factor", 1 / 64: "factor", 96.92: "percent",
+             "96.9%": "% sign", 0.5: "simplify", 0.95: "simplify", 0.97: "three decimals", 0.968: "three decimals",
+             "31/33": "batch of 32", "a lot": "digits"}
     for answer, hint in wrong.items():
         ok, out = run(capsys, exercises.check_double_mean_error, answer)
         assert not ok and hint in out, (answer, out)
