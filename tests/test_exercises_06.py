@@ -49,6 +49,7 @@ def test_divergence_threshold(capsys):
     assert said(capsys, check_divergence_threshold, 1 / 2).startswith("correct:")
     out = said(capsys, check_divergence_threshold, 0.25)
     assert out.startswith("not yet:") and "exactly on the minimum" in out and "0.5" not in out
+    assert_no_direction(out)
     assert "multiplies the curvature" in said(capsys, check_divergence_threshold, 8)
     assert said(capsys, check_divergence_threshold, 1.0).startswith("not yet:")
 

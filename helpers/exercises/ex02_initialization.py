@@ -111,7 +111,7 @@ def check_z1_rms(answer, hidden_size: int = 2048, mean_square: float | None = No
 def _draw(student_fn, fan_in, fan_out, seed):
     """The student's initializer's weights for a fresh generator (a wrong return raises ``Hint``)."""
     weights, _ = call(student_fn, fan_in, fan_out, np.random.default_rng(seed))
-    return np.asarray(returned_array(weights, (fan_in, fan_out), "the weight matrix, fan-in x fan-out"), dtype=float)
+    return np.asarray(returned_array(weights, (fan_in, fan_out), "the weight matrix"), dtype=float)
 
 
 def _check_initializer(student_fn, spread_problem, success: str) -> None:

@@ -65,7 +65,7 @@ def check_loss_as_probability(answer, data=None) -> None:
     if near(value, 1 / loss, 0.01):
         return _report(False, "", "the loss is -log p, not 1 / p: undo the logarithm with exp.")
     if near(value, math.exp(loss), 0.01):
-        return _report(False, "", "check the sign: L = -log p, so p = exp(-L), a number between 0 and 1.")
+        return _report(False, "", "check the sign: L = -log p, and a probability lies between 0 and 1.")
     if near(value, 10 ** (-loss), 0.01):
         return _report(False, "", "cross-entropy uses the natural log: undo it with exp, not with a power of 10.")
     if near(share(value), float(np.mean(_first_batch_probabilities(data))), 0.01):
@@ -161,7 +161,7 @@ def check_smoothed_cross_entropy(student_fn) -> None:
     ]
     for scores, y, eps in cases:
         loss, modified = call(student_fn, scores, y, eps)
-        loss, dtype = returned_number(loss, "the mean loss over the batch")
+        loss, dtype = returned_number(loss, "the mean loss (a float)")
         if modified:
             return _report(False, "", "your function modified its inputs; compute into new arrays.")
         if not math.isfinite(loss):

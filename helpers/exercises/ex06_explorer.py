@@ -84,8 +84,8 @@ def check_divergence_threshold(answer) -> None:
     if near(value, 2.0, 1e-6):
         hint = "lr 2 is the border for a = 1, the cell of section 3; here the curvature is a = 4."
     elif near(value, 1 / curvature, 1e-6):
-        hint = ("at that learning rate the first step lands exactly on the minimum; a bit above it each step "
-                "overshoots, but by less than it started from. When does the overshoot grow?")
+        hint = ("at that learning rate the first step lands exactly on the minimum: that is the fastest step, "
+                "not the border of divergence. When does an overshoot grow instead of shrink?")
     elif near(value, curvature, 1e-6) or near(value, 2 * curvature, 1e-6):
         hint = "the learning rate multiplies the curvature: write w after one step as (1 - lr * a) * w."
     else:
