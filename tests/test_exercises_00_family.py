@@ -37,7 +37,7 @@ def test_percent_only_where_the_exercise_allows_it():
 
 
 @pytest.mark.parametrize("answer, hint", [
-    ("abc", "digits"), ("1,2345", "digits"), ("1/0", "digits"), (True, "True or False"), ([1, 2], "one number"),
+    ("abc", "digits"), ("1,2345", "decimals with a point"), ("0,969", "decimals with a point"), ("12,34,567", "digits"), ("1/0", "digits"), (True, "True or False"), ([1, 2], "one number"),
     (np.zeros(3), "one number"), (float("nan"), "finite"), (float("inf"), "finite"), ({"a": 1}, "dict"),
 ])
 def test_the_parser_names_what_to_give_instead(answer, hint):
@@ -67,6 +67,7 @@ def test_the_tolerance_follows_the_students_dtype():
     want = np.array([0.1, 0.2, 0.7])
     assert _check.agree(want.astype(np.float32), want)
     assert not _check.agree(want + 1e-9, want)  # float64 rounding is far smaller
+    assert _check.agree(want / (1 + 1e-12), want)  # an epsilon of 1e-12 in a denominator is not a mistake
     assert _check.agree((want + 1e-9).astype(np.float32), want)
     assert not _check.agree(want * 1.001, want.astype(np.float32)) and not _check.agree((want * 1.001).astype(np.float32), want)
     assert not _check.agree(np.array([np.nan, 0.2, 0.7]), want) and not _check.agree(want[:2], want)

@@ -71,7 +71,7 @@ def guarded(checker):
 
 # ---------------------------------------------------------------- numbers
 
-_SEPARATED = re.compile(r"^[+-]?\d{1,3}([,_ ]\d{3})+(\.\d*)?$")
+_SEPARATED = re.compile(r"^[+-]?[1-9]\d{0,2}([,_ ]\d{3})+(\.\d*)?$")  # "0,969" is no thousands group
 
 
 def _parse_text(text: str) -> Decimal:
@@ -113,6 +113,8 @@ def read_number(answer, *, percent: bool = False, whole: bool = False, points: b
         try:
             value = _parse_text(text)
         except (InvalidOperation, ValueError):
+            if re.fullmatch(r"[+-]?\d+,\d+", text):
+                raise Hint("write decimals with a point, not a comma (a comma separates thousands: 12,345).") from None
             raise Hint("give a number written with digits (a fraction such as 2/3 or separators such as "
                        "12,345 are fine).") from None
     else:
@@ -281,15 +283,16 @@ def agree(got, want, dtype=None, scale: float = 1.0) -> bool:
 
     The tolerance is 64 units in the last place of that dtype (float32: 7.6e-6,
     float64: 1.4e-14), times ``scale`` (the size of the inputs: a score of 1000
-    rounded to float32 is already off by 6e-5), relative to each entry and to
-    the largest entry of ``want`` (an entry that underflows to 0 in float32 is
-    not an error).
+    rounded to float32 is already off by 6e-5), but never below 1e-10 (an
+    epsilon of 1e-12 added for safety is not a mistake), relative to each entry
+    and to the largest entry of ``want`` (an entry that underflows to 0 in
+    float32 is not an error).
     """
     dtype = working_dtype(got) if dtype is None else np.dtype(dtype)
     got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
     if got.shape != want.shape or not np.all(np.isfinite(got)):
         return False
-    tolerance = 64 * np.finfo(dtype).eps * max(1.0, float(scale))
+    tolerance = max(64 * np.finfo(dtype).eps * max(1.0, float(scale)), 1e-10)
     largest = float(np.max(np.abs(want))) if want.size else 0.0
     return bool(np.all(np.abs(got - want) <= tolerance * (np.abs(want) + largest)))
 
