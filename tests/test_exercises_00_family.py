@@ -131,3 +131,44 @@ def test_every_numeric_checker_says_the_same_for_no_answer_and_for_what_is_no_nu
                          (float("nan"), "finite")):
         ok, out = run(capsys, checker, answer, *args)
         assert not ok and hint in out, (answer, out)
+
+
+def forms(value):
+    """How an answer could show in a line of text."""
+    value = float(value)
+    texts = {f"{value:.2f}", f"{value:.3f}", f"{value:.4f}", f"{value:.3g}", f"{value:.4g}", repr(value)}
+    if value == int(value):
+        texts |= {str(int(value)), f"{int(value):,}"}
+    return {t for t in texts if len(t.strip("0.-")) >= 2}  # "0.00" would match any small number
+
+
+CHEAP_NUMERIC = [  # (checker, extra arguments, module whose expected_numbers() lists its answer)
+    (exercises.check_label_magic_number, (), exercises.ex01_data),
+    (exercises.check_idx_file_size, (), exercises.ex01_data),
+    (exercises.check_parameter_count, (), exercises.ex02_initialization),
+    (exercises.check_forward_multiply_adds, (), exercises.ex03_forward_pass),
+    (exercises.check_uniform_loss, (), exercises.ex03_forward_pass),
+    (exercises.check_backward_multiply_adds, (), exercises.ex04_backward_pass),
+    (exercises.check_double_mean_error, (), exercises.ex04_backward_pass),
+    (exercises.check_divergence_threshold, (), exercises.ex06_explorer),
+    (exercises.check_raw_pixel_gain, (), exercises.ex07_baselines),
+    (exercises.check_slow_eigenvalue, (), exercises.ex07_baselines),
+    (exercises.check_momentum_lr, (), exercises.ex07_baselines),
+]
+
+
+@pytest.mark.parametrize("checker, args, module", CHEAP_NUMERIC, ids=lambda c: getattr(c, "__name__", ""))
+def test_no_wrong_answer_makes_a_checker_print_the_answer(capsys, checker, args, module, monkeypatch):
+    if module is exercises.ex06_explorer:  # its expected_numbers() trains; exercise 3's answer is derived
+        answer = 0.5
+    else:
+        answer = module.expected_numbers()[checker.__name__][0]
+    wrong = [answer * f for f in (-1, 0.5, 0.9, 0.99, 0.999, 1.001, 1.01, 1.1, 2, 10, 100, 0.01)]
+    wrong += [answer + d for d in (-1, 1, -0.01, 0.01)] + [0, 1, "1/3", "12,345"]
+    for value in wrong:
+        ok, out = run(capsys, checker, value, *args)
+        if ok:  # within the stated precision of the answer (0.999 times it, say), never 10% off
+            assert not isinstance(value, str) and abs(value / answer - 1) < 0.02, (value, out)
+            continue
+        for text in forms(answer):
+            assert text not in out, (value, text, out)
