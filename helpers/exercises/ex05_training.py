@@ -99,7 +99,7 @@ def check_ema_start_weight(answer, smoothing: float = 0.99, share: float = 0.01)
 
 
 def _reference_momentum_steps(weights, grads, lr):
-    from ..train import Momentum  # the library's optimizer is the reference
+    from ..optimizers import Momentum  # the library's optimizer (helpers.train re-exports it) is the reference
 
     optimizer, params, history = Momentum(lr), {"w": np.array(weights, copy=True)}, []
     for g in grads:
