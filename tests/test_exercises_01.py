@@ -94,3 +94,29 @@ def test_nearest_mean_reports_the_test_accuracy_on_real_data(mnist, capsys):
     assert ok and "% of the 10,000 test images" in out
     accuracy = float(out.split("classifies ")[1].split("%")[0])
     assert 75 < accuracy < 90
+
+
+def test_counts_written_as_a_class_writes_them(capsys):
+    for answer in ("7,840,016", "7 840 016", "7_840_016", np.float64(7_840_016)):
+        assert run(capsys, ex.check_idx_file_size, answer)[0], answer
+    for answer in ("0x801", "0x00000801", "2,049", np.array([2049])):
+        assert run(capsys, ex.check_label_magic_number, answer)[0], answer
+    ok, out = run(capsys, ex.check_idx_file_size, 7_840_016.5)
+    assert not ok and "whole number" in out
+    ok, out = run(capsys, ex.check_idx_file_size, "7,840,016%")
+    assert not ok and "% sign" in out
+
+
+def loop_nearest_mean(train_images, train_labels, images):
+    means = [train_images[train_labels == d].mean(axis=0) for d in range(10)]
+    return [int(np.argmin([np.sum((x - m) ** 2) for m in means])) for x in images]  # a list: the loop style
+
+
+def test_nearest_mean_styles_and_wrong_returns(capsys):
+    assert run(capsys, ex.check_nearest_mean, loop_nearest_mean)[0]
+    float32 = lambda a, b, c: nearest_mean(a.astype(np.float32), b, c.astype(np.float32))  # noqa: E731
+    assert run(capsys, ex.check_nearest_mean, float32)[0]
+    ok, out = run(capsys, ex.check_nearest_mean, lambda a, b, c: (nearest_mean(a, b, c), None))
+    assert not ok and "tuple" in out and "return only one predicted digit per image" in out
+    ok, out = run(capsys, ex.check_nearest_mean, lambda a, b, c: nearest_mean(a, b, c)[:-1])
+    assert not ok and "shape (199,)" in out

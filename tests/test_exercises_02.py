@@ -122,3 +122,32 @@ def test_expected_numbers(mnist):
     assert numbers["check_parameter_count"] == [269_322]
     assert numbers["check_weight_std"][0] == pytest.approx(math.sqrt(2 / 1296))
     assert numbers["check_z1_rms"][0] == pytest.approx(math.sqrt(784 / 2048 * np.mean(mnist.train.images**2) + 1 / 2048))
+
+
+def test_counts_and_numbers_as_text(capsys):
+    assert run(capsys, ex.check_parameter_count, "269,322")[0]
+    assert run(capsys, ex.check_parameter_count, "269 322")[0]
+    assert run(capsys, ex.check_weight_std, f"{math.sqrt(2 / 1296):.4f}", "xavier", layer=1, hidden_size=512)[0]
+    assert run(capsys, ex.check_weight_std, "1/sqrt(10)", "reference")[1].startswith("not yet: give a number")
+
+
+def test_z1_rms_at_three_significant_digits(capsys):
+    mean_square = 0.11204472942973984
+    predicted = math.sqrt(784 / 2048 * mean_square + 1 / 2048)  # 0.20828
+    for answer in (round(predicted, 3), f"{predicted:.3g}", round(predicted, 5), np.float32(predicted)):
+        assert run(capsys, ex.check_z1_rms, answer, 2048, mean_square)[0], answer
+    no_bias = math.sqrt(784 / 2048 * mean_square)  # 0.2071: leaving out Var(b) is caught at three digits
+    ok, out = run(capsys, ex.check_z1_rms, round(no_bias, 3), 2048, mean_square)
+    assert not ok and "bias" in out
+    ok, out = run(capsys, ex.check_z1_rms, 0.21, 2048, mean_square)  # two digits only
+    assert not ok and "three significant digits" in out and "0.208" not in out
+
+
+def test_initializers_in_float32_and_wrong_returns(capsys):
+    assert run(capsys, ex.check_he_uniform, lambda i, o, rng: he_uniform(i, o, rng).astype(np.float32))[0]
+    assert run(capsys, ex.check_glorot_uniform, lambda i, o, rng: glorot(i, o, rng).tolist())[0]  # a list of rows
+    for checker in (ex.check_he_uniform, ex.check_glorot_uniform):
+        ok, out = run(capsys, checker, lambda i, o, rng: (he_uniform(i, o, rng), np.zeros(o)))  # (W, b)
+        assert not ok and "return only the weight matrix" in out
+        ok, out = run(capsys, checker, lambda i, o, rng: {"W": he_uniform(i, o, rng)})
+        assert not ok and "dict" in out and "weight matrix" in out

@@ -51,9 +51,12 @@ def test_backward_multiply_adds(capsys):
 def test_double_mean_error(capsys):
     right = 63 / 65
     assert right in ex04.expected_numbers()["check_double_mean_error"]
-    for answer in (right, 0.969, 0.97, np.float64(right)):
-        assert run(capsys, exercises.check_double_mean_error, answer)[0]
-    wrong = {31 / 33: "batch of 32", 0.94: "batch of 32", 64: "factor", 1 / 64: "factor", 96.92: "percent", 0.5: "simplify", 0.95: "simplify"}
+    for answer in (right, 0.969, 0.9692, "63/65", "0.969", np.float64(right), np.float32(right)):
+        assert run(capsys, exercises.check_double_mean_error, answer)[0], answer
+    # the exercise asks for three decimals: two are not enough, a cut-off third digit is not a rounding
+    wrong = {31 / 33: "batch of 32", 0.939: "batch of 32", 64: "factor", 1 / 64: "factor", 96.92: "percent",
+             "96.9%": "% sign", 0.5: "simplify", 0.95: "simplify", 0.97: "three decimals", 0.968: "three decimals",
+             "31/33": "batch of 32", "a lot": "digits"}
     for answer, hint in wrong.items():
         ok, out = run(capsys, exercises.check_double_mean_error, answer)
         assert not ok and hint in out, (answer, out)
@@ -125,3 +128,82 @@ def test_l2_top_layer(capsys):
     for fn, hint in wrong.items():
         ok, out = run(capsys, exercises.check_l2_top_layer, fn)
         assert not ok and out.startswith("not yet") and hint in out, (hint, out)
+
+
+def test_backward_multiply_adds_as_text(capsys):
+    assert run(capsys, exercises.check_backward_multiply_adds, "21,561,344")[0]
+    assert run(capsys, exercises.check_backward_multiply_adds, "21 561 344")[0]
+    ok, out = run(capsys, exercises.check_backward_multiply_adds, 21_561_344.5)
+    assert not ok and "whole number" in out
+
+
+def float32_temperature(scores, y, T):
+    loss, d = right_temperature(scores.astype(np.float32), y, np.float32(T))
+    return np.float32(loss), d.astype(np.float32)
+
+
+def loop_temperature(scores, y, T):
+    n, loss, d = len(y), 0.0, np.zeros_like(scores)
+    for i in range(n):
+        u = scores[i] / T
+        p = np.exp(u - u.max())
+        p /= p.sum()
+        loss -= np.log(p[y[i]]) / n
+        p[y[i]] -= 1
+        d[i] = p / (n * T)
+    return loss, d
+
+
+def test_softmax_temperature_styles_and_wrong_returns(capsys):
+    for fn in (float32_temperature, loop_temperature, lambda s, y, T: list(right_temperature(s, y, T))):
+        assert run(capsys, exercises.check_softmax_temperature, fn)[0]
+    wrong = {
+        lambda s, y, T: right_temperature(s, y, T)[::-1]: "return (loss, dscores)",  # swapped
+        lambda s, y, T: right_temperature(s, y, T)[1]: "two things",  # dscores alone
+        lambda s, y, T: (right_temperature(s, y, T), None): "dscores is None",
+        lambda s, y, T: ((right_temperature(s, y, T)[0], 0), right_temperature(s, y, T)[1]): "one number",
+        lambda s, y, T: (-np.log(layers.softmax(s / T)[np.arange(len(y)), y]), right_temperature(s, y, T)[1]): "one number",
+        lambda s, y, T: (right_temperature(s, y, T)[0], right_temperature(s, y, T)[1].T): "shaped like scores",
+        lambda s, y, T: (right_temperature(s, y, T)[0], (right_temperature(s, y, T)[1], s)): "tuple",
+    }
+    for fn, hint in wrong.items():
+        ok, out = run(capsys, exercises.check_softmax_temperature, fn)
+        assert not ok and hint in out, (hint, out)
+    # float32 tolerance does not hide the chain-rule factor
+    ok, out = run(capsys, exercises.check_softmax_temperature,
+                  lambda s, y, T: (float32_temperature(s, y, T)[0], float32_temperature(s, y, T)[1] * T))
+    assert not ok and "chain rule" in out
+
+
+def test_l2_top_layer_styles_and_wrong_returns(capsys):
+    def float32_l2(h2, W3, b3, y, reg):
+        return tuple(np.asarray(r, dtype=np.float32) for r in right_l2(h2.astype(np.float32), W3.astype(np.float32),
+                                                                       b3.astype(np.float32), y, np.float32(reg)))
+
+    def in_place_output(h2, W3, b3, y, reg):  # writes into its own new arrays: allowed
+        loss, dW3, db3 = right_l2(h2, W3, b3, y, reg)
+        out = np.zeros_like(W3)
+        np.add(dW3, 0, out=out)
+        return loss, out, db3
+
+    for fn in (float32_l2, in_place_output):
+        assert run(capsys, exercises.check_l2_top_layer, fn)[0]
+    wrong = {
+        lambda h2, W3, b3, y, reg: right_l2(h2, W3, b3, y, reg)[:2]: "three things",
+        lambda h2, W3, b3, y, reg: {"loss": 1.0}: "dict",
+        lambda h2, W3, b3, y, reg: (right_l2(h2, W3, b3, y, reg)[0], right_l2(h2, W3, b3, y, reg)[1].T,
+                                    right_l2(h2, W3, b3, y, reg)[2]): "shaped like W3",
+        lambda h2, W3, b3, y, reg: (right_l2(h2, W3, b3, y, reg)[0], right_l2(h2, W3, b3, y, reg)[1],
+                                    right_l2(h2, W3, b3, y, reg)[2][None]): "shaped like b3",
+    }
+    for fn, hint in wrong.items():
+        ok, out = run(capsys, exercises.check_l2_top_layer, fn)
+        assert not ok and hint in out, (hint, out)
+
+    def in_place_input(h2, W3, b3, y, reg):
+        loss, dW3, db3 = right_l2(h2, W3, b3, y, reg)
+        W3 -= 0.1 * dW3  # an SGD step on the caller's weights
+        return loss, dW3, db3
+
+    ok, out = run(capsys, exercises.check_l2_top_layer, in_place_input)
+    assert not ok and "in place" in out

@@ -1,9 +1,13 @@
 """Checkers of notebook 06's exercises: right answers pass, common wrong ones get their hint, None is 'not yet'."""
 
+import numpy as np
 import pytest
 
+from helpers.exercises import _check
 from helpers.exercises import check_divergence_threshold, check_first_lr_above_80, check_smallest_width
 from helpers.exercises.ex06_explorer import expected_numbers, first_lr_above_80, smallest_width
+
+from checking import assert_no_direction
 
 
 def said(capsys, check, answer) -> str:
@@ -15,7 +19,7 @@ def said(capsys, check, answer) -> str:
 
 @pytest.mark.parametrize("check", [check_first_lr_above_80, check_divergence_threshold, check_smallest_width])
 def test_no_answer_is_not_yet(capsys, check):
-    assert said(capsys, check, None).startswith("not yet:")
+    assert said(capsys, check, None) == f"not yet: {_check.NO_ANSWER}"  # the family's words
 
 
 def test_first_lr_above_80(capsys):
@@ -24,11 +28,18 @@ def test_first_lr_above_80(capsys):
     assert said(capsys, check_first_lr_above_80, expected).startswith("correct:")
     assert said(capsys, check_first_lr_above_80, round(expected, 3)).startswith("correct:")  # as the readout shows it
     out = said(capsys, check_first_lr_above_80, 0.1)  # the power of ten printed in the notebook
-    assert out.startswith("not yet:") and "smaller" in out
+    assert out.startswith("not yet:") and "not the smallest" in out
+    assert_no_direction(out)
     out = said(capsys, check_first_lr_above_80, expected / 10**0.1)
-    assert out.startswith("not yet:") and "further right" in out
+    assert out.startswith("not yet:") and "at or below 80%" in out
+    assert_no_direction(out)
     assert "steps of 10^0.1" in said(capsys, check_first_lr_above_80, 1.4 * expected)
-    assert "positive number" in said(capsys, check_first_lr_above_80, "fast")
+    assert "digits" in said(capsys, check_first_lr_above_80, "fast")
+    assert "positive" in said(capsys, check_first_lr_above_80, -0.1)
+    out = said(capsys, check_first_lr_above_80, 20.0)  # past the slider's end: no "look further right"
+    assert "slider can take" in out
+    assert_no_direction(out)
+    assert said(capsys, check_first_lr_above_80, f"{expected:.2g}").startswith("correct:")  # the readout's text
     for out in capsys.readouterr().out, said(capsys, check_first_lr_above_80, 0.1):
         assert f"{expected:.2g}" not in out
 
@@ -38,6 +49,7 @@ def test_divergence_threshold(capsys):
     assert said(capsys, check_divergence_threshold, 1 / 2).startswith("correct:")
     out = said(capsys, check_divergence_threshold, 0.25)
     assert out.startswith("not yet:") and "exactly on the minimum" in out and "0.5" not in out
+    assert_no_direction(out)
     assert "multiplies the curvature" in said(capsys, check_divergence_threshold, 8)
     assert said(capsys, check_divergence_threshold, 1.0).startswith("not yet:")
 
@@ -46,10 +58,13 @@ def test_smallest_width(capsys):
     expected = smallest_width()
     assert said(capsys, check_smallest_width, expected).startswith("correct:")
     assert said(capsys, check_smallest_width, float(expected)).startswith("correct:")  # 128.0 where an int is asked
+    assert said(capsys, check_smallest_width, str(expected)).startswith("correct:")
     wider = said(capsys, check_smallest_width, 2 * expected)
-    assert wider.startswith("not yet:") and "narrower" in wider and str(expected) not in wider
+    assert wider.startswith("not yet:") and "not the smallest" in wider and str(expected) not in wider
     narrower = said(capsys, check_smallest_width, expected // 2)
-    assert narrower.startswith("not yet:") and "wider" in narrower
+    assert narrower.startswith("not yet:") and "at or below 70%" in narrower
+    for out in (wider, narrower):
+        assert_no_direction(out)
     off_list = said(capsys, check_smallest_width, 100)
     assert "choose one of" in off_list and str(expected) not in off_list
 
@@ -67,3 +82,6 @@ def test_divergence_threshold_forms_and_the_a1_border(capsys):
     out = said(capsys, check_divergence_threshold, 2)  # the border of section 3's a = 1, not of a = 4
     assert out.startswith("not yet:") and "a = 4" in out and "0.5" not in out
     assert said(capsys, check_divergence_threshold, "fast").startswith("not yet:")
+    for answer in ("2/4", " 1/2 ", "0.50", np.float32(0.5)):
+        assert said(capsys, check_divergence_threshold, answer).startswith("correct:"), answer
+    assert "% sign" in said(capsys, check_divergence_threshold, "50%")

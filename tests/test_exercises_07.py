@@ -82,7 +82,7 @@ def in_place(train, test):
 
 
 @pytest.mark.parametrize("fn, hint", [
-    (lambda tr, te: None, "returns None"),
+    (lambda tr, te: None, "return two things: (standardized train, standardized test)"),
     (lambda tr, te: (_ for _ in ()).throw(NotImplementedError()), "no answer yet"),
     (lambda tr, te: ((tr - tr.mean(0)) / tr.std(0), (te - tr.mean(0)) / tr.std(0)), "standard deviation 0"),
     (own_statistics, "TRAINING mean"),
@@ -90,7 +90,7 @@ def in_place(train, test):
     (in_place, "changed its input"),
     (lambda tr, te: ((tr - tr.mean(0)) / (tr.std(0) + 1e-8), (te - tr.mean(0)) / (tr.std(0) + 1e-8)), "never fires"),
     (lambda tr, te: (tr / np.where(tr.std(0) > 0, tr.std(0), 1), te / np.where(tr.std(0) > 0, tr.std(0), 1)), "also subtract"),
-    (lambda tr, te: tr, "pair"),
+    (lambda tr, te: tr, "returned one ndarray; return two things"),
 ])
 def test_standardize_rejects(capsys, fn, hint):
     with np.errstate(all="ignore"):
@@ -104,3 +104,56 @@ def test_expected_numbers_are_the_accepted_answers(capsys):
     for name, values in numbers.items():
         for value in values:
             assert said(capsys, getattr(ex, name), value).startswith("correct:"), (name, value)
+
+
+def test_numbers_at_the_precision_the_exercises_state(capsys):
+    softmax, squares = ex._raw_pixel_gains()
+    for answer in (round(softmax, 1), f"{softmax:.1f}", f"{softmax:.1f}%", f"{softmax:.2f}"):
+        assert said(capsys, ex.check_raw_pixel_gain, answer).startswith("correct:"), answer
+    assert "least-squares" in said(capsys, ex.check_raw_pixel_gain, round(squares, 1))
+    out = said(capsys, ex.check_raw_pixel_gain, round(softmax, 1) - 0.1)
+    assert "one decimal" in out
+    assert_hidden(out, [softmax])
+    for answer in ("3/80", "0.0375", 0.0375, "0.03750", np.float32(0.0375)):
+        assert said(capsys, ex.check_momentum_lr, answer).startswith("correct:"), answer
+    assert "three significant digits" in said(capsys, ex.check_momentum_lr, 0.037)
+    exact = (1 - 0.5 ** (1 / 10000)) / 1e-3
+    for answer in (round(exact, 4), f"{exact:.3g}", round(math.log(2) / 10, 4)):
+        assert said(capsys, ex.check_slow_eigenvalue, answer).startswith("correct:"), answer
+    out = said(capsys, ex.check_slow_eigenvalue, 0.069)
+    assert "three significant digits" in out
+
+
+def loop_standardize(train, test):
+    out_train, out_test = np.empty_like(train), np.empty_like(test)
+    for j in range(train.shape[1]):
+        column = train[:, j]
+        mean = sum(column) / len(column)
+        std = (sum((column - mean) ** 2) / len(column)) ** 0.5
+        std = std if std > 0 else 1.0
+        out_train[:, j], out_test[:, j] = (column - mean) / std, (test[:, j] - mean) / std
+    return out_train, out_test
+
+
+def float32_standardize(train, test):
+    return reference(train.astype(np.float32), test.astype(np.float32))
+
+
+def test_standardize_correct_styles(capsys):
+    for fn in (loop_standardize, float32_standardize, lambda tr, te: list(reference(tr, te)),
+               lambda tr, te: tuple(a.astype(np.float32) for a in reference(tr, te))):
+        assert said(capsys, ex.check_standardize, fn).startswith("correct:"), fn
+
+
+@pytest.mark.parametrize("fn, hint", [
+    (lambda tr, te: (reference(tr, te), None), "standardized test is None"),
+    (lambda tr, te: (*reference(tr, te), tr.mean(0)), "3 things"),
+    (lambda tr, te: (reference(tr, te)[0].T, reference(tr, te)[1]), "shaped like train"),
+    (lambda tr, te: ((reference(tr, te)[0], 1), reference(tr, te)[1]), "tuple"),
+    (lambda tr, te: {"train": tr}, "dict"),
+    (lambda tr, te: ((float32_standardize(tr, te)[0] * 1.0025).astype(np.float32), float32_standardize(tr, te)[1]),
+     "per unit"),  # a float32 answer is not let through with a 0.25% error
+])
+def test_standardize_wrong_returns(capsys, fn, hint):
+    out = said(capsys, ex.check_standardize, fn)
+    assert out.startswith("not yet:") and hint in out, out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check import _report, _no_answer, _call
+from ._check import _no_answer, _report, call, guarded, read_number, returned_array
 
 __all__ = ["check_label_magic_number", "check_idx_file_size", "check_nearest_mean"]
 
@@ -13,20 +13,13 @@ IMAGE_MAGIC = 0x00000803
 TEST_IMAGES_BYTES = 4 + 4 * 3 + 10000 * 28 * 28
 
 
-def _as_int(answer):
-    """The answer as an int if it is a whole number (7840016.0 counts), else None."""
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return None
-    return int(value) if np.isfinite(value) and value == int(value) else None
-
-
+@guarded
 def check_label_magic_number(answer) -> None:
-    """Exercise: the magic number of a label file, whose first four bytes are 00 00 08 01 (an integer)."""
+    """Exercise: the magic number of a label file, whose first four bytes are 00 00 08 01 (an integer;
+    "0x801" and "2,049"-style strings are read too)."""
     if _no_answer(answer):
         return
-    value = _as_int(answer)
+    value = int(read_number(answer, whole=True))
     if value == IMAGE_MAGIC:
         return _report(False, "", "that is the image files' magic number; how many dimensions does a label file have?")
     if value == int.from_bytes(bytes([0, 0, 8, 1]), "little"):
@@ -40,16 +33,17 @@ def check_label_magic_number(answer) -> None:
     )
 
 
+@guarded
 def check_idx_file_size(answer) -> None:
-    """Exercise: the size in bytes of the decompressed t10k-images file (10,000 images of 28 x 28)."""
+    """Exercise: the size in bytes of the decompressed t10k-images file (10,000 images of 28 x 28), exact."""
     if _no_answer(answer):
         return
-    value = _as_int(answer)
+    value = int(read_number(answer, whole=True))
     if value == 10000 * 28 * 28:
         return _report(False, "", "that counts the pixels; the file also starts with a header.")
     if value == 47_040_016:
         return _report(False, "", "that is the training-image file; the test file holds 10,000 images.")
-    if value is not None and value - 10000 * 28 * 28 in (4, 8, 12):
+    if value - 10000 * 28 * 28 in (4, 8, 12):
         return _report(False, "", "the header is 4 bytes of magic number plus 4 bytes per dimension: how many dimensions?")
     return _report(
         value == TEST_IMAGES_BYTES,
@@ -75,6 +69,7 @@ def _prototype_data(seed: int):
     return train_images, train_labels, images
 
 
+@guarded
 def check_nearest_mean(student_fn, data=None) -> None:
     """Exercise: ``fn(train_images (n, D), train_labels (n,), images (m, D)) -> (m,)`` predicted digits:
     the class whose mean training image is nearest (Euclidean distance).
@@ -83,16 +78,10 @@ def check_nearest_mean(student_fn, data=None) -> None:
     run on the test split (in chunks of 2,000 images) and its accuracy is reported."""
     for seed in (0, 1):
         train_images, train_labels, images = _prototype_data(seed)
-        predicted, error, modified = _call(student_fn, train_images, train_labels, images)
-        if error:
-            return _report(False, "", error)
-        if predicted is None:
-            return _report(False, "", "your function returned None; return one predicted digit per image.")
-        predicted = np.asarray(predicted)
-        if predicted.shape == (len(images), 10):
+        predicted, modified = call(student_fn, train_images, train_labels, images)
+        if isinstance(predicted, np.ndarray) and predicted.shape == (len(images), 10):
             return _report(False, "", "you returned a score per class; return the digit (argmin over the classes).")
-        if predicted.shape != (len(images),):
-            return _report(False, "", f"expected {len(images)} predicted digits, got shape {predicted.shape}.")
+        predicted = returned_array(predicted, (len(images),), "one predicted digit per image")
         if modified:
             return _report(False, "", "your function modified its inputs; compute into new arrays.")
         expected = _nearest_mean(train_images, train_labels, images)
@@ -105,7 +94,10 @@ def check_nearest_mean(student_fn, data=None) -> None:
     if data is None:
         return _report(True, "your classifier agrees with the nearest-class-mean rule on every test image.", "")
     images, labels = data.test.images, data.test.labels
-    chunks = [student_fn(data.train.images, data.train.labels, images[i : i + 2000]) for i in range(0, len(images), 2000)]
+    chunks = []
+    for i in range(0, len(images), 2000):
+        chunk, _ = call(student_fn, data.train.images, data.train.labels, images[i : i + 2000], copy=False)
+        chunks.append(returned_array(chunk, (len(images[i : i + 2000]),), "one predicted digit per image"))
     accuracy = 100 * np.mean(np.concatenate(chunks) == labels)
     return _report(True, f"nearest class mean classifies {accuracy:.2f}% of the {len(labels):,} test images correctly.", "")
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import layers, model
-from ._check import _as_number, _call, _no_answer, _report
+from .ex03_forward_pass import _forward_multiply_adds  # one home: notebook 3 counts the forward pass
+from ._check import (Hint, _no_answer, _report, agree, at_precision, call, guarded, near, precision_note, read_number,
+                     returned_array, returned_number, returned_tuple, working_dtype)
 
 __all__ = [
     "check_backward_multiply_adds",
@@ -40,21 +42,17 @@ def _backward_multiply_adds(batch_size: int, train: str = "all", hidden_size: in
     return total
 
 
-def _forward_multiply_adds(batch_size: int, hidden_size: int) -> int:
-    sizes = model.layer_sizes(hidden_size)
-    return sum(batch_size * a * b for a, b in zip(sizes[:-1], sizes[1:]))
-
-
+@guarded
 def check_backward_multiply_adds(answer, batch_size: int = 64, hidden_size: int = 256, train: str = "all") -> None:
     """Exercise 1: the multiply-adds of the backward pass's matrix products for one batch.
 
-    An integer; an equal float (21561344.0) is accepted.
+    An integer, exact; an equal float (21561344.0) and "21,561,344" are accepted.
     """
     if _no_answer(answer):
         return
-    value = _as_number(answer)
+    value = int(read_number(answer, whole=True))
     expected = _backward_multiply_adds(batch_size, train, hidden_size)
-    if value is not None and value == expected:
+    if value == expected:
         return _report(True, f"the backward pass of {train!r} training makes that many multiply-adds per batch.", "")
     near_misses = {
         _backward_multiply_adds(batch_size, train, 128): f"that is the count for hidden layers of 128 units; "
@@ -68,7 +66,7 @@ def check_backward_multiply_adds(answer, batch_size: int = 64, hidden_size: int 
         _forward_multiply_adds(batch_size, hidden_size): "that is the forward pass; the exercise asks for the "
         "backward pass.",
     }
-    hint = near_misses.get(value) if value is not None else None
+    hint = near_misses.get(value)
     return _report(False, "", hint or "a product (N, a) @ (a, b) costs N*a*b multiply-adds; list the products the "
                    "backward pass makes (each layer's dW, and its input gradient only if a layer below needs it).")
 
@@ -81,25 +79,26 @@ def _double_mean_error(batch_size: int) -> float:
     return (batch_size - 1) / (batch_size + 1)
 
 
+@guarded
 def check_double_mean_error(answer, batch_size: int = 64) -> None:
-    """Exercise 2: the relative error of a gradient check when the 1/N is applied twice, batch ``batch_size``."""
+    """Exercise 2: the relative error of a gradient check when the 1/N is applied twice, batch ``batch_size``:
+    three decimals, as the exercise says, or an exact fraction ("63/65")."""
     if _no_answer(answer):
         return
-    value = _as_number(answer)
+    value = read_number(answer)
     expected = _double_mean_error(batch_size)
-    if value is not None and abs(value - expected) <= 1e-3:  # 0.969 or 0.97
+    if at_precision(value, expected, decimals=3):
         return _report(True, "the error does not depend on the data at all: only on N.", "")
-    if value is None:
-        hint = "give one number (a float)."
-    elif abs(value - _double_mean_error(32)) <= 1e-3:
+    if at_precision(value, _double_mean_error(32), decimals=3):
         hint = f"that is the figure for a batch of 32; the exercise asks for {batch_size}."
-    elif any(abs(value - f) <= 1e-3 * f for f in (batch_size, 1 / batch_size, batch_size - 1)):
+    elif any(near(value, f) for f in (batch_size, 1 / batch_size, batch_size - 1)):
         hint = ("that is the factor between the two gradients; the check reports ||a - n|| / (||a|| + ||n||). "
                 "Write the analytic gradient as a = n / N and simplify.")
-    elif 1 < value <= 100 and abs(value / 100 - expected) <= 1e-3:
+    elif 1 < value <= 100 and at_precision(value, 100 * expected, decimals=1):
         hint = "give the relative error as a fraction, not as a percent."
     else:
-        hint = "write the analytic gradient as a = n / N (n: the numerical one) and simplify ||a - n|| / (||a|| + ||n||)."
+        hint = precision_note(value, expected, decimals=3, stated="three decimals") or (
+            "write the analytic gradient as a = n / N (n: the numerical one) and simplify ||a - n|| / (||a|| + ||n||).")
     return _report(False, "", hint)
 
 
@@ -111,33 +110,32 @@ def _softmax_ce_temperature(scores, y, temperature):
     return loss, dscaled / temperature  # chain rule through s / T
 
 
-def _unpack_pair(result):
-    if not isinstance(result, (tuple, list)) or len(result) != 2 or any(r is None for r in result):
-        return None
-    return result
+def _loss_and_gradient(result, shape):
+    """(loss, dscores, dtype) from the student's (loss, dscores); hints for a swapped or wrong-shaped pair."""
+    loss, dscores = returned_tuple(result, ("loss", "dscores"))
+    if isinstance(loss, np.ndarray) and loss.shape == shape and isinstance(dscores, (float, int, np.number)):
+        raise Hint("you returned (dscores, loss); return (loss, dscores): the loss first, then its gradient.")
+    loss, loss_dtype = returned_number(loss, "the loss: one number, the batch mean", "the loss you returned is")
+    dscores = returned_array(dscores, shape, "dscores, shaped like scores", "the dscores you returned is")
+    return loss, dscores, working_dtype(np.zeros(0, loss_dtype), dscores)
 
 
+@guarded
 def check_softmax_temperature(student_fn) -> None:
     """Exercise 3: ``student_fn(scores, y, T) -> (loss, dscores)`` for the mean of -log softmax(scores / T)[y]."""
     rng = np.random.default_rng(43)
     scores, y, temperature = rng.normal(scale=3.0, size=(6, 10)), rng.integers(0, 10, size=6), 2.5
-    result, error, modified = _call(student_fn, scores, y, np.float64(temperature))
-    if error:
-        return _report(False, "", error)
-    result = _unpack_pair(result)
-    if result is None:
-        return _report(False, "", "return two things: (loss, dscores).")
-    loss, dscores = float(np.asarray(result[0], dtype=float).sum()), np.asarray(result[1], dtype=float)
+    result, modified = call(student_fn, scores, y, np.float64(temperature))
+    loss, dscores, dtype = _loss_and_gradient(result, scores.shape)
     want_loss, want = _softmax_ce_temperature(scores, y, temperature)
-    if not np.isclose(loss, want_loss):
+    scale = float(np.abs(scores).max() / temperature)
+    if not agree(loss, want_loss, dtype, scale):
         plain = layers.softmax_cross_entropy(scores, y)[0]
         return _report(False, "", "the loss is that of the plain scores: divide them by T before the softmax."
-                       if np.isclose(loss, plain) else "the loss is the batch mean of -log softmax(scores / T)[y].")
-    if dscores.shape != scores.shape:
-        return _report(False, "", f"dscores must have the shape of scores, {scores.shape}; got {dscores.shape}.")
+                       if agree(loss, plain, dtype, scale) else "the loss is the batch mean of -log softmax(scores / T)[y].")
     if modified:
         return _report(False, "", "your function modified its inputs in place: the caller may still need them.")
-    if not np.allclose(dscores, want):
+    if not agree(dscores, want, dtype, scale):
         n = len(y)
         wrong = [
             (want * temperature, "the chain rule is missing a factor: the softmax sees s / T, and d(s / T)/ds is not 1."),
@@ -146,16 +144,17 @@ def check_softmax_temperature(student_fn) -> None:
             (want / n, "the 1/N of the batch mean is applied twice."),
             (layers.softmax_cross_entropy(scores, y)[1], "that is the gradient of the loss without temperature."),
         ]
-        hint = next((h for w, h in wrong if np.allclose(dscores, w)), "dscores has the right shape but wrong values: "
-                    "write the loss as a function of u = s / T, differentiate, then multiply by du/ds.")
+        hint = next((h for w, h in wrong if agree(dscores, w, dtype, scale)), "dscores has the right shape but wrong "
+                    "values: write the loss as a function of u = s / T, differentiate, then multiply by du/ds.")
         return _report(False, "", hint)
     # a second temperature, below 1, catches answers that happen to fit 2.5 only
     scores2, temperature2 = rng.normal(size=(5, 10)), 0.4
     y2 = rng.integers(0, 10, size=5)
-    result2, error2, _ = _call(student_fn, scores2, y2, np.float64(temperature2))
-    result2 = None if error2 else _unpack_pair(result2)
+    result2, _ = call(student_fn, scores2, y2, np.float64(temperature2))
+    loss2, dscores2, dtype2 = _loss_and_gradient(result2, scores2.shape)
     want2 = _softmax_ce_temperature(scores2, y2, temperature2)
-    if result2 is None or not (np.isclose(float(np.sum(result2[0])), want2[0]) and np.allclose(result2[1], want2[1])):
+    scale2 = float(np.abs(scores2).max() / temperature2)
+    if not (agree(loss2, want2[0], dtype2, scale2) and agree(dscores2, want2[1], dtype2, scale2)):
         return _report(False, "", "right for T = 2.5, wrong for T = 0.4: does your code use the T it is given?")
     return _report(True, "loss and gradient match for T = 2.5 and T = 0.4.", "")
 
@@ -169,6 +168,7 @@ def _l2_top_layer(h2, W3, b3, y, reg):
     return loss, h2.T @ dscores + reg * W3, dscores.sum(axis=0)
 
 
+@guarded
 def check_l2_top_layer(student_fn) -> None:
     """Exercise 4: ``student_fn(h2, W3, b3, y, reg) -> (loss, dW3, db3)`` for
     the mean cross-entropy of h2 @ W3 + b3 plus the penalty (reg / 2) * sum(W3**2)."""
@@ -176,40 +176,38 @@ def check_l2_top_layer(student_fn) -> None:
     n, hidden, classes, reg = 8, 6, 10, 0.3
     h2, W3 = np.maximum(rng.normal(size=(n, hidden)), 0), rng.normal(size=(hidden, classes))
     b3, y = rng.normal(size=classes), rng.integers(0, classes, size=n)
-    result, error, modified = _call(student_fn, h2, W3, b3, y, np.float64(reg))
-    if error:
-        return _report(False, "", error)
-    if not isinstance(result, (tuple, list)) or len(result) != 3 or any(r is None for r in result):
-        return _report(False, "", "return three things: (loss, dW3, db3).")
-    loss, dW3, db3 = float(np.asarray(result[0], dtype=float).sum()), *(np.asarray(r, dtype=float) for r in result[1:])
+    result, modified = call(student_fn, h2, W3, b3, y, np.float64(reg))
+    loss, dW3, db3 = returned_tuple(result, ("loss", "dW3", "db3"))
+    loss, loss_dtype = returned_number(loss, "the loss: one number, the batch mean plus the penalty", "the loss you returned is")
+    dW3 = returned_array(dW3, W3.shape, "dW3, shaped like W3", "the dW3 you returned is")
+    db3 = returned_array(db3, b3.shape, "db3, shaped like b3", "the db3 you returned is")
+    dtype = working_dtype(np.zeros(0, loss_dtype), dW3, db3)
+    scale = float(np.abs(h2 @ W3 + b3).max())
     want_loss, want_dW3, want_db3 = _l2_top_layer(h2, W3, b3, y, reg)
     data_loss, penalty = want_loss - 0.5 * reg * np.sum(W3 * W3), 0.5 * reg * np.sum(W3 * W3)
-    if not np.isclose(loss, want_loss):
+    if not agree(loss, want_loss, dtype, scale):
         wrong = [
             (data_loss, "the loss is missing the penalty (reg / 2) * sum(W3**2)."),
             (data_loss + 2 * penalty, "the penalty is (reg / 2) * sum(W3**2): mind the 1/2."),
             (data_loss + penalty / n, "the penalty is added once to the batch's mean loss, not averaged over the batch."),
             (data_loss + penalty + 0.5 * reg * np.sum(b3 * b3), "only W3 is penalised, not the bias."),
         ]
-        return _report(False, "", next((h for w, h in wrong if np.isclose(loss, w)), "the loss is the batch mean of "
-                                       "the cross-entropy plus (reg / 2) * sum(W3**2)."))
-    if dW3.shape != W3.shape or db3.shape != b3.shape:
-        return _report(False, "", f"dW3 must have the shape of W3, {W3.shape}, and db3 that of b3, {b3.shape}; "
-                       f"got {dW3.shape} and {db3.shape}.")
+        return _report(False, "", next((h for w, h in wrong if agree(loss, w, dtype, scale)), "the loss is the batch "
+                                       "mean of the cross-entropy plus (reg / 2) * sum(W3**2)."))
     if modified:
         return _report(False, "", "your function modified its inputs in place: the caller may still need them.")
-    if not np.allclose(dW3, want_dW3):
+    if not agree(dW3, want_dW3, dtype, scale):
         wrong = [
             (want_dW3 - reg * W3, "dW3 is missing the gradient of the penalty."),
             (want_dW3 + reg * W3, "the gradient of (reg / 2) * sum(W3**2) has no factor 2: the 1/2 cancels it."),
             (want_dW3 - reg * W3 + reg * W3 / n, "the penalty is not part of the batch mean: no 1/N on its gradient."),
             (want_dW3 - 2 * reg * W3, "the penalty is added to the loss, so its gradient is added to dW3 too: check the sign."),
         ]
-        return _report(False, "", next((h for w, h in wrong if np.allclose(dW3, w)), "dW3 has the right shape but "
-                                       "wrong values: it is the data term's gradient plus the penalty's."))
-    if not np.allclose(db3, want_db3):
+        return _report(False, "", next((h for w, h in wrong if agree(dW3, w, dtype, scale)), "dW3 has the right shape "
+                                       "but wrong values: it is the data term's gradient plus the penalty's."))
+    if not agree(db3, want_db3, dtype, scale):
         return _report(False, "", "only W3 is penalised: db3 is the data term's gradient alone."
-                       if np.allclose(db3, want_db3 + reg * b3) else "db3: the bias is added to every row of scores.")
+                       if agree(db3, want_db3 + reg * b3, dtype, scale) else "db3: the bias is added to every row of scores.")
     return _report(True, "the loss and both gradients match; the penalty pulls every weight towards 0.", "")
 
 
