@@ -180,7 +180,8 @@ def make_row(method: str, setting: str, steps, accuracies, seeds, wall_seconds: 
 
     spread = standard deviation over seeds (ddof=1; 0 for a single seed).
     seeds = [] for a deterministic method (no random draw: one accuracy).
-    extra: train_images (how many training images the method saw; 55,000 unless a subset) and notes.
+    extra: train_images (how many training images the method saw; 55,000 unless a subset),
+    validation_accuracies (one per seed, for runs that choose on them) and notes.
     """
     accuracies = [float(a) for a in accuracies]
     spread = float(np.std(accuracies, ddof=1)) if len(accuracies) > 1 else 0.0
@@ -189,9 +190,15 @@ def make_row(method: str, setting: str, steps, accuracies, seeds, wall_seconds: 
             "test_accuracy_spread": spread, "test_accuracies": accuracies, "wall_seconds": float(wall_seconds), **extra}
 
 
-def accuracy_at(history: History, step: int) -> float:
-    """Test accuracy recorded at ``step`` (NaN when the run diverged before it)."""
-    return history.test_accuracies[history.eval_steps.index(step)] if step in history.eval_steps else float("nan")
+def accuracy_at(history: History, step: int, split: str = "test") -> float:
+    """Test (or ``split="validation"``) accuracy recorded at ``step`` (NaN when the run diverged before it)."""
+    recorded = history.test_accuracies if split == "test" else history.validation_accuracies
+    return recorded[history.eval_steps.index(step)] if step in history.eval_steps else float("nan")
+
+
+def validation_at(histories, step: int) -> list:
+    """Each run's validation accuracy at ``step``: what model selection reads (the test set only reports)."""
+    return [accuracy_at(h, step, "validation") for h in histories]
 
 
 @dataclass
@@ -215,7 +222,8 @@ def measure_top_only(data, seeds, checkpoints=(10000, 20000, 50000), features=No
     seconds = time.perf_counter() - started
     lr = configs[0].lr
     rows = [make_row("top layer only, SGD", f"lr {lr:g}", c, [accuracy_at(h, c) for h in histories], seeds,
-                     seconds, configs[0].hidden_size, train_images=len(data.train)) for c in sorted(checkpoints)]
+                     seconds, configs[0].hidden_size, train_images=len(data.train),
+                     validation_accuracies=validation_at(histories, c)) for c in sorted(checkpoints)]
     return Measurement(rows, histories)
 
 
@@ -227,7 +235,8 @@ def measure_all_layers(data, seeds, steps=10000, **config) -> Measurement:
     method = "all layers" if histories[0].config.optimizer == "sgd" else f"all layers, {OPTIMIZER_NAMES[histories[0].config.optimizer]}"
     rows = [make_row(method, f"lr {histories[0].config.lr:g}", c, [accuracy_at(h, c) for h in histories], seeds,
                      sum(h.train_seconds for h in histories), histories[0].config.hidden_size,
-                     train_images=len(data.train), diverged_seeds=diverged) for c in checkpoints]
+                     train_images=len(data.train), diverged_seeds=diverged,
+                     validation_accuracies=validation_at(histories, c)) for c in checkpoints]
     return Measurement(rows, histories)
 
 
@@ -281,7 +290,8 @@ def measure_sweep(data, seeds, sweep=DEFAULT_SWEEP, steps=10000, features=None) 
         method = "top layer only, SGD" if optimizer == "sgd" else f"top layer only, {OPTIMIZER_NAMES[optimizer]}"
         diverged = [h.config.seed for h in runs if h.diverged_at is not None]
         rows.append(make_row(method, f"lr {lr:g}", steps, [accuracy_at(h, steps) for h in runs], seeds,
-                             runs[0].train_seconds, train_images=len(data.train), diverged_seeds=diverged))
+                             runs[0].train_seconds, train_images=len(data.train), diverged_seeds=diverged,
+                             validation_accuracies=validation_at(runs, steps)))
     return Measurement(rows, [h for _, h in results])
 
 
