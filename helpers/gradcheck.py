@@ -72,7 +72,19 @@ def format_error(error: float) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
-def error_line(name: str, error: float, target: float = 1e-7) -> str:
-    """One line of a gradient-check report: ``'W3: relative error 8e-11 (target: below 1e-7)'``."""
+def error_line(name: str, error: float, target: float = 1e-7, noise: float | None = None) -> str:
+    """One line of a gradient-check report: ``'W3: relative error 8e-11 (target: below 1e-7)'``.
+
+    With ``noise`` (a bound on rounding noise, say 1e-8), an error below it is
+    printed as that bound with this machine's figure in brackets,
+    ``'W3: relative error below 1e-8 [this machine: 8e-11] (target: below 1e-7)'``:
+    its digits depend on the processor's order of additions, the bound does not
+    (``helpers.reproducible``; nbval masks the brackets). An error at or above
+    ``noise`` is printed in full, flagged ``NOT below``.
+    """
+    from .reproducible import below  # here: reproducible imports format_error from this module
+
     verdict = "" if error < target else "  <- above the target"
-    return f"{name}: relative error {format_error(error)} (target: below {format_error(target)}){verdict}"
+    shown = below(error, noise) if noise is not None else format_error(error)
+    return f"{name}: relative error {shown} (target: below {format_error(target)}){verdict}"
+
