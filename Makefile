@@ -1,6 +1,6 @@
 # make train      set up .venv with only what the main job needs (numpy, matplotlib), then run the reference experiment
 # make test       set up .venv with the test extras, then run the whole test suite (unit, nbval x2, browser)
-# make student    student/: every notebook with outputs cleared and solutions removed, to hand out
+# make student    student/: every lesson with outputs cleared and solutions removed; student.zip: the same with helpers and the data, to upload
 # make lab        open the notebooks in JupyterLab
 # make app        the explorer as a standalone Voila app (app/explorer.ipynb: the explorer and a few lines)
 # make notebooks  re-execute every notebook in place (after changing helpers/)
@@ -68,7 +68,7 @@ notebooks: $(STAMP)
 
 .PHONY: student
 student: $(STAMP)
-	$(PY) scripts/student.py
+	$(PY) scripts/student.py student --zip student.zip
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_training.py
@@ -79,4 +79,4 @@ book: $(BOOK_STAMP)
 	$(PY) scripts/build_book.py --quiet
 
 clean:
-	rm -rf $(VENV) .pytest_cache student
+	rm -rf $(VENV) .pytest_cache student student.zip
