@@ -4,6 +4,7 @@
 # make lab        open the notebooks in JupyterLab
 # make app        the explorer as a standalone Voila app (app/explorer.ipynb: the explorer and a few lines)
 # make notebooks  re-execute every notebook in place (after changing helpers/)
+# make times      measure every notebook's run time, idle and beside a CPU-bound process (writes no notebook)
 # make bench      print the benchmark figures
 # make book       the notebooks as a static HTML book in _build/book/html (from the stored outputs)
 
@@ -14,7 +15,7 @@ STAMP  := $(VENV)/.installed
 BOOK_STAMP := $(VENV)/.installed-book
 BASE   := $(VENV)/.installed-base
 
-.PHONY: train test unit nbval browser lab app notebooks bench book clean
+.PHONY: train test unit nbval browser lab app notebooks times bench book clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -64,6 +65,11 @@ app: $(STAMP)
 notebooks: $(STAMP)
 	$(PY) scripts/navigation.py
 	$(PY) scripts/execute_notebooks.py $(TIMES)
+	$(PY) scripts/navigation.py
+
+# the index's and the guide's run times as ranges, idle and loaded: measured, no notebook is written
+times: $(STAMP)
+	$(PY) scripts/execute_notebooks.py --measure-times
 	$(PY) scripts/navigation.py
 
 .PHONY: student
