@@ -1,9 +1,10 @@
 # make train      set up .venv with only what the main job needs (numpy, matplotlib, threadpoolctl), then run the reference experiment
 # make test       set up .venv with the test extras, then run the whole test suite (unit, nbval x2, browser)
-# make student    student/: every notebook with outputs cleared and solutions removed, to hand out
+# make student    student/: every lesson with outputs cleared and solutions removed; student.zip: the same with helpers and the data, to upload
 # make lab        open the notebooks in JupyterLab
 # make app        the explorer as a standalone Voila app (app/explorer.ipynb: the explorer and a few lines)
 # make notebooks  re-execute every notebook in place (after changing helpers/)
+# make times      measure every notebook's run time, idle and beside a CPU-bound process (writes no notebook)
 # make bench      print the benchmark figures
 # make book       the notebooks as a static HTML book in _build/book/html (from the stored outputs)
 
@@ -14,7 +15,7 @@ STAMP  := $(VENV)/.installed
 BOOK_STAMP := $(VENV)/.installed-book
 BASE   := $(VENV)/.installed-base
 
-.PHONY: train test unit nbval browser lab app notebooks bench book clean
+.PHONY: train test unit nbval browser lab app notebooks times bench book clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -66,9 +67,14 @@ notebooks: $(STAMP)
 	$(PY) scripts/execute_notebooks.py $(TIMES)
 	$(PY) scripts/navigation.py
 
+# the index's and the guide's run times as ranges, idle and loaded: measured, no notebook is written
+times: $(STAMP)
+	$(PY) scripts/execute_notebooks.py --measure-times
+	$(PY) scripts/navigation.py
+
 .PHONY: student
 student: $(STAMP)
-	$(PY) scripts/student.py
+	$(PY) scripts/student.py student --zip student.zip
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_training.py
@@ -79,4 +85,4 @@ book: $(BOOK_STAMP)
 	$(PY) scripts/build_book.py --quiet
 
 clean:
-	rm -rf $(VENV) .pytest_cache student
+	rm -rf $(VENV) .pytest_cache student student.zip

@@ -3,6 +3,7 @@
     python benchmarks/bench_explorer.py            # figures as text
     python benchmarks/bench_explorer.py --json     # one JSON object
     python benchmarks/bench_explorer.py --all-sizes  # also one change to every hidden size
+    python benchmarks/bench_explorer.py --steps 1000 --changes 2 --no-app --json   # a quick run (the tests' smoke check)
 
 A "response" is ``Explorer.update(...)`` from the call until the answer is
 shown (the PNG of the curves is in the Image widget, the landscape redrawn),
@@ -16,7 +17,14 @@ exactly what a slider change triggers. Top layer only, 10,000 steps, batch 32.
   128 -> 64 -> 128 ...; after each change, the time until the new grid (51
   learning rates, one stacked pass) is ready is measured too;
 - peak memory (the process's maximum resident set) once the grid at hidden
-  size 128 is ready, measured first, before the other sizes (target < 1.5 GB).
+  size 128 is ready, measured first, before the other sizes (target < 1.5 GB);
+- all layers: steps per second of an all-layers run inside the explorer
+  (``update(train="all")``, 1,000 steps, progress and redraw included) against
+  the same run from ``train()``;
+- the app (``make app``: Voila serving app/explorer.ipynb, pre-heated kernel):
+  seconds from opening the page in headless Chromium until the first curves
+  are shown (target < 10 s), and from the server's launch. Needs Voila,
+  Playwright and /usr/bin/chromium; without them it reports why not.
 
 Wall time depends on what else the machine runs, so the process CPU time of
 each change and the load average are reported too.
@@ -31,12 +39,16 @@ import resource
 import statistics
 import sys
 import time
+from dataclasses import replace
+from pathlib import Path
 
 from helpers.data import load_mnist
 from helpers.explorer import HIDDEN_SIZES, Explorer
-from helpers.train import TrainConfig
+from helpers.train import TrainConfig, train
 
-LR_TARGET_S, HIDDEN_TARGET_S, MEMORY_TARGET_MB = 0.1, 1.0, 1500
+LR_TARGET_S, HIDDEN_TARGET_S, MEMORY_TARGET_MB, APP_READY_TARGET_S = 0.1, 1.0, 1500, 10
+ALL_LAYERS_STEPS = 1000  # the explorer's shortest run
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def timed(call):
@@ -52,8 +64,30 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
 
 
-def measure(changes: int = 12, all_sizes: bool = False) -> dict:
-    explorer = Explorer(load_mnist(), TrainConfig())
+def all_layers_run(explorer, window_s: float | None):
+    """(steps done, wall s, CPU s) of an all-layers run in the explorer, to its end or for ``window_s`` seconds.
+
+    The steps are read off the explorer's progress bar, at the moment it moves,
+    so a cut-off run counts only the steps it had reported.
+    """
+    wall, cpu = time.perf_counter(), time.process_time()
+    explorer.update(wait=False, train="all", steps=ALL_LAYERS_STEPS)
+    done, seen_at = 0, wall
+    while not explorer.wait(timeout=0.05):
+        if explorer.progress.value != done:
+            done, seen_at = int(explorer.progress.value), time.perf_counter()
+        if window_s is not None and time.perf_counter() - wall > window_s and done:
+            explorer.cancel()
+            explorer.wait()
+            return done, seen_at - wall, time.process_time() - cpu
+    if explorer.history is None or explorer.history.steps_done < ALL_LAYERS_STEPS:
+        raise RuntimeError("the all-layers run did not finish")
+    return ALL_LAYERS_STEPS, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def measure(changes: int = 12, all_sizes: bool = False, steps: int = 10000, all_layers_window: float | None = None) -> dict:
+    data = load_mnist()
+    explorer = Explorer(data, TrainConfig(steps=steps))
     load_before = os.getloadavg()[0]
     try:
         started = time.perf_counter()
@@ -87,8 +121,17 @@ def measure(changes: int = 12, all_sizes: bool = False) -> dict:
                 explorer.grids.wait()
                 explorer.features.clear()
                 per_size[size] = round(timed(lambda: explorer.update(hidden_size=size))[0], 3)
+
+        explorer.grids.wait()
+        explorer.update(hidden_size=128, lr=0.1)
+        explorer.grids.wait()
+        all_steps, all_wall, all_cpu = all_layers_run(explorer, all_layers_window)
+        config = replace(explorer.config(), train="all", steps=max(all_steps, 1))
     finally:
         explorer.close()
+    started = time.perf_counter()
+    train(data, config)
+    train_wall = time.perf_counter() - started
 
     def median(pairs, which):
         return round(statistics.median(p[which] for p in pairs), 3)
@@ -105,14 +148,85 @@ def measure(changes: int = 12, all_sizes: bool = False) -> dict:
         "lr_change_times_s": [round(w, 3) for w, _ in lr_times],
         "hidden_change_times_s": [round(w, 3) for w, _ in hidden_times],
         "grid_ready_times_s": [round(t, 3) for t in grid_times],
+        "all_layers_steps_per_s_explorer": round(all_steps / all_wall, 1),
+        "all_layers_steps_per_s_train": round(config.steps / train_wall, 1),
+        "all_layers_steps_measured": all_steps,
+        "all_layers_cpu_s_explorer": round(all_cpu, 3),
         "hidden_change_sizes": sizes,
         "hidden_change_by_size_s": per_size,
         "grid_size": len(grid.lrs),
-        "targets": {"lr_change_s": LR_TARGET_S, "hidden_change_s": HIDDEN_TARGET_S, "peak_memory_mb": MEMORY_TARGET_MB},
-        "config": "top layer only, 10000 steps, batch 32, seed 0, reference init",
+        "targets": {"lr_change_s": LR_TARGET_S, "hidden_change_s": HIDDEN_TARGET_S, "peak_memory_mb": MEMORY_TARGET_MB,
+                    "app_ready_s": APP_READY_TARGET_S},
+        "config": f"top layer only, {steps} steps, batch 32, seed 0, reference init; all layers: "
+                  f"{ALL_LAYERS_STEPS} steps at lr 0.1",
         "cpu_count": os.cpu_count(),
         "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
+
+
+def measure_app(timeout_s: float = 300) -> dict:
+    """Seconds until the Voila app (as `make app` serves it) shows its first curves in headless Chromium."""
+    import re
+    import secrets
+    import shutil
+    import signal
+    import socket
+    import subprocess
+    import tempfile
+    import urllib.error
+    import urllib.request
+
+    chromium = Path("/usr/bin/chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+        import voila  # noqa: F401
+    except ImportError as exc:
+        return {"app_ready_s": None, "app_not_measured": f"{exc.name} is not installed (pip install -e '.[test]')"}
+    if not chromium.exists():
+        return {"app_ready_s": None, "app_not_measured": f"{chromium} is missing (apt-get install -y chromium)"}
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    token = secrets.token_hex(16)
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(ROOT / "app" / "explorer.ipynb", tmp)
+        log = open(Path(tmp) / "voila.log", "wb")
+        launched = time.perf_counter()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "voila", "explorer.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+             f"--token={token}", "--Voila.port_retries=0", "--preheat_kernel=True"],
+            cwd=tmp, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/favicon.ico", timeout=5).close()
+                    break
+                except urllib.error.HTTPError:
+                    break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"Voila did not start: {(Path(tmp) / 'voila.log').read_text()[-2000:]}")
+                    time.sleep(0.5)
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=str(chromium), args=[
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--no-first-run", "--disable-sync"])
+                page = browser.new_page(viewport={"width": 1280, "height": 1000})
+                opened = time.perf_counter()
+                page.goto(f"http://127.0.0.1:{port}/?token={token}", timeout=timeout_s * 1000)
+                accuracy = re.compile(r"test accuracy \d+\.\d\d%")
+                while not any(accuracy.search(t) for t in page.locator(".explorer-status").all_inner_texts()):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"the app showed no curves within {timeout_s} s")
+                    time.sleep(0.1)
+                ready = time.perf_counter()
+                browser.close()
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)  # the server this function started, and its kernels
+            server.wait(timeout=30)
+            log.close()
+    return {"app_ready_s": round(ready - opened, 2), "app_ready_since_launch_s": round(ready - launched, 2)}
 
 
 def report(result: dict) -> str:
@@ -128,6 +242,13 @@ def report(result: dict) -> str:
         f"  peak memory with the grid at hidden size 128: {result['peak_memory_mb_grid_h128']:.0f} MB "
         f"(target < {MEMORY_TARGET_MB} MB)",
     ]
+    lines.append(f"  all layers, {result['all_layers_steps_measured']} steps: {result['all_layers_steps_per_s_explorer']:.0f} steps/s in the "
+                 f"explorer, {result['all_layers_steps_per_s_train']:.0f} steps/s from train()")
+    if result.get("app_ready_s") is not None:
+        lines.append(f"  the app: first curves {result['app_ready_s']:.1f} s after opening the page, "
+                     f"{result['app_ready_since_launch_s']:.1f} s after starting Voila (target < {APP_READY_TARGET_S} s)")
+    else:
+        lines.append(f"  the app: not measured ({result.get('app_not_measured', 'skipped')})")
     for size, seconds in result["hidden_change_by_size_s"].items():
         lines.append(f"    to hidden size {size:>4}: {seconds:.3f} s")
     load = result["load_average_1min"]
@@ -140,10 +261,22 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--changes", type=int, default=12, help="changes of each kind (at least 10)")
     parser.add_argument("--all-sizes", action="store_true", help="also time one change to every hidden size")
+    parser.add_argument("--steps", type=int, default=10000, choices=(1000, 2000, 5000, 10000),
+                        help="steps of the top-layer runs (default 10000, the figures the README quotes)")
+    parser.add_argument("--all-layers-window", type=float, default=None,
+                        help="time the all-layers run for this many seconds only (default: its 1,000 steps)")
+    parser.add_argument("--no-app", action="store_true", help="skip the Voila app's page-ready time")
+    parser.add_argument("--app-only", action="store_true", help="only the Voila app's page-ready time")
     args = parser.parse_args(argv)
-    if args.changes < 10:
-        parser.error("--changes must be at least 10: a median of fewer says little on a shared machine")
-    result = measure(args.changes, args.all_sizes)
+    if args.app_only:
+        result = measure_app()
+        print(json.dumps(result) if args.json else f"the app: {result}")
+        return 0 if result["app_ready_s"] is not None else 1
+    if args.changes < 1:
+        parser.error("--changes must be at least 1 (10 or more for a median worth quoting)")
+    result = measure(args.changes, args.all_sizes, args.steps, args.all_layers_window)
+    result["changes_enough_for_a_median"] = args.changes >= 10 and args.steps == 10000 and args.all_layers_window is None
+    result.update({"app_ready_s": None, "app_not_measured": "--no-app"} if args.no_app else measure_app())
     print(json.dumps(result) if args.json else report(result))
     return 0
 

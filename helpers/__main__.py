@@ -87,7 +87,15 @@ def run_train(args) -> int:
         f" with {config.optimizer}, lr {config.lr:g}, batch {config.batch_size}, {config.steps} steps, seed {config.seed}, init {config.init}"
     )
     progress = TerminalProgress()
-    _, history = train(data, config, verbose=progress.print_line, progress=progress if progress.enabled else None)
+    try:
+        _, history = train(data, config, verbose=progress.print_line, progress=progress if progress.enabled else None)
+    except MemoryError:
+        progress.clear()
+        h = config.hidden_size  # the frozen layer W2 (h x h) and the features of 70,000 images (h each), float64
+        need_gb = 8 * (784 * h + h * h + 70_000 * h) / 1e9
+        print(f"python -m helpers train: error: not enough memory for --hidden-size {h} (about {need_gb:.1f} GB "
+              "of weights and features): try a smaller --hidden-size", file=sys.stderr)
+        return 2
     if history.diverged_at is None and not history.cancelled:
         print(f"{history.message} ({history.train_seconds:.2f} s)")
     else:  # the log's last line already said why it stopped

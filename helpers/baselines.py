@@ -21,6 +21,7 @@ are batched over seeds.
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import sys
@@ -532,18 +533,39 @@ def measure_all(data, settings, log=None) -> dict:
             "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
-def code_version() -> str:
+def code_version(sources: list[str] | None = None) -> str:
     """SHA-256 (first 16 hex digits) of the measurement code: this module's measurement section, and helpers.conditioning.
 
+    What is hashed is the code, not its text: the syntax tree without docstrings
+    (``code_fingerprint``), so a comment, a docstring or a blank line changes
+    nothing, while any change to what the code does marks the results stale.
     The training engine above is not hashed: its results are pinned by tests
     (vectorized = one by one), and tests/test_baselines_results.py recomputes
     some cheap rows of the results file.
     """
+    text = "".join(code_fingerprint(source) for source in (sources or measured_sources()))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def measured_sources() -> list[str]:
+    """The source text that ``code_version`` hashes: this module's measurement section, then helpers/conditioning.py."""
     source = Path(__file__).read_text(encoding="utf-8")
     start = source.index("\n# (everything " + "from here down to the table is the measurement part")
     end = source.index("\n# ---------------------------------------------------------------- " + "the table\n")
-    text = source[start:end] + Path(conditioning.__file__).read_text(encoding="utf-8")
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return [source[start:end], Path(conditioning.__file__).read_text(encoding="utf-8")]
+
+
+def code_fingerprint(source: str) -> str:
+    """The syntax tree of ``source`` without docstrings, as text: the same for code that differs only in
+    comments, docstrings, blank lines or spacing."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)  # no line or column numbers
 
 
 def load_results(path=None) -> dict:

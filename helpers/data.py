@@ -230,8 +230,17 @@ def find_mnist_dir(path=None, download: bool = True) -> Path:
             + ", ".join(f.name for f in missing)
             + ". Copy them there (the repository ships them in data/mnist) or allow download."
         )
-    for spec in missing:
-        download_file(spec, directory)
+    created = [p for p in (directory, *directory.parents) if not p.exists()]  # deepest first
+    try:
+        for spec in missing:
+            download_file(spec, directory)
+    except (MnistError, OSError):
+        for folder in created:  # a failed download leaves no folder it made (a non-empty one stays)
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
     return directory
 
 

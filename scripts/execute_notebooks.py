@@ -3,6 +3,9 @@
     python scripts/execute_notebooks.py                 # every notebooks/*.ipynb
     python scripts/execute_notebooks.py notebooks/03_forward.ipynb
     python scripts/execute_notebooks.py --record-times  # also store the run times for the index
+    python scripts/execute_notebooks.py --measure-times [--repeat N]
+        # only measure: run each notebook N times (default 2) idle and N times beside a CPU-bound
+        # process, write the ranges to scripts/run_times.json; no notebook is written
 
 Run it after changing helpers/ (``make notebooks`` runs scripts/navigation.py
 first, then this); nbval then checks that
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,15 +27,18 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-RUN_TIMES = ROOT / "scripts" / "run_times.json"  # read by scripts/navigation.py for the index's table
+# read by scripts/navigation.py for the index's and the guide's tables (RUN_TIMES_JSON: another file, for the tests)
+RUN_TIMES = Path(os.environ.get("RUN_TIMES_JSON") or ROOT / "scripts" / "run_times.json")
 
 
-def execute(path: Path, timeout: int = 600) -> float | None:
+def execute(path: Path, timeout: int = 600, write: bool = True) -> float | None:
     nb = nbformat.read(path, as_version=4)
     if not any(cell.cell_type == "code" for cell in nb.cells):
         return None  # prose only (the index, the teacher's guide): nothing to run
     started = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    if not write:
+        return time.perf_counter() - started
     for cell in nb.cells:
         cell.metadata.pop("execution", None)  # wall-clock timestamps: different every run
         for output in cell.get("outputs", []):
@@ -43,14 +50,61 @@ def execute(path: Path, timeout: int = 600) -> float | None:
     return time.perf_counter() - started
 
 
+LOAD = "while True: pass"  # one CPU-bound process: a student's kernel busy training, on a 2-core machine
+
+
+def measure_times(paths: list[Path], repeat: int) -> int:
+    """Run each notebook ``repeat`` times idle and ``repeat`` times loaded, in memory; store the ranges."""
+    times = json.loads(RUN_TIMES.read_text()) if RUN_TIMES.is_file() else {}
+    loads = {"idle": [], "loaded": []}
+    for path in paths:
+        entry = {"idle": [], "loaded": []}
+        for condition in ("idle", "loaded"):
+            hog = subprocess.Popen([sys.executable, "-c", LOAD]) if condition == "loaded" else None
+            try:
+                for _ in range(repeat):
+                    loads[condition].append(os.getloadavg()[0])
+                    seconds = execute(path, write=False)
+                    if seconds is None:
+                        break
+                    entry[condition].append(round(seconds, 1))
+                    print(f"{path.name} {condition}: {seconds:.1f} s", flush=True)
+            finally:
+                if hog is not None:
+                    hog.kill()  # the process this function started, by its handle
+                    hog.wait()
+        if entry["idle"]:
+            times[path.name] = entry
+    low, high = min(loads["idle"], default=0), max(loads["idle"], default=0)
+    times["_how"] = (f"measured with `python scripts/execute_notebooks.py --measure-times` on the project's 2-core "
+                     f"machine with one BLAS thread ({time.strftime('%Y-%m-%d')}, {repeat} runs each): idle = nothing "
+                     f"else started by the measurement (1-minute load average {low:.1f}-{high:.1f} from other work), "
+                     "loaded = one CPU-bound process beside it, as a student's busy kernel")
+    RUN_TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=1) + "\n")
+    print(f"run times written to {RUN_TIMES}; `python scripts/navigation.py` puts them in the index and the guide")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     record = "--record-times" in argv
-    paths = [Path(p) for p in argv if p != "--record-times"] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    measure = "--measure-times" in argv
+    repeat = 2
+    if "--repeat" in argv:
+        at = argv.index("--repeat")
+        if at + 1 >= len(argv) or not argv[at + 1].isdigit() or int(argv[at + 1]) < 1:
+            print("error: --repeat needs a whole number >= 1, e.g. --repeat 2", file=sys.stderr)
+            return 2
+        repeat = int(argv[at + 1])
+        argv = argv[:at] + argv[at + 2:]
+    paths = ([Path(p) for p in argv if p not in ("--record-times", "--measure-times")]
+             or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")))
     for path in paths:
         if not path.is_file():
             print(f"error: no notebook at {path}", file=sys.stderr)
             return 2
+    if measure:
+        return measure_times(paths, repeat)
     times = json.loads(RUN_TIMES.read_text()) if record and RUN_TIMES.is_file() else {}
     for path in paths:
         print(f"executing {path.name} ...", end=" ", flush=True)

@@ -70,3 +70,25 @@ def test_diverged_runs_load_as_nan(stored):
     for row in stored["rows"]:
         for value in row["test_accuracies"]:
             assert value is not None and (math.isnan(value) or 0 < value <= 1)
+
+
+def test_the_code_hash_covers_code_not_text():
+    section, conditioning = baselines.measured_sources()
+    assert baselines.code_version([section, conditioning]) == baselines.code_version()
+    docstring = '"""The ceiling of the frozen features'
+    some_line = next(line for line in section.splitlines() if line.strip().startswith('"""'))
+    edits = {
+        "a space in a docstring": section.replace(some_line, some_line.rstrip() + " ", 1).replace(
+            some_line.strip(), some_line.strip().replace(" ", "  ", 1), 1),
+        "a comment": section.replace("\ndef ", "\n# a new comment\ndef ", 1),
+        "blank lines and spacing": section.replace("\n\n", "\n\n\n", 3).replace(" = ", " =  ", 1),
+        "a docstring added": f'{docstring}, said again."""\n' + section,
+    }
+    for what, edited in edits.items():
+        assert edited != section, what
+        assert baselines.code_version([edited, conditioning]) == baselines.code_version(), f"{what} marked it stale"
+    ridge = "ridge: float = 1e-10"
+    assert ridge in section
+    changed = baselines.code_version([section.replace(ridge, "ridge: float = 1e-9"), conditioning])
+    assert changed != baselines.code_version(), "a changed default must mark the results stale"
+    assert baselines.code_version([section, conditioning + "\nEXTRA = 1\n"]) != baselines.code_version()

@@ -77,6 +77,28 @@ def test_missing_data_dir_offline_is_one_clear_error(tmp_path):
     assert not list((tmp_path / "empty").glob("*"))  # nothing half-written
 
 
+def test_missing_data_dir_offline_leaves_no_folder_behind(tmp_path):
+    missing = tmp_path / "not-there" / "mnist"
+    env = {"https_proxy": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}  # offline, as above
+    result = run("train", "--steps", "10", "--data-dir", str(missing), env=env)
+    assert result.returncode == 2 and "could not download" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "not-there").exists()  # neither folder the download made
+
+
+def test_a_hidden_size_too_large_for_memory_is_one_line_and_status_2():
+    import resource
+
+    def limit_memory():  # as `ulimit -v 4000000` would (a shared server's per-user limit)
+        resource.setrlimit(resource.RLIMIT_AS, (4 * 1024**3, 4 * 1024**3))
+
+    result = subprocess.run([sys.executable, "-m", "helpers", "train", "--hidden-size", "30000", "--steps", "10"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300, preexec_fn=limit_memory,
+                            env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr[-2000:]
+    assert "--hidden-size 30000" in result.stderr and "memory" in result.stderr and "smaller" in result.stderr
+
+
 def test_divergence_exits_nonzero_with_message():
     result = run("train", "--rule", "backprop", "--lr", "10", "--steps", "300")
     assert result.returncode == 1

@@ -1,61 +1,124 @@
-"""`make student` (scripts/student.py): a clean copy a class can work through, top to bottom.
+"""`make student` (scripts/student.py): copies a class can work through, and one zip to hand them out.
 
-One test, slow-ish (it runs every student notebook, about as long as nbval):
-outputs cleared, solutions gone, and every notebook runs with the exercises
-unanswered, its checkers saying "not yet" rather than raising.
+* The copies: outputs cleared, solutions gone, no sentence left that sends the
+  reader to the removed solutions, the teacher's guide not among them. Their code
+  cells are the originals' code cells, unchanged and in order, so they run exactly
+  as the originals do; nbval runs the originals (twice) and checks their stored
+  outputs, which show every checker saying "not yet" to the unanswered exercises.
+  That is the assurance of executing the copies again, without a third run.
+* The setup cell, where `helpers` cannot be found, stops with one line saying
+  what to do (a real kernel runs it).
+* The zip: unpacked in a temporary folder, installed into a fresh venv exactly as
+  its README says, and one copy run there, top to bottom, by that venv's kernel.
+  Takes a minute or two (the venv and pip's cache); without network and without a
+  pip cache it skips, except under CI=true.
 """
 
+import os
+import re
 import subprocess
 import sys
+import textwrap
+import zipfile
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+try:
+    import student
+    from navigation import SETUP_SOURCE
+finally:
+    sys.path.remove(str(ROOT / "scripts"))
+
+RUN_IN_THE_ZIP = "03_forward_pass.ipynb"  # the quickest lesson with exercises: a few seconds
 
 
-def test_student_copies_have_no_outputs_no_solutions_and_run_top_to_bottom(tmp_path, monkeypatch):
-    out = tmp_path / "student"
-    result = subprocess.run([sys.executable, ROOT / "scripts" / "student.py", str(out)],
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """scripts/student.py run as `make student` runs it -> (copies folder, zip file)."""
+    tmp = tmp_path_factory.mktemp("student")
+    out, archive = tmp / "student", tmp / "student.zip"
+    (out).mkdir()
+    (out / "00_teachers_guide.ipynb").write_text("{}")  # left over from an older `make student`
+    result = subprocess.run([sys.executable, ROOT / "scripts" / "student.py", str(out), "--zip", str(archive)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    originals = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    assert sorted(p.name for p in out.glob("*.ipynb")) == originals
+    return out, archive
 
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")  # the kernels inherit it: 2 cores shared
-    problems = []  # every notebook runs, so one report names all that fail
-    for name in originals:
-        nb = nbformat.read(out / name, as_version=4)
-        text = "\n".join(c.source for c in nb.cells)
+
+def originals():
+    return sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if p.name not in student.TEACHER_ONLY)
+
+
+def code_sources(nb):
+    return [c.source for c in nb.cells if c.cell_type == "code"]
+
+
+def printed(cell):
+    return [line for o in cell.outputs if o.get("name") == "stdout" for line in o["text"].splitlines()]
+
+
+def test_the_copies_are_the_lessons_without_outputs_solutions_or_the_teachers_guide(made):
+    out, _ = made
+    assert sorted(p.name for p in out.glob("*.ipynb")) == [p.name for p in originals()]
+    assert "00_teachers_guide.ipynb" in student.TEACHER_ONLY
+    problems = []
+    for path in originals():
+        copy, original = nbformat.read(out / path.name, as_version=4), nbformat.read(path, as_version=4)
+        text = "\n".join(c.source for c in copy.cells)
         if "<details" in text or "<summary>Solution" in text:
-            problems.append(f"{name}: a solution is left")
-        code = [c for c in nb.cells if c.cell_type == "code"]
-        if not all(not c.outputs and c.execution_count is None for c in code):
-            problems.append(f"{name}: outputs left")
-        try:
-            NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(out)}}).execute()
-        except CellExecutionError as error:
-            problems.append(f"{name}: {str(error)[-600:]}")
-            continue
-        lines = [line for c in code for o in c.outputs if o.get("name") == "stdout" for line in o["text"].splitlines()]
-        stderr = [o["text"] for c in code for o in c.outputs if o.get("name") == "stderr"]
-        if stderr:
-            problems.append(f"{name}: stderr {stderr[0][:200]}")
-        if name[:2] != "00" and "## Exercises" in text:
-            if not any(line.startswith("not yet") for line in lines):
-                problems.append(f"{name}: no checker said 'not yet'")
-            if any(line.startswith("correct:") for line in lines):
-                problems.append(f"{name}: a checker said 'correct' before any answer was given")
+            problems.append(f"{path.name}: a solution is left")
+        if any(c.outputs or c.execution_count is not None for c in copy.cells if c.cell_type == "code"):
+            problems.append(f"{path.name}: outputs left")
+        for cell in copy.cells:
+            if cell.cell_type == "markdown":
+                prose = cell.source.replace(student.NOTE, "")
+                for sentence in student.SENTENCE_END.split(prose):
+                    if student.POINTS_AT_SOLUTIONS.search(sentence) or "00_teachers_guide" in sentence:
+                        problems.append(f"{path.name}: {sentence.strip()[:160]!r}")
+        # same code, same order: the copy runs as the original does, which nbval checks
+        if code_sources(copy) != code_sources(original):
+            problems.append(f"{path.name}: the code cells differ from the original's")
     assert not problems, "\n".join(problems)
 
+
+def test_the_originals_run_their_exercises_unanswered_and_every_checker_says_not_yet():
+    # what the copies will print: the stored outputs of the same code (nbval reproduces them)
+    for path in originals():
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert not [o for c in code for o in c.outputs if o["output_type"] == "error" or o.get("name") == "stderr"]
+        if path.name.startswith("00_"):
+            continue
+        checks = [c for c in code if re.search(r"\bcheck\w*\(", c.source) and "= None" in c.source]
+        assert checks, f"{path.name}: no unanswered exercise cell"
+        for cell in checks:
+            lines = printed(cell)
+            assert any(line.startswith("not yet") for line in lines), (path.name, cell.source[:80], lines)
+            assert not any(line.startswith("correct") for line in lines), (path.name, cell.source[:80], lines)
+
+
+def test_sentences_pointing_at_the_solutions_are_rewritten_or_dropped():
+    known = ("Try each one before you open its solution at the end of the notebook. A checker answers \"correct\"; "
+             "it never shows the answer.")
+    assert student.without_solution_pointers(known) == (
+        "Try each one yourself first. A checker answers \"correct\"; it never shows the answer.")
+    assert student.without_solution_pointers("Write it down, then compare with the solution below.") == (
+        "Write it down, then discuss it with your teacher.")
+    unknown = "Predict the sign. (Hint: look at the mean.) The solution below derives it. Then plot it."
+    assert student.without_solution_pointers(unknown) == "Predict the sign. (Hint: look at the mean.) Then plot it."
+    linked = "Teachers: the [guide](00_teachers_guide.ipynb) has answers. Start at [1](01_data.ipynb)."
+    assert student.without_solution_pointers(linked) == "Start at [1](01_data.ipynb)."
+    table = "| `make student` | outputs cleared and solutions removed |\n\n| a | b |"
+    assert student.without_solution_pointers(table) == table  # says what the copy is: kept
+
+
 def test_student_copy_drops_outputs_and_solution_blocks_only():
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        from student import student_copy
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
     md = nbformat.v4.new_markdown_cell
     ran = nbformat.v4.new_code_cell("print(1)", execution_count=3,
                                     outputs=[nbformat.v4.new_output("stream", text="1\n")])
@@ -65,14 +128,104 @@ def test_student_copy_drops_outputs_and_solution_blocks_only():
                 md("## What you learned\n\n- a"), md("## Solutions"),
                 md("<details>\n<summary>Solution to exercise 1</summary>\n\n```python\nx\n```\n\n</details>"),
                 md("[Index](00_index.ipynb)", metadata={"tags": ["navigation"]})]
-    copy = student_copy(nb)
+    copy = student.student_copy(nb)
     assert [c.source.splitlines()[0] for c in copy.cells] == [
         "# Title", "print(1)", "<details>", "## What you learned", "## Solutions", "[Index](00_index.ipynb)"]
     assert "not in it" in copy.cells[4].source
     assert copy.cells[1].outputs == [] and copy.cells[1].execution_count is None
     nb.cells = [md("Last words.\n\n## What you learned\n\n- a\n\n## Solutions\n\n<details>\n<summary>Solution to "
                    "exercise 1</summary>\n\nx\n\n</details>"), md("<details>\n<summary>Solution to exercise 2</summary>")]
-    copy = student_copy(nb)
+    copy = student.student_copy(nb)
     assert len(copy.cells) == 1 and copy.cells[0].source.startswith("Last words.\n\n## What you learned\n\n- a\n\n## Solutions")
     assert "<details" not in copy.cells[0].source
     assert "widgets" not in copy.metadata
+
+
+def test_the_setup_cell_says_in_one_line_what_to_do_when_helpers_is_missing(tmp_path, monkeypatch):
+    # a package named helpers that is not there: the kernel's `import helpers` fails as where it is not installed
+    shadow = tmp_path / "shadow" / "helpers"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'helpers'\", name='helpers')\n")
+    elsewhere = tmp_path / "elsewhere"  # no folder above it holds helpers/
+    elsewhere.mkdir()
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "shadow"))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(SETUP_SOURCE), nbformat.v4.new_code_cell("print('ran on')")]
+    with pytest.raises(CellExecutionError):  # it stops "Run All" there
+        NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(elsewhere)}}).execute()
+    (output,) = nb.cells[0].outputs
+    assert output["output_type"] == "error" and len(output["traceback"]) == 1, output
+    line = output["traceback"][0]
+    assert "\n" not in line and "Traceback" not in line
+    assert "helpers" in line and "pip install" in line and "inside" in line
+    assert nb.cells[1].outputs == []
+
+
+def unpacked(archive: Path, into: Path) -> Path:
+    with zipfile.ZipFile(archive) as zf:
+        names = zf.namelist()
+        assert {name.split("/")[0] for name in names} == {student.HANDOUT}, "one top folder"
+        zf.extractall(into)
+    return into / student.HANDOUT
+
+
+def readme_block(readme: str, heading: str) -> str:
+    section = readme.split(f"## {heading}\n", 1)[1]
+    return re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+
+
+DRIVER = textwrap.dedent('''
+    import sys
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = sys.argv[1]
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import helpers, helpers.data\\n"
+        "print('helpers from', helpers.__file__)\\n"
+        "print('data from', helpers.data.find_mnist_dir(download=False))"))
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": sys.argv[2]}}).execute()
+    lines = [l for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.get("name") == "stdout"
+             for l in o["text"].splitlines()]
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.get("name") == "stderr"]
+    print("\\n".join(lines))
+    print("stderr outputs:", len(errors))
+''')
+
+
+def test_the_zip_installs_as_its_readme_says_and_a_copy_runs(made, tmp_path):
+    _, archive = made
+    folder = unpacked(archive, tmp_path / "upload")
+    names = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert {f"notebooks/{p.name}" for p in originals()} <= names
+    assert "notebooks/00_teachers_guide.ipynb" not in names and "helpers/__init__.py" in names
+    assert {"data/mnist/train-images-idx3-ubyte.gz", "pyproject.toml", "constraints.txt", "README.md"} <= names
+    assert not [n for n in names if "__pycache__" in n]
+    readme = (folder / "README.md").read_text()
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MNIST_DIR", "VIRTUAL_ENV", "PYTHONHOME")}
+    # pip keeps the user's cache; the MNIST loader gets an empty one, so the digits can only come from the zip
+    pip_cache = os.environ.get("PIP_CACHE_DIR") or str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pip")
+    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), PIP_CACHE_DIR=pip_cache, OPENBLAS_NUM_THREADS="1",
+               PIP_DISABLE_PIP_VERSION_CHECK="1")
+    install = subprocess.run(["bash", "-euo", "pipefail", "-c", readme_block(readme, "Install (once)")],
+                             cwd=folder, env=env, capture_output=True, text=True, timeout=1200)
+    if install.returncode != 0:
+        if os.environ.get("CI") == "true" or "ERROR: No matching distribution" not in install.stderr + install.stdout:
+            pytest.fail(f"the README's install failed:\n{install.stderr[-3000:]}")
+        pytest.skip(f"cannot install from PyPI (offline?): {install.stderr.strip().splitlines()[-1:]}")
+    python = folder / ".venv" / "bin" / "python"
+    assert "jupyter lab notebooks" in readme_block(readme, "Open")
+    assert subprocess.run([python, "-m", "jupyter", "lab", "--version"], env=env, capture_output=True).returncode == 0
+
+    (tmp_path / "drive.py").write_text(DRIVER)
+    result = subprocess.run([python, tmp_path / "drive.py", folder / "notebooks" / RUN_IN_THE_ZIP, folder / "notebooks"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    found = dict(line.split(" from ", 1) for line in lines if line.startswith(("helpers from", "data from")))
+    assert Path(found["helpers"]).resolve() == (folder / "helpers" / "__init__.py").resolve()
+    assert Path(found["data"]).resolve() == (folder / "data" / "mnist").resolve()
+    assert any(line.startswith("not yet") for line in lines) and not any(line.startswith("correct") for line in lines)
+    assert lines[-1] == "stderr outputs: 0"
