@@ -172,3 +172,15 @@ def predict(params: dict, X, batch: int = 10000):
 def accuracy(params: dict, X, y) -> float:
     """Fraction of rows of X whose predicted class equals y."""
     return float(np.mean(predict(params, X) == y))
+
+
+def dead_fractions(params: dict, X) -> list:
+    """Per hidden layer, the fraction of its units that never fire (output 0) on any row of X.  X (N, 784) -> [float, ...].
+
+    A dead ReLU passes no gradient, so backprop can never revive it: a measure of how much of a layer a run destroyed.
+    """
+    fractions, h = [], X
+    for k in range(1, num_layers(params)):
+        h = np.maximum(h @ params[f"W{k}"] + params[f"b{k}"], 0.0)
+        fractions.append(float(np.mean(h.max(axis=0) <= 0)))
+    return fractions

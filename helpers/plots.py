@@ -199,7 +199,9 @@ def training_curves(histories, labels=None):
         acc_ax.set_title("Test accuracy")
         acc_ax.set_xlabel("step")
         acc_ax.set_ylabel("accuracy (%)")
-        acc_ax.axhline(10, color="gray", lw=0.8, ls="--")  # chance
+        acc_ax.axhline(10, color="gray", lw=0.8, ls="--")
+        acc_ax.annotate("chance (10%)", xy=(1, 10), xycoords=("axes fraction", "data"), xytext=(-4, 3),
+                        textcoords="offset points", ha="right", va="bottom", fontsize=8, color="gray")
         if labels is not None:
             loss_ax.legend(fontsize=8)
             acc_ax.legend(fontsize=8)

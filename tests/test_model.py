@@ -107,3 +107,12 @@ def test_relative_error_is_scale_free():
     assert np.isclose(relative_error(np.array([1e-9]), np.array([2e-9])), 1 / 3)
     assert np.isclose(relative_error(np.array([3.0, 0.0]), np.array([0.0, 4.0])), 5 / 7)
     assert relative_error(np.zeros(3), np.zeros(3)) == 0
+
+
+def test_dead_fractions_count_units_that_never_fire():
+    params = model.init_params((4, 3, 2, 10), "he", np.random.default_rng(0))
+    X = np.abs(np.random.default_rng(1).standard_normal((50, 4)))
+    params["b1"] = np.array([-1e6, 0.0, 0.0])  # unit 0 of layer 1 can never fire
+    params["W1"][:, 1:] = np.abs(params["W1"][:, 1:])  # units 1, 2 fire on positive inputs
+    params["b2"] = np.array([-1e6, -1e6])  # nothing in layer 2 fires
+    assert model.dead_fractions(params, X) == [1 / 3, 1.0]

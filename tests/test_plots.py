@@ -143,3 +143,10 @@ def test_forward_pass_picture_shows_each_stage_and_marks_the_true_class():
     assert len(bars) == 10 and np.allclose([b.get_height() for b in bars], probs)
     assert bars[3].get_facecolor() != bars[0].get_facecolor()
     plt.close(fig)
+
+
+def test_training_curves_label_the_chance_line():
+    fig = plots.training_curves(make_history(0.5))
+    accuracy_ax = fig.axes[1]
+    assert [t.get_text() for t in accuracy_ax.texts] == ["chance (10%)"]
+    assert any(list(line.get_ydata()) == [10, 10] for line in accuracy_ax.lines)
