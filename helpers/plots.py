@@ -592,7 +592,7 @@ def alignment_angles(rows, title=None):
                         continue
                     per_seed = np.asarray(a[kind][n]["per_seed"], dtype=float)
                     label = row["rule"] if name else f"{row['rule']}: {n} vs B{n[1:]}"
-                    ax.plot(a["steps"], a[kind][n]["mean"], "o-", ms=3, color=f"C{i + j}", label=label,
+                    ax.plot(a["steps"], a[kind][n]["mean"], marker="o", ms=3, color=f"C{i + j}", label=label,
                             ls="-" if j == 0 else "--")
                     ax.fill_between(a["steps"], per_seed.min(axis=0), per_seed.max(axis=0), color=f"C{i + j}", alpha=0.15)
             ax.axhline(90, color="gray", lw=0.8, ls=":")  # 90 degrees: no better than a random direction
