@@ -2,6 +2,7 @@
 
     python -m helpers train [--steps N --lr LR ... --json]
     python -m helpers baselines [--json]
+    python -m helpers rules [--json] [--quick] [--rules a,b] [--out PATH]
 
 Bad arguments exit with status 2 and one line naming the problem.
 """
@@ -11,9 +12,10 @@ from __future__ import annotations
 import json
 import sys
 
-from . import baselines, model, rules
+from . import baselines, comparison, model, rules
 from .cli_args import OneLineParser, int_at_least, positive_float
 from .optimizers import OPTIMIZERS
+from .progress import TerminalProgress
 from .train import TrainConfig
 
 
@@ -35,36 +37,6 @@ def add_train_arguments(parser):
     parser.add_argument("--eval-every", type=int_at_least(1), default=d.eval_every, help="print the test accuracy every N steps")
     parser.add_argument("--data-dir", default=None, help="directory with the four MNIST .gz files (default: MNIST_DIR, then data/mnist)")
     parser.add_argument("--json", action="store_true", help="end with one JSON object on the last line of stdout")
-
-
-class TerminalProgress:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal.
-
-    Log lines go through :meth:`print_line`, which clears the bar first so
-    that the two never share a line.
-    """
-
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.enabled = stream.isatty()
-
-    def __call__(self, step, total):
-        if self.enabled:
-            filled = int(30 * step / total)
-            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] step {step}/{total}")
-            if step == total:
-                self.clear()
-            self.stream.flush()
-        return False  # never cancels
-
-    def clear(self):
-        if self.enabled:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-
-    def print_line(self, line: str):
-        self.clear()
-        print(line, flush=True)
 
 
 def run_train(args) -> int:
@@ -110,9 +82,12 @@ def main(argv=None) -> int:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     add_train_arguments(commands.add_parser("train", help="the reference experiment (top layer only, 10,000 steps)"))
     baselines.add_arguments(commands.add_parser("baselines", help="the baselines table (see notebook 07)"))
+    comparison.add_arguments(commands.add_parser("rules", help="every learning rule on the baseline's protocol (results/rules.json)"))
     args = parser.parse_args(argv)
     if args.command == "train":
         return run_train(args)
+    if args.command == "rules":
+        return comparison.run(args)
     return baselines.run(args)
 
 

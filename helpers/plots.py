@@ -556,3 +556,106 @@ def forward_pass_picture(image, hidden_1, hidden_2, probs, label=None):
         axes[3].set_xlabel("digit")
         fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- learning rules (results/rules.json)
+
+
+def _steps_axis(ax, steps):
+    # step 0 (the untrained network) belongs on the axis: linear up to 10, logarithmic beyond
+    ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlim(0, max(steps) * 1.2)
+    ax.set_xlabel("training step (0, then log scale)")
+
+
+def alignment_angles(rows, title=None):
+    """Angle (degrees) between each rule's update and backprop's, per hidden layer, over training.
+
+    rows: rows of results/rules.json (``helpers.comparison``) with an ``alignment`` entry;
+    lines are the mean over seeds, bands the range of the seeds. A third panel shows FA's
+    angle between each W_k and its feedback matrix B_k. The default title names the rules
+    whose W2 update turned toward backprop's (the angle fell from the first to the last step).
+    """
+    rows = [r for r in rows if r.get("alignment")]
+    if not rows:
+        raise ValueError("no row has alignment angles; pass the rows of results/rules.json (fa, dfa, sign, uloss)")
+    feedback_rows = [r for r in rows if r["alignment"]["feedback"]]
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, 2 + bool(feedback_rows), figsize=(4 * (2 + bool(feedback_rows)), 3.4), sharey=True)
+        panels = [(axes[0], "update", "W1", "W1 (first layer): update vs backprop's"),
+                  (axes[1], "update", "W2", "W2 (second layer): update vs backprop's")]
+        panels += [(axes[2], "feedback", None, "FA: forward weights W_k vs feedback B_k")] if feedback_rows else []
+        for ax, kind, name, panel_title in panels:
+            for i, row in enumerate(rows):
+                a = row["alignment"]
+                names = [name] if name else sorted(a[kind])
+                for j, n in enumerate(names):
+                    if n not in a[kind]:
+                        continue
+                    per_seed = np.asarray(a[kind][n]["per_seed"], dtype=float)
+                    label = row["rule"] if name else f"{row['rule']}: {n} vs B{n[1:]}"
+                    ax.plot(a["steps"], a[kind][n]["mean"], marker="o", ms=3, color=f"C{i + j}", label=label,
+                            ls="-" if j == 0 else "--")
+                    ax.fill_between(a["steps"], per_seed.min(axis=0), per_seed.max(axis=0), color=f"C{i + j}", alpha=0.15)
+            ax.axhline(90, color="gray", lw=0.8, ls=":")  # 90 degrees: no better than a random direction
+            _steps_axis(ax, rows[0]["alignment"]["steps"])
+            ax.set_title(panel_title)
+            ax.legend(fontsize=7, framealpha=1)
+        axes[0].set_ylabel("angle (degrees)")
+        axes[0].set_ylim(0, 180)
+        fig.suptitle(title or _alignment_takeaway(rows))
+        fig.patch.set_facecolor("white")
+        fig.tight_layout()
+    return fig
+
+
+def _alignment_takeaway(rows) -> str:
+    turned = [r["rule"] for r in rows if r["alignment"]["update"]["W2"]["mean"][-1] < r["alignment"]["update"]["W2"]["mean"][0]]
+    others = [r["rule"] for r in rows if r["rule"] not in turned]
+    text = f"{', '.join(turned)}: the W2 update turns toward backprop's during training" if turned else \
+        "No rule's W2 update turns toward backprop's"
+    return text + (f"; {', '.join(others)}: it does not" if turned and others else "")
+
+
+def alignment_alt_text(rows) -> str:
+    """Alt text for :func:`alignment_angles`: what it shows, with the first and last mean angles."""
+    rows = [r for r in rows if r.get("alignment")]
+    parts = []
+    for r in rows:
+        a = r["alignment"]
+        w2 = a["update"]["W2"]["mean"]
+        parts.append(f"{r['rule']} from {w2[0]:.0f} to {w2[-1]:.0f} degrees")
+    steps = rows[0]["alignment"]["steps"]
+    return (f"Line plots of the angle between each rule's update of W1 and W2 and backprop's, from step {steps[0]} "
+            f"to step {steps[-1]:,} (log scale), mean over seeds with their range shaded. W2's angle goes: "
+            + "; ".join(parts) + ".")
+
+
+def rule_curves(rows, title=None):
+    """Test accuracy (%) against the step of each rule at its chosen lr: mean over seeds, band = range of seeds.
+
+    rows: rows of results/rules.json (``helpers.comparison``); rows without curves (every lr diverged) are skipped.
+    """
+    rows = [r for r in rows if r.get("curves")]
+    with plt.rc_context(STYLE):
+        fig, (acc_ax, loss_ax) = plt.subplots(1, 2, figsize=(9, 3.4))
+        for i, row in enumerate(rows):
+            c = row["curves"]
+            per_seed = np.asarray([s + [np.nan] * (len(c["eval_steps"]) - len(s)) for s in c["test_accuracy_per_seed"]], float)
+            label = f"{row['rule']} (lr {row['chosen_lr']:g})"
+            acc_ax.plot(c["eval_steps"], 100 * np.asarray(c["test_accuracy_mean"], float), color=f"C{i % 6}", label=label)
+            acc_ax.fill_between(c["eval_steps"], 100 * np.nanmin(per_seed, axis=0), 100 * np.nanmax(per_seed, axis=0),
+                                color=f"C{i % 6}", alpha=0.15)
+            loss_ax.plot(c["loss_steps"], c["running_loss_mean"], color=f"C{i % 6}", label=label)
+        acc_ax.set_xlabel("step")
+        acc_ax.set_ylabel("test accuracy (%)")
+        acc_ax.set_title("Test accuracy (band: range over seeds)")
+        loss_ax.set_xlabel("step")
+        loss_ax.set_ylabel("cross-entropy (smoothed)")
+        loss_ax.set_yscale("log")
+        loss_ax.set_title("Running loss, mean over seeds")
+        acc_ax.legend(fontsize=7, framealpha=1)
+        fig.suptitle(title or "Each rule at its chosen learning rate")
+        fig.patch.set_facecolor("white")
+        fig.tight_layout()
+    return fig

@@ -75,3 +75,21 @@ def test_bench_baselines_reports_ratio():
         assert positive_seconds(measurement["vectorized_seconds"]) and positive_seconds(measurement["one_by_one_seconds"])
         assert measurement["speedup"] == pytest.approx(measurement["one_by_one_seconds"] / measurement["vectorized_seconds"])
         assert measurement["equal"] is True  # same results both ways
+
+
+def test_bench_rules_reports_the_floor_and_every_rule_next_to_its_lean_loop():
+    record = bench("bench_rules.py", "--steps", "12", "--default-steps", "5", "--repeat", "1", "--reference-steps", "30")
+    assert (record["steps"], record["default_steps"], record["repeat"], record["reference_steps"]) == (12, 5, 1, 30)
+    ref = record["reference"]
+    for key in ("train_run_seconds", "feature_products_seconds", "lean_loop_seconds", "floor_seconds"):
+        assert positive_seconds(ref[key]), key
+    assert ref["floor_seconds"] == pytest.approx(ref["feature_products_seconds"] + ref["lean_loop_seconds"])
+    assert ref["ratio_to_floor"] == pytest.approx(ref["train_run_seconds"] / ref["floor_seconds"])
+    assert sorted(record["rules"]) == sorted(["top", "backprop", "fa", "dfa", "sign", "uloss"])
+    for rule, entry in record["rules"].items():
+        for tag in ("one_thread", "default_threads"):
+            train_ms, lean_ms = entry[f"{tag}_train_step_ms"], entry[f"{tag}_lean_step_ms"]
+            assert math.isfinite(train_ms) and train_ms > 0 and math.isfinite(lean_ms) and lean_ms > 0, (rule, tag)
+            assert entry[f"{tag}_ratio"] == pytest.approx(train_ms / lean_ms), (rule, tag)
+        assert positive_seconds(entry["evaluation_seconds"]) and positive_seconds(entry["train_10000_seconds"]), rule
+        assert math.isfinite(entry["memory_mb"]) and entry["memory_mb"] > 0, rule

@@ -1,0 +1,54 @@
+"""The learning-rule figures: alignment angles (title from the data, axes labelled) and learning curves."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import plots  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def aligned_row(rule, w2, feedback=False):
+    steps = [0, 10, 100, 1000]
+    angles = {"W1": {"mean": [90, 85, 80, 75], "per_seed": [[90, 85, 80, 75], [91, 86, 81, 76]]},
+              "W2": {"mean": w2, "per_seed": [w2, [a + 1 for a in w2]]},
+              "W3": {"mean": [0] * 4, "per_seed": [[0] * 4] * 2}}
+    fb = {"W2": {"mean": [90, 80, 70, 60], "per_seed": [[90, 80, 70, 60]] * 2}} if feedback else {}
+    curves = {"eval_steps": [0, 500, 1000], "test_accuracy_mean": [0.1, 0.8, 0.9],
+              "test_accuracy_per_seed": [[0.1, 0.8, 0.9], [0.1, 0.8]], "loss_steps": [0, 500, 1000],
+              "running_loss_mean": [2.3, 0.5, 0.3]}
+    return {"rule": rule, "chosen_lr": 0.03, "alignment": {"steps": steps, "update": angles, "feedback": fb}, "curves": curves}
+
+
+def test_alignment_title_names_the_rules_whose_update_turned_toward_backprop():
+    rows = [aligned_row("fa", [90, 85, 75, 70], feedback=True), aligned_row("uloss", [50, 80, 100, 110]), {"rule": "top", "alignment": None}]
+    fig = plots.alignment_angles(rows)
+    assert fig._suptitle.get_text() == "fa: the W2 update turns toward backprop's during training; uloss: it does not"
+    assert len(fig.axes) == 3 and fig.axes[2].get_title().startswith("FA")
+    for ax in fig.axes:
+        assert ax.get_xlabel() and ax.get_xscale() == "symlog"
+    assert fig.axes[0].get_ylabel() == "angle (degrees)"
+    assert fig.get_facecolor()[3] == 1  # opaque
+    text = plots.alignment_alt_text(rows)
+    assert "fa from 90 to 70 degrees" in text and "uloss from 50 to 110 degrees" in text
+
+
+def test_alignment_without_fa_has_two_panels_and_without_angles_is_refused():
+    assert len(plots.alignment_angles([aligned_row("dfa", [90, 80, 70, 60])]).axes) == 2
+    with pytest.raises(ValueError, match="no row has alignment angles"):
+        plots.alignment_angles([{"rule": "top", "alignment": None}])
+
+
+def test_rule_curves_draw_each_rule_with_its_lr_and_tolerate_a_shorter_seed():
+    fig = plots.rule_curves([aligned_row("fa", [90] * 4), {"rule": "x", "curves": None}])
+    acc_ax, loss_ax = fig.axes
+    assert [t.get_text() for t in acc_ax.get_legend().get_texts()] == ["fa (lr 0.03)"]
+    assert acc_ax.get_ylabel() == "test accuracy (%)" and loss_ax.get_yscale() == "log"

@@ -1,0 +1,57 @@
+"""results/rules.json (the learning-rule comparison) was made by the current code and full settings.
+
+Regenerate it with:  python -m helpers rules --json > results/rules.json
+"""
+
+import math
+
+import pytest
+
+from helpers import comparison
+from helpers.readout import train_top_layers
+from helpers.train import TrainConfig
+
+
+@pytest.fixture(scope="module")
+def stored():
+    assert comparison.RESULTS_PATH.is_file(), f"missing: run `{comparison.RESULTS_COMMAND}`"
+    return comparison.load_results()
+
+
+def test_made_with_the_current_settings_and_code(stored):
+    problems = comparison.results_problems(stored)
+    assert not problems, f"results/rules.json is stale ({'; '.join(problems)}): run `{comparison.RESULTS_COMMAND}`"
+
+
+def test_a_stale_file_is_detected(stored):
+    changed = dict(stored, settings=dict(stored["settings"], lrs=[0.1]), code_version="0" * 16)
+    problems = comparison.results_problems(changed)
+    assert any("lrs" in p for p in problems) and any("code_version" in p for p in problems)
+
+
+def test_every_rule_of_the_package_has_its_row(stored):
+    assert [r["rule"] for r in stored["rules"]] == comparison.package_rules()
+    for row in stored["rules"]:
+        assert [g["lr"] for g in row["grid"]] == comparison.FULL["lrs"]
+        chosen = next(g for g in row["grid"] if g["lr"] == row["chosen_lr"])
+        assert all(d is None for d in chosen["diverged_at"]), row["rule"]  # a diverged lr is never chosen
+        assert row["checkpoint_equals_grid"] is True, row["rule"]
+        assert [t["steps"] for t in row["test"]] == [10000, 50000]
+        for t in row["test"]:
+            assert all(math.isnan(a) or 0 < a <= 1 for a in t["per_seed"]), row["rule"]
+
+
+def test_the_alignment_rules_have_their_angles_at_every_step(stored):
+    rows = {r["rule"]: r for r in stored["rules"]}
+    for name in comparison.ALIGNMENT_RULES:
+        a = rows[name]["alignment"]
+        assert a["steps"] == comparison.FULL["alignment_steps"], name
+        assert all(len(a["update"][w]["per_seed"]) == 3 for w in ("W1", "W2", "W3")), name
+    assert sorted(rows["fa"]["alignment"]["feedback"]) == ["W2", "W3"]
+
+
+def test_the_top_only_row_recomputes_to_the_stored_number(mnist, stored):
+    top = next(r for r in stored["rules"] if r["rule"] == "top")
+    (_, history), = train_top_layers(mnist, [TrainConfig(lr=top["chosen_lr"], seed=0, steps=10000, eval_every=10000)])
+    # at most two test images apart: an argmax tie may fall either way under another BLAS
+    assert abs(history.final_test_accuracy - top["test"][0]["per_seed"][0]) <= 2e-4
