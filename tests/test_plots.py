@@ -143,3 +143,14 @@ def test_forward_pass_picture_shows_each_stage_and_marks_the_true_class():
     assert len(bars) == 10 and np.allclose([b.get_height() for b in bars], probs)
     assert bars[3].get_facecolor() != bars[0].get_facecolor()
     plt.close(fig)
+
+
+def test_gradcheck_sweep_one_line_per_parameter_and_the_target():
+    sweep = {1e-2: {"W3": 2e-6, "W2": 3e-2}, 1e-5: {"W3": 8e-11, "W2": 7e-11}, 1e-9: {"W3": 1e-6, "W2": 1e-6}}
+    fig = plots.gradcheck_sweep(sweep, title="the U")
+    ax = fig.axes[0]
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["W3", "W2", "target: below 1e-07"]
+    assert list(ax.get_lines()[1].get_ydata()) == [3e-2, 7e-11, 1e-6]  # large h first
+    assert ax.get_xscale() == ax.get_yscale() == "log" and ax.xaxis_inverted()
+    assert ax.get_title() == "the U"
