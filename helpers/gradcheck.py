@@ -35,6 +35,16 @@ def relative_error(a, b) -> float:
     return float(np.linalg.norm(a - b) / denom) if denom > 0 else 0.0
 
 
+def cosine(a, b) -> float:
+    """Cosine of the angle between two gradients taken as flat vectors: 1 the same direction, 0 orthogonal.
+
+    The relative error says how far apart two gradients are; the cosine says
+    whether a step along one still goes the other's way (a gradient scaled
+    by any positive factor has cosine 1).
+    """
+    a, b = np.ravel(np.asarray(a, dtype=float)), np.ravel(np.asarray(b, dtype=float))
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
 def check_param_gradients(params: dict, X, y, train: str = "top", samples: int = 20, seed: int = 0, h: float = 1e-5) -> dict:
     """Relative error between analytic and numerical gradients of each trainable parameter.
 
@@ -88,3 +98,38 @@ def error_line(name: str, error: float, target: float = 1e-7, noise: float | Non
     shown = below(error, noise) if noise is not None else format_error(error)
     return f"{name}: relative error {shown} (target: below {format_error(target)}){verdict}"
 
+
+def step_size_sweep(params: dict, X, y, steps, train: str = "all", samples: int = 20, seed: int = 0) -> dict:
+    """{h: {name: relative error}}: :func:`check_param_gradients` at every step size h in ``steps``.
+
+    The same entries are checked at every h (same ``seed``), so the rows differ
+    only by the step: truncation error, O(h^2), falls with h, and so does the
+    error at a ReLU kink crossed by the +-h nudge; rounding error, about
+    eps * |L| / h, grows as h shrinks.
+    """
+    return {float(h): check_param_gradients(params, X, y, train=train, samples=samples, seed=seed, h=float(h)) for h in steps}
+
+
+def sweep_lines(sweep: dict, rounding: float = 1e-13, smallest_exact: float = 1e-3) -> list:
+    """The sweep as a table, one line per h, columns the parameters.
+
+    Rows with h >= ``smallest_exact`` are printed digit for digit: truncation
+    and kinks decide them, not rounding. Below, rounding noise enters, whose
+    digits depend on the processor; such a row is printed as the bound
+    ``rounding / h + h**2`` (to one digit) every entry meets (``helpers.reproducible.below``),
+    with this machine's figures in brackets.
+    """
+    from .reproducible import below, on_this_machine
+
+    names = list(next(iter(sweep.values())))
+    lines = [f"{'h':>6} | " + " ".join(f"{name:>6}" for name in names)]
+    for h, errors in sweep.items():
+        figures = " ".join(f"{format_error(errors[name]):>6}" for name in names)
+        if h >= smallest_exact:
+            lines.append(f"{format_error(h):>6} | {figures}")
+            continue
+        bound = float(f"{rounding / h + h**2:.0e}")  # rounding grows like 1/h, truncation like h^2
+        worst = max(errors.values())
+        stated = below(worst, bound, shown=" ".join(format_error(errors[name]) for name in names))
+        lines.append(f"{format_error(h):>6} | every entry {stated}")
+    return lines

@@ -659,3 +659,29 @@ def rule_curves(rows, title=None):
         fig.patch.set_facecolor("white")
         fig.tight_layout()
     return fig
+
+
+def gradcheck_sweep(sweep: dict, target: float = 1e-7, title=None):
+    """Relative error of a gradient check against its step (the argument h), log-log: one line per parameter.
+
+    sweep: {h: {name: relative error}} (``helpers.gradcheck.step_size_sweep``);
+    target: a dashed line, the usual "a correct gradient is below" rule.
+    The x axis runs from large h to small, the way a student tries them.
+    """
+    steps = np.array(sorted(sweep, reverse=True))
+    names = list(sweep[steps[0]])
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7, 3.4))
+        for name in names:
+            ax.plot(steps, [max(sweep[h][name], 1e-300) for h in steps], marker="o", ms=3, lw=1.4, label=name)
+        ax.axhline(target, color="#555555", ls="--", lw=1, label=f"target: below {target:g}")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.invert_xaxis()
+        ax.set_xlabel("finite-difference step ε (the argument h; log scale, large to small)")
+        ax.set_ylabel("relative error (log scale)")
+        ax.set_title(title or "Gradient check against the step size")
+        ax.legend(fontsize=8, ncol=2, loc="upper center", framealpha=1)
+        fig.patch.set_facecolor("white")
+        fig.tight_layout()
+    return fig

@@ -54,3 +54,40 @@ def test_check_param_gradients_on_real_digits(small_batch):
     assert list(errors) == ["W3", "b3", "W2", "b2", "W1", "b1"]
     assert max(errors.values()) < 1e-7
     assert list(check_param_gradients(params, X, y, train="top", samples=5)) == ["W3", "b3"]
+
+
+def test_step_size_sweep_has_the_u_shape_and_the_kinks(small_batch):
+    from helpers.gradcheck import step_size_sweep
+    from helpers.train import TrainConfig, initial_params
+
+    X, y = small_batch
+    sweep = step_size_sweep(initial_params(TrainConfig()), X, y, [1e-2, 1e-5, 1e-9], samples=5)
+    assert list(sweep) == [1e-2, 1e-5, 1e-9]
+    for name in ("W3", "b3", "W2", "W1"):
+        assert sweep[1e-5][name] < min(sweep[1e-2][name], sweep[1e-9][name])  # truncation left, rounding right
+    assert sweep[1e-2]["W2"] > 1e-4 > sweep[1e-2]["W3"]  # kinks: only the layers below a ReLU, and far above the target
+
+
+def test_sweep_lines_exact_where_truncation_decides_bounded_where_rounding_does():
+    from helpers.gradcheck import sweep_lines
+
+    sweep = {1e-2: {"W3": 1.73e-6, "W2": 2.92e-2}, 1e-5: {"W3": 7.96e-11, "W2": 7.4e-11}, 1e-9: {"W3": 1.0e-6, "W2": 1.2e-6}}
+    lines = sweep_lines(sweep)
+    assert lines[0].split() == ["h", "|", "W3", "W2"]
+    assert lines[1].split() == ["1e-2", "|", "2e-6", "3e-2"]
+    assert lines[2] == "  1e-5 | every entry below 1e-8 [this machine: 8e-11 7e-11]"
+    assert lines[3] == "  1e-9 | every entry below 1e-4 [this machine: 1e-6 1e-6]"
+    # a row that breaks its bound is printed in full, so nbval sees it
+    assert "NOT below" in sweep_lines({1e-5: {"W3": 3e-7}})[1]
+
+
+def test_cosine_is_one_for_a_rescaled_gradient_and_less_when_one_part_is_scaled():
+    from helpers.gradcheck import cosine
+
+    g = np.array([[3.0, 4.0], [0.0, 1.0]])
+    assert cosine(g, g / 32) == pytest.approx(1.0)
+    assert cosine(g, -g) == pytest.approx(-1.0)
+    assert cosine([1.0, 0.0], [0.0, 2.0]) == pytest.approx(0.0)
+    partly = g.copy()
+    partly[1] /= 32  # one part scaled, like db = dout.mean(axis=0)
+    assert 0.9 < cosine(g, partly) < 1 - 1e-3

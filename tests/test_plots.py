@@ -150,3 +150,14 @@ def test_training_curves_label_the_chance_line():
     accuracy_ax = fig.axes[1]
     assert [t.get_text() for t in accuracy_ax.texts] == ["chance (10%)"]
     assert any(list(line.get_ydata()) == [10, 10] for line in accuracy_ax.lines)
+
+
+def test_gradcheck_sweep_one_line_per_parameter_and_the_target():
+    sweep = {1e-2: {"W3": 2e-6, "W2": 3e-2}, 1e-5: {"W3": 8e-11, "W2": 7e-11}, 1e-9: {"W3": 1e-6, "W2": 1e-6}}
+    fig = plots.gradcheck_sweep(sweep, title="the U")
+    ax = fig.axes[0]
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["W3", "W2", "target: below 1e-07"]
+    assert list(ax.get_lines()[1].get_ydata()) == [3e-2, 7e-11, 1e-6]  # large h first
+    assert ax.get_xscale() == ax.get_yscale() == "log" and ax.xaxis_inverted()
+    assert ax.get_title() == "the U"
