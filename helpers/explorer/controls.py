@@ -28,7 +28,8 @@ class ExplorerView(widgets.VBox):
 # Sizes for a projector: at 1024 x 700 with JupyterLab's file browser open the output area is about 590 px
 # wide and 575 px high; everything (controls, status, legend, curves, landscape) fits in that box
 CONTROL_WIDTH_PX = 264  # two columns of controls beside the landscape from about 830 px on, one column below
-LANDSCAPE_SIZE_PX = (280, 240)  # the accuracy-vs-lr plot beside the controls (width, height)
+LANDSCAPE_SIZE_PX = (280, 240)
+CURVES_WIDTH_PX = 584  # helpers.explorer.figure.CurvePlot: 7.3 in at 80 dpi  # the accuracy-vs-lr plot beside the controls (width, height)
 
 # Styles no ipywidgets Layout can set: one row of controls 28 px high (not 32), a legend kept to one line, and
 # the "not running" line that appears when the kernel behind this view is gone: on a kernel restart
@@ -38,7 +39,6 @@ STYLE = """<style>
 .explorer .explorer-legend { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .explorer .explorer-legend .widget-html-content, .explorer .explorer-status .widget-html-content {
   line-height: 17px; }
-.explorer img.explorer-curves { max-width: 100%; height: auto; }
 .explorer .explorer-stale { display: none; }
 .explorer.jupyter-widgets-disconnected .explorer-stale { display: block; }
 .explorer.jupyter-widgets-disconnected > :not(.explorer-stale) { opacity: 0.3; pointer-events: none; }
@@ -87,7 +87,9 @@ class Controls:
                                             layout=widgets.Layout(width="110px", display="none"))
         self.status = widgets.HTML(value="starting ...", layout=widgets.Layout(flex="1 1 auto", width="auto"))
         self.legend = widgets.HTML(layout=widgets.Layout(width="auto"))  # text in HTML costs nothing to redraw
-        self.image = widgets.Image(format="png")
+        # shown at its own size (584 px), narrower only where the output is narrower: never blown up
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{CURVES_WIDTH_PX}px", max_width="100%",
+                                                                        height="auto"))
         self.landscape = widgets.HTML()  # a small SVG: a slider move only rewrites a few hundred bytes
         self.style = widgets.HTML(STYLE, layout=widgets.Layout(display="none"))  # a <style> applies while hidden
         self.stale = widgets.HTML(STALE)
