@@ -115,6 +115,59 @@ def measure(changes: int = 12, all_sizes: bool = False) -> dict:
     }
 
 
+def measure_retrained(steps: int = 2000, repeats: int = 3, stops: int = 3) -> dict:
+    """Steps per second of a backprop run (lr 0.1, H 128) through ``helpers.train.train`` and through the
+    explorer (its progress line, stop checks and redraws included), alternating, and how long "stop" takes to
+    show the stopped run (from the click to the partial curves drawn)."""
+    from dataclasses import replace
+
+    from helpers.explorer import explorer_config
+    from helpers.train import train
+
+    data = load_mnist()
+    config = explorer_config(TrainConfig(rule="backprop", lr=0.1, steps=steps))
+    explorer = Explorer(data, TrainConfig(steps=1000), grid=False)
+    plain, inside, stop_latency = [], [], []
+    try:
+        for _ in range(repeats):
+            _, history = train(data, config)
+            plain.append(history.steps_done / history.train_seconds)
+            shown = explorer.update(rule="backprop", lr=0.1, steps=steps)
+            explorer.run_again()  # the same settings, trained again (update would be a no-op change)
+            shown = explorer.history
+            inside.append(shown.steps_done / shown.train_seconds)
+        for _ in range(stops):
+            explorer.update(rule="backprop", lr=0.1, steps=50000, wait=False)
+            time.sleep(1.5)
+            explorer.cancel()
+            explorer.wait(timeout=60)
+            stop_latency.append(explorer.stop_latency)
+    finally:
+        explorer.close()
+    median_plain, median_inside = statistics.median(plain), statistics.median(inside)
+    return {
+        "backprop_steps_per_s_train": round(median_plain, 1),
+        "backprop_steps_per_s_explorer": round(median_inside, 1),
+        "explorer_vs_train": round(median_inside / median_plain, 3),
+        "backprop_steps_per_s_train_all": [round(x, 1) for x in plain],
+        "backprop_steps_per_s_explorer_all": [round(x, 1) for x in inside],
+        "stop_latency_median_s": round(statistics.median(stop_latency), 3),
+        "stop_latency_s": [round(x, 3) for x in stop_latency],
+        "retrained_config": f"backprop, lr 0.1, H 128, {steps} steps, batch 32, seed 0",
+        "load_average_1min": round(os.getloadavg()[0], 2),
+    }
+
+
+def report_retrained(result: dict) -> str:
+    return "\n".join([
+        f"retrained runs ({result['retrained_config']}), load average {result['load_average_1min']}:",
+        f"  train():      median {result['backprop_steps_per_s_train']:.0f} steps/s {result['backprop_steps_per_s_train_all']}",
+        f"  the explorer: median {result['backprop_steps_per_s_explorer']:.0f} steps/s "
+        f"{result['backprop_steps_per_s_explorer_all']} ({result['explorer_vs_train']:.2f} of train())",
+        f"  stop, click to partial curves drawn: median {result['stop_latency_median_s']:.2f} s {result['stop_latency_s']}",
+    ])
+
+
 def report(result: dict) -> str:
     lines = [
         f"explorer response times ({result['config']}; {len(result['lr_change_times_s'])} changes each)",
@@ -140,7 +193,23 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--changes", type=int, default=12, help="changes of each kind (at least 10)")
     parser.add_argument("--all-sizes", action="store_true", help="also time one change to every hidden size")
+    parser.add_argument("--retrained", action="store_true",
+                        help="only the retrained runs: backprop steps/s in the explorer vs train(), stop latency")
+    parser.add_argument("--busy", action="store_true",
+                        help="with --retrained: run a CPU-bound process beside the measurement (a loaded machine)")
     args = parser.parse_args(argv)
+    if args.retrained:
+        import subprocess
+
+        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.busy else None
+        try:
+            result = {**measure_retrained(), "busy_process_beside": bool(args.busy)}
+        finally:
+            if busy is not None:
+                busy.kill()  # the process this benchmark started, by its id
+                busy.wait()
+        print(json.dumps(result) if args.json else report_retrained(result))
+        return 0
     if args.changes < 10:
         parser.error("--changes must be at least 10: a median of fewer says little on a shared machine")
     result = measure(args.changes, args.all_sizes)

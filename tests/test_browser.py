@@ -461,3 +461,53 @@ def test_explorer_app_fits_a_projector_in_voila(voila, chromium):
                 assert not bad, f"{width}x{height}: {bad}"
     finally:
         context.close()
+
+
+# ---------------------------------------------------------------- opening and saving changes nothing
+
+SAVED_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + [APP]
+
+
+def save_in_jupyterlab(page, url: str, path: Path) -> bytes:
+    """Open ``url`` (the notebook at ``path``), let its kernel start if it has one, save it; the saved bytes."""
+    before = path.stat().st_mtime_ns
+    page.goto(url, timeout=SERVER_START_S * 1000)
+    page.locator(".jp-Notebook:visible").first.wait_for(timeout=SERVER_START_S * 1000)
+    # what JupyterLab does on open (the kernel's language_info lands in the metadata) happens before the save
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        if page.locator(".jp-Dialog button", has_text="Select").count():
+            page.locator(".jp-Dialog button", has_text="Select").click()
+        status = page.locator(".jp-Notebook-ExecutionIndicator:visible").first.get_attribute("data-status")
+        if status in ("idle", None) and time.monotonic() > deadline - SERVER_START_S + 3:
+            break
+        time.sleep(0.5)
+    time.sleep(2)
+    for _ in range(3):  # a key press that lands while the page is busy (a large notebook renders) is lost
+        page.locator(".jp-Notebook:visible").first.click(position={"x": 5, "y": 5})
+        page.keyboard.press("Control+s")
+        deadline = time.monotonic() + CHANGE_S / 3
+        while path.stat().st_mtime_ns == before and time.monotonic() < deadline:
+            if page.locator(".jp-Dialog .jp-mod-accept").count():  # e.g. "the file changed on disk": save it
+                log(f"dialog while saving {path.name}: {page.locator('.jp-Dialog').first.inner_text()[:200]}")
+                page.locator(".jp-Dialog .jp-mod-accept").first.click()
+            time.sleep(0.2)
+        if path.stat().st_mtime_ns != before:
+            break
+    assert path.stat().st_mtime_ns != before, f"{path.name} was not saved"
+    time.sleep(0.5)
+    return path.read_bytes()
+
+
+def test_opening_and_saving_leaves_every_notebook_unchanged(workdir, lab, page):
+    import difflib
+
+    changed = {}
+    for source in SAVED_NOTEBOOKS:
+        copy = workdir / "root" / source.name
+        shutil.copy(source, copy)
+        saved = save_in_jupyterlab(page, lab_url(lab, source.name), copy)
+        if saved != source.read_bytes():
+            diff = difflib.unified_diff(source.read_text().splitlines(), saved.decode().splitlines(), lineterm="", n=1)
+            changed[source.name] = "\n".join(list(diff)[:30])
+    assert not changed, "\n\n".join(f"{name}:\n{diff}" for name, diff in changed.items())

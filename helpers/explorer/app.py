@@ -310,12 +310,8 @@ class Explorer:
         if history.cancelled:
             if self.runner.pending:  # superseded by a newer change: that one is answered instead
                 return None, ""
-            # stopped: the partial curves, with the test accuracy where the run stopped (the validation
-            # split is not evaluated there: a stopped run is looked at, never selected; it would double the wait)
-            if not history.eval_steps or history.eval_steps[-1] != history.steps_done:
-                history.eval_steps.append(history.steps_done)
-                history.test_accuracies.append(rule.accuracy(final, self.data.test))
-                history.validation_accuracies.append(float("nan"))
+            # stopped: shown as it is, the curves up to its last log and evaluation. No extra evaluation at
+            # the stop: on a busy machine it alone takes longer than the half second "stop" may take
         how = text.how(history)
         if not slow:
             how += f", features for H={config.hidden_size} {'reused' if cached else 'computed'}"

@@ -57,9 +57,9 @@ def summary(history, how_obtained: str, waited: float) -> str:
         headline = (f"<b style='color:#b00'>diverged at step {history.diverged_at:,}</b> "
                     f"(batch loss {history.diverged_loss:.3g}; try a smaller lr)")
     elif history.cancelled:
-        accuracy = history.test_accuracies[-1] if history.test_accuracies else float("nan")
-        headline = (f"<b>stopped at step {history.steps_done:,} of {history.config.steps:,}</b>: "
-                    f"test accuracy {100 * accuracy:.2f}%")
+        evaluated = (f"test accuracy {100 * history.test_accuracies[-1]:.2f}% at step {history.eval_steps[-1]:,}"
+                     if history.test_accuracies else "not evaluated yet")
+        headline = f"<b>stopped at step {history.steps_done:,} of {history.config.steps:,}</b> ({evaluated})"
     else:
         headline = f"<b>test accuracy {100 * history.final_test_accuracy:.2f}%</b>"
     return " &middot; ".join([headline, label, html.escape(how_obtained), f"waited {waited:.2f} s"])
