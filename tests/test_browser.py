@@ -485,7 +485,7 @@ def save_in_jupyterlab(page, url: str, path: Path) -> bytes:
     time.sleep(2)
     for _ in range(3):  # a menu click that lands while the page is busy (a large notebook renders) is lost
         page.locator(".lm-MenuBar-item", has_text="File").first.click()
-        page.get_by_role("menuitem", name=re.compile(r"^Save Notebook$|^Save$")).first.click()
+        page.get_by_role("menuitem", name=re.compile(r"^Save(?!.*\bAs)")).first.click()
         deadline = time.monotonic() + CHANGE_S / 3
         while path.stat().st_mtime_ns == before and time.monotonic() < deadline:
             if page.locator(".jp-Dialog .jp-mod-accept").count():  # e.g. "the file changed on disk": save it
