@@ -19,7 +19,7 @@ exactly what a slider change triggers. Top layer only, 10,000 steps, batch 32.
 - peak memory (the process's maximum resident set) once the grid at hidden
   size 128 is ready, measured first, before the other sizes (target < 1.5 GB);
 - all layers: steps per second of an all-layers run inside the explorer
-  (``update(train="all")``, 1,000 steps, progress and redraw included) against
+  (``update(rule="backprop")``, 1,000 steps, progress and redraw included) against
   the same run from ``train()``;
 - the app (``make app``: Voila serving app/explorer.ipynb, pre-heated kernel):
   seconds from opening the page in headless Chromium until the first curves
@@ -71,7 +71,7 @@ def all_layers_run(explorer, window_s: float | None):
     so a cut-off run counts only the steps it had reported.
     """
     wall, cpu = time.perf_counter(), time.process_time()
-    explorer.update(wait=False, train="all", steps=ALL_LAYERS_STEPS)
+    explorer.update(wait=False, rule="backprop", steps=ALL_LAYERS_STEPS)
     done, seen_at = 0, wall
     while not explorer.wait(timeout=0.05):
         if explorer.progress.value != done:
@@ -126,7 +126,7 @@ def measure(changes: int = 12, all_sizes: bool = False, steps: int = 10000, all_
         explorer.update(hidden_size=128, lr=0.1)
         explorer.grids.wait()
         all_steps, all_wall, all_cpu = all_layers_run(explorer, all_layers_window)
-        config = replace(explorer.config(), train="all", steps=max(all_steps, 1))
+        config = replace(explorer.config(), rule="backprop", steps=max(all_steps, 1))
     finally:
         explorer.close()
     started = time.perf_counter()
@@ -229,6 +229,59 @@ def measure_app(timeout_s: float = 300) -> dict:
     return {"app_ready_s": round(ready - opened, 2), "app_ready_since_launch_s": round(ready - launched, 2)}
 
 
+def measure_retrained(steps: int = 2000, repeats: int = 3, stops: int = 3) -> dict:
+    """Steps per second of a backprop run (lr 0.1, H 128) through ``helpers.train.train`` and through the
+    explorer (its progress line, stop checks and redraws included), alternating, and how long "stop" takes to
+    show the stopped run (from the click to the partial curves drawn)."""
+    from dataclasses import replace
+
+    from helpers.explorer import explorer_config
+    from helpers.train import train
+
+    data = load_mnist()
+    config = explorer_config(TrainConfig(rule="backprop", lr=0.1, steps=steps))
+    explorer = Explorer(data, TrainConfig(steps=1000), grid=False)
+    plain, inside, stop_latency = [], [], []
+    try:
+        for _ in range(repeats):
+            _, history = train(data, config)
+            plain.append(history.steps_done / history.train_seconds)
+            shown = explorer.update(rule="backprop", lr=0.1, steps=steps)
+            explorer.run_again()  # the same settings, trained again (update would be a no-op change)
+            shown = explorer.history
+            inside.append(shown.steps_done / shown.train_seconds)
+        for _ in range(stops):
+            explorer.update(rule="backprop", lr=0.1, steps=50000, wait=False)
+            time.sleep(1.5)
+            explorer.cancel()
+            explorer.wait(timeout=60)
+            stop_latency.append(explorer.stop_latency)
+    finally:
+        explorer.close()
+    median_plain, median_inside = statistics.median(plain), statistics.median(inside)
+    return {
+        "backprop_steps_per_s_train": round(median_plain, 1),
+        "backprop_steps_per_s_explorer": round(median_inside, 1),
+        "explorer_vs_train": round(median_inside / median_plain, 3),
+        "backprop_steps_per_s_train_all": [round(x, 1) for x in plain],
+        "backprop_steps_per_s_explorer_all": [round(x, 1) for x in inside],
+        "stop_latency_median_s": round(statistics.median(stop_latency), 3),
+        "stop_latency_s": [round(x, 3) for x in stop_latency],
+        "retrained_config": f"backprop, lr 0.1, H 128, {steps} steps, batch 32, seed 0",
+        "load_average_1min": round(os.getloadavg()[0], 2),
+    }
+
+
+def report_retrained(result: dict) -> str:
+    return "\n".join([
+        f"retrained runs ({result['retrained_config']}), load average {result['load_average_1min']}:",
+        f"  train():      median {result['backprop_steps_per_s_train']:.0f} steps/s {result['backprop_steps_per_s_train_all']}",
+        f"  the explorer: median {result['backprop_steps_per_s_explorer']:.0f} steps/s "
+        f"{result['backprop_steps_per_s_explorer_all']} ({result['explorer_vs_train']:.2f} of train())",
+        f"  stop, click to partial curves drawn: median {result['stop_latency_median_s']:.2f} s {result['stop_latency_s']}",
+    ])
+
+
 def report(result: dict) -> str:
     lines = [
         f"explorer response times ({result['config']}; {len(result['lr_change_times_s'])} changes each)",
@@ -267,7 +320,23 @@ def main(argv=None) -> int:
                         help="time the all-layers run for this many seconds only (default: its 1,000 steps)")
     parser.add_argument("--no-app", action="store_true", help="skip the Voila app's page-ready time")
     parser.add_argument("--app-only", action="store_true", help="only the Voila app's page-ready time")
+    parser.add_argument("--retrained", action="store_true",
+                        help="only the retrained runs: backprop steps/s in the explorer vs train(), stop latency")
+    parser.add_argument("--busy", action="store_true",
+                        help="with --retrained: run a CPU-bound process beside the measurement (a loaded machine)")
     args = parser.parse_args(argv)
+    if args.retrained:
+        import subprocess
+
+        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.busy else None
+        try:
+            result = {**measure_retrained(), "busy_process_beside": bool(args.busy)}
+        finally:
+            if busy is not None:
+                busy.kill()  # the process this benchmark started, by its id
+                busy.wait()
+        print(json.dumps(result) if args.json else report_retrained(result))
+        return 0
     if args.app_only:
         result = measure_app()
         print(json.dumps(result) if args.json else f"the app: {result}")

@@ -214,6 +214,11 @@ def training_curves(histories, labels=None):
 GRAPH_COLORS = {"forward": "#333333", "top": "#d62728", "all": "#9a9a9a"}
 
 
+# the graph is shown at the width of a notebook's output on a projector (1024 px wide, file browser open:
+# about 640 px); its smallest text must stay this large there
+GRAPH_SHOWN_WIDTH_PX, GRAPH_MIN_TEXT_PX = 640, 10.0
+
+
 def computational_graph():
     """The network's forward and backward pass as a graph, marking what top-only training uses.
 
@@ -223,55 +228,61 @@ def computational_graph():
     operation hands its parameters' gradients down. Red: the arrows top-only
     training follows; grey, dashed: needed only to train every layer. The 1/N
     of the batch mean is marked where it enters: in dscores.
+    Sized for a projector: shown GRAPH_SHOWN_WIDTH_PX wide, its smallest text
+    is at least GRAPH_MIN_TEXT_PX pixels high (tests/test_plots_training.py).
     Returns a Figure (one Axes, axis off).
     """
     values = ["X", "z1", "h1", "z2", "h2", "scores", "L"]
     ops = ["affine", "ReLU", "affine", "ReLU", "affine", "softmax +\ncross-entropy"]
     xs = [0.0, 2.2, 3.9, 6.1, 7.8, 10.0, 12.4]
-    half_width = [0.35, 0.4, 0.4, 0.4, 0.4, 0.65, 0.35]  # of each value's box, where arrows stop
+    half_width = [0.35, 0.4, 0.4, 0.4, 0.4, 0.75, 0.35]  # of each value's box, where arrows stop
+    big, small = 15, 12  # points; at 9 in wide shown in 640 px: 14.8 and 11.9 px
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(11, 3.8))
+        fig, ax = plt.subplots(figsize=(9, 5.2))
         fig.patch.set_facecolor("white")
         ax.set_xlim(-0.6, 13.0)
-        ax.set_ylim(-2.45, 2.0)
+        ax.set_ylim(-3.3, 2.4)
         ax.axis("off")
         box = dict(boxstyle="round,pad=0.3", fc="white", ec="#333333", lw=1)
 
         def arrow(x0, y0, x1, y1, color, dashed=False):
             ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=2, arrowprops=dict(
-                arrowstyle="-|>", color=color, lw=1.6, ls="--" if dashed else "-", shrinkA=0, shrinkB=0))
+                arrowstyle="-|>", color=color, lw=1.8, ls="--" if dashed else "-", shrinkA=0, shrinkB=0))
 
         for x, name in zip(xs, values):
-            ax.text(x, 0, name, ha="center", va="center", fontsize=10, bbox=box, zorder=3)
-        ax.text(xs[4], 0.45, "fixed while W1, W2\nare frozen", ha="center", va="bottom", fontsize=7, color="#555555")
+            ax.text(x, 0, name, ha="center", va="center", fontsize=big, bbox=box, zorder=3)
+        ax.text(xs[4], 0.62, "fixed while\nW1, W2 frozen", ha="center", va="bottom", fontsize=small, color="#555555")
         for i, op in enumerate(ops):
             left, right, mid = xs[i] + half_width[i] + 0.05, xs[i + 1] - half_width[i + 1] - 0.05, (xs[i] + xs[i + 1]) / 2
             arrow(left, 0.1, right, 0.1, GRAPH_COLORS["forward"])
-            ax.text(mid, 0.2, op, ha="center", va="bottom", fontsize=8)
+            ax.text(mid, 0.22, op, ha="center", va="bottom", fontsize=small)
             if i == 0:  # nobody updates the images: their gradient is never computed
-                ax.text(mid - 0.3, -0.25, "dX: never\ncomputed", ha="center", va="top", fontsize=8, color=GRAPH_COLORS["all"])
+                ax.text(xs[0] + 0.55, -0.3, "dX: never\ncomputed", ha="center", va="top", fontsize=small,
+                        color=GRAPH_COLORS["all"])
                 continue
             top_only = i == 5  # only L -> scores feeds W3, b3; the rest feeds the frozen layers
             color = GRAPH_COLORS["top" if top_only else "all"]
             arrow(right, -0.15, left, -0.15, color, dashed=not top_only)
-            label = "dscores = (P - Y) / N\n(the only 1/N)" if top_only else f"d{values[i]}"
-            ax.text(mid, -0.27, label, ha="center", va="top", fontsize=8, color=color)
+            label = "dscores =\n(P - Y) / N\n(the only 1/N)" if top_only else f"d{values[i]}"
+            # left of the middle: the arrow to the parameters' gradients leaves from the right end
+            ax.text(mid + (0.25 if top_only else -0.3), -0.3, label, ha="center", va="top", fontsize=small, color=color)
         for layer, i in ((1, 0), (2, 2), (3, 4)):
             mid = (xs[i] + xs[i + 1]) / 2
             color = GRAPH_COLORS["top" if layer == 3 else "all"]
-            ax.text(mid, 1.55, f"W{layer}, b{layer}", ha="center", va="center", fontsize=9, bbox=box, zorder=3)
-            arrow(mid, 1.25, mid, 0.6, GRAPH_COLORS["forward"])
-            ax.text(mid, -1.6, f"dW{layer}, db{layer}", ha="center", va="center", fontsize=9, color=color,
+            ax.text(mid, 1.95, f"W{layer}, b{layer}", ha="center", va="center", fontsize=big, bbox=box, zorder=3)
+            arrow(mid, 1.6, mid, 0.75, GRAPH_COLORS["forward"])
+            ax.text(mid, -2.05, f"dW{layer}, db{layer}", ha="center", va="center", fontsize=big, color=color,
                     bbox=dict(box, ec=color), zorder=3)
             start = xs[i + 1] - half_width[i + 1] - 0.15  # from the gradient arriving at the layer's output
-            arrow(start, -0.3, mid + 0.3, -1.3, color, dashed=layer != 3)
+            arrow(start, -0.3, mid + 0.3, -1.7, color, dashed=layer != 3)
         handles = [
-            plt.Line2D([], [], color=GRAPH_COLORS["forward"], lw=1.6, label="forward pass"),
-            plt.Line2D([], [], color=GRAPH_COLORS["top"], lw=1.6, label="backward: what top-only training computes"),
-            plt.Line2D([], [], color=GRAPH_COLORS["all"], lw=1.6, ls="--", label="backward: needed only to train every layer"),
+            plt.Line2D([], [], color=GRAPH_COLORS["forward"], lw=1.8, label="forward pass"),
+            plt.Line2D([], [], color=GRAPH_COLORS["top"], lw=1.8, label="backward: what top-only training computes"),
+            plt.Line2D([], [], color=GRAPH_COLORS["all"], lw=1.8, ls="--", label="backward: needed only to train every layer"),
         ]
-        ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.04), ncol=3, fontsize=8, frameon=False)
-        ax.set_title("Top-only training takes one backward step: from L through dscores to dW3 and db3")
+        ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.06), ncol=1, fontsize=small,
+                  frameon=False)
+        ax.set_title("Top-only training takes one backward step:\nfrom L through dscores to dW3 and db3", fontsize=big)
         fig.tight_layout()
     return fig
 

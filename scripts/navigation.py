@@ -231,6 +231,29 @@ def update_index(path: Path, directory: Path, run_times: dict):
     return update_generated(path, CONTENTS_TAG, contents_source(directory, run_times))
 
 
+APP = ROOT / "app" / "explorer.ipynb"
+# What JupyterLab writes into a notebook when it opens it with the project's kernel: the kernel spec's
+# name and display name, and ipykernel's language_info (with the kernel's Python version). Stored exactly
+# so, opening and saving a notebook leaves the file byte-identical (tests/test_browser.py checks it).
+# A notebook without code still names the kernel: JupyterLab 4 opens a notebook without a kernelspec with
+# a "Select Kernel" dialog, which is worse for a reader than an idle kernel.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def language_info() -> dict:
+    """ipykernel's language_info for the Python running this script (the project's kernel)."""
+    import platform
+
+    return {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+            "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+            "pygments_lexer": "ipython3", "version": platform.python_version()}
+
+
+def update_metadata(nb) -> None:
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata["language_info"] = language_info()
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     args = [a for a in argv if a != "--check"]
@@ -262,7 +285,16 @@ def main(argv: list[str]) -> int:
                 stale.append(name)
                 if not check:
                     nbformat.write(nb, directory / name)
-    for name in stale:
+    # every notebook (the index, the guide and the app page too): the metadata JupyterLab writes on open
+    for path in sorted(directory.glob("*.ipynb")) + ([APP] if directory == NOTEBOOKS and APP.is_file() else []):
+        nb = nbformat.read(path, as_version=4)
+        before = nbformat.writes(nb)
+        update_metadata(nb)
+        if nbformat.writes(nb) != before:
+            stale.append(path.name)
+            if not check:
+                nbformat.write(nb, path)
+    for name in dict.fromkeys(stale):
         print(f"{'out of date' if check else 'updated'}: {name}")
     return 1 if check and stale else 0
 

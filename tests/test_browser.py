@@ -320,3 +320,193 @@ def run_in_voila(page, voila):
     wait_for_grid(page, GRID_S)
     log("grid ready")
     check_dragging_the_slider_moves_curves_and_marker(page)
+
+
+# ---------------------------------------------------------------- a projector: 1024 x 700 and 1280 x 800
+
+PROJECTOR_SIZES = ((1024, 700), (1280, 800))
+# every control and both figures: what a class must see together, without scrolling inside the widget
+EXPLORER_PARTS = (".explorer-lr", ".explorer-hidden", ".explorer-steps", ".explorer-batch", ".explorer-rule",
+                  ".explorer-init", ".explorer-optimizer", ".explorer-seed", ".explorer-stop", ".explorer-again",
+                  ".explorer-reset", ".explorer-status", ".explorer-legend", "img.explorer-curves",
+                  ".explorer-landscape")
+LAYOUT_NOTEBOOK = "projector.ipynb"  # one cell, the explorer on short runs: the layout does not depend on them
+
+
+def write_layout_notebook(root: Path) -> None:
+    source = ["from helpers.explorer import Explorer\n", "from helpers.train import TrainConfig\n",
+              "explorer = Explorer(config=TrainConfig(steps=2000))\n", "explorer.widget"]
+    notebook = {"cells": [{"cell_type": "code", "execution_count": None, "id": "explorer", "metadata": {},
+                           "outputs": [], "source": source}],
+                "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                            "name": "python3"}},
+                "nbformat": 4, "nbformat_minor": 5}
+    (root / LAYOUT_NOTEBOOK).write_text(json.dumps(notebook))
+
+
+def parts_outside(page, frame_selector: str | None = None) -> list:
+    """The explorer's parts (EXPLORER_PARTS) not wholly inside the viewport, nor inside ``frame_selector``'s
+    box (JupyterLab's notebook panel: what is not behind its toolbars), as (part, box) pairs; also a button
+    whose label does not fit (the stop button once shrank to its icon)."""
+    size = page.viewport_size
+    frames = [{"x": 0, "y": 0, "width": size["width"], "height": size["height"]}]
+    if frame_selector:
+        frames.append(page.locator(frame_selector).first.bounding_box())
+    bad = []
+    for part in EXPLORER_PARTS:
+        box = page.locator(f".explorer {part}").first.bounding_box()
+        if box is None or box["width"] == 0 or box["height"] == 0:
+            bad.append((part, "not shown"))
+            continue
+        for frame in frames:
+            if (box["x"] < frame["x"] - 0.5 or box["y"] < frame["y"] - 0.5
+                    or box["x"] + box["width"] > frame["x"] + frame["width"] + 0.5
+                    or box["y"] + box["height"] > frame["y"] + frame["height"] + 0.5):
+                bad.append((part, box, frame))
+                break
+    for button in (".explorer-stop", ".explorer-again", ".explorer-reset"):
+        clipped = page.locator(f".explorer {button}").first.evaluate("b => b.scrollWidth > b.clientWidth + 1")
+        if clipped:
+            bad.append((button, "label cut off"))
+    # no scrollbar inside the widget or its output area
+    inner = page.locator(".explorer").first.evaluate(
+        "e => [e.scrollHeight > e.clientHeight + 1, e.scrollWidth > e.clientWidth + 1]")
+    if any(inner):
+        bad.append((".explorer", f"scrolls inside: {inner}"))
+    return bad
+
+
+def show_explorer_top(page) -> None:
+    """Scroll the page (or the notebook) so the explorer's top edge is at the top of what is visible."""
+    page.locator(".explorer").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+    time.sleep(0.5)
+
+
+def set_file_browser(page, shown: bool) -> None:
+    if page.locator("#filebrowser").first.is_visible() != shown:
+        page.locator(".jp-SideBar [data-id='filebrowser']").first.click()
+        page.wait_for_function(f"() => !!document.querySelector('#filebrowser')?.checkVisibility() === {str(shown).lower()}")
+        time.sleep(0.5)  # the notebook panel takes the new width
+
+
+def open_and_run(page, url: str) -> None:
+    """Open a notebook in JupyterLab, start its kernel (choosing it if JupyterLab asks) and run every cell."""
+    page.goto(url, timeout=SERVER_START_S * 1000)
+    page.locator(".jp-Notebook").first.wait_for(timeout=SERVER_START_S * 1000)
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        if page.locator(".jp-Dialog button", has_text="Select").count():  # a slow kernel start: JupyterLab asks
+            page.locator(".jp-Dialog button", has_text="Select").click()
+        if page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count():
+            break
+        time.sleep(0.5)
+    for attempt in range(3):  # a click that lands while the kernel still connects is lost: try again
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
+        try:
+            page.locator(".jp-InputArea-prompt", has_text=re.compile(r"\[(\*|\d+)\]")).first.wait_for(timeout=20000)
+            return
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: not started yet
+            log(f"Run All did not start (attempt {attempt + 1})")
+
+
+def lab_url(lab_fixture_url: str, name: str) -> str:
+    return lab_fixture_url.replace(f"/lab/tree/{NOTEBOOK.name}?", f"/lab/tree/{name}?")
+
+
+def test_explorer_fits_a_projector_in_jupyterlab(workdir, lab, chromium):
+    write_layout_notebook(workdir / "root")
+    context = chromium.new_context(viewport={"width": 1024, "height": 700})
+    page = context.new_page()
+    page.set_default_timeout(CHANGE_S * 1000)
+    try:
+        with screenshot_on_failure(page, "explorer_projector_jupyterlab"):
+            open_and_run(page, lab_url(lab, LAYOUT_NOTEBOOK))
+            wait_for_result(page, RUN_S)
+            wait_for_grid(page, GRID_S)
+            for width, height in PROJECTOR_SIZES:
+                page.set_viewport_size({"width": width, "height": height})
+                for browser_shown in (True, False):
+                    set_file_browser(page, browser_shown)
+                    show_explorer_top(page)
+                    bad = parts_outside(page, ".jp-NotebookPanel-notebook")
+                    assert not bad, f"{width}x{height}, file browser {'open' if browser_shown else 'closed'}: {bad}"
+            # Restart the kernel: the old explorer must not look live (ipywidgets marks its views disconnected)
+            assert not page.locator(".explorer-stale").first.is_visible()
+            page.locator(".lm-MenuBar-item", has_text="Kernel").first.click()
+            page.get_by_role("menuitem", name=re.compile(r"^Restart Kernel")).first.click()
+            page.locator(".jp-Dialog button", has_text="Restart").click()
+            page.locator(".explorer-stale").first.wait_for(state="visible", timeout=RUN_S * 1000)
+            assert "re-run this cell" in page.locator(".explorer-stale").first.inner_text().lower()
+    finally:
+        context.close()
+
+
+def test_explorer_app_fits_a_projector_in_voila(voila, chromium):
+    url, _ = voila
+    context = chromium.new_context(viewport={"width": 1024, "height": 700})
+    page = context.new_page()
+    page.set_default_timeout(CHANGE_S * 1000)
+    try:
+        with screenshot_on_failure(page, "explorer_projector_voila"):
+            page.goto(url, timeout=RUN_S * 1000)
+            wait_for_result(page, RUN_S)
+            wait_for_grid(page, GRID_S)
+            for width, height in PROJECTOR_SIZES:
+                page.set_viewport_size({"width": width, "height": height})
+                time.sleep(0.5)
+                page.evaluate("window.scrollTo(0, 0)")  # the app as it opens: title, then the explorer
+                bad = parts_outside(page)
+                assert not bad, f"{width}x{height}: {bad}"
+    finally:
+        context.close()
+
+
+# ---------------------------------------------------------------- opening and saving changes nothing
+
+SAVED_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + [APP]
+
+
+def save_in_jupyterlab(page, url: str, path: Path) -> bytes:
+    """Open ``url`` (the notebook at ``path``), let its kernel start if it has one, save it; the saved bytes."""
+    before = path.stat().st_mtime_ns
+    page.goto(url, timeout=SERVER_START_S * 1000)
+    page.locator(".jp-Notebook:visible").first.wait_for(timeout=SERVER_START_S * 1000)
+    # what JupyterLab does on open (the kernel's language_info lands in the metadata) happens before the save
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        if page.locator(".jp-Dialog button", has_text="Select").count():
+            page.locator(".jp-Dialog button", has_text="Select").click()
+        status = page.locator(".jp-Notebook-ExecutionIndicator:visible").first.get_attribute("data-status")
+        if status in ("idle", None) and time.monotonic() > deadline - SERVER_START_S + 3:
+            break
+        time.sleep(0.5)
+    time.sleep(2)
+    for _ in range(3):  # a menu click that lands while the page is busy (a large notebook renders) is lost
+        page.locator(".lm-MenuBar-item", has_text="File").first.click()
+        page.get_by_role("menuitem", name=re.compile(r"^Save(?!.*\bAs)")).first.click()
+        deadline = time.monotonic() + CHANGE_S / 3
+        while path.stat().st_mtime_ns == before and time.monotonic() < deadline:
+            if page.locator(".jp-Dialog .jp-mod-accept").count():  # e.g. "the file changed on disk": save it
+                log(f"dialog while saving {path.name}: {page.locator('.jp-Dialog').first.inner_text()[:200]}")
+                page.locator(".jp-Dialog .jp-mod-accept").first.click()
+            time.sleep(0.2)
+        if path.stat().st_mtime_ns != before:
+            break
+    assert path.stat().st_mtime_ns != before, f"{path.name} was not saved"
+    time.sleep(0.5)
+    return path.read_bytes()
+
+
+def test_opening_and_saving_leaves_every_notebook_unchanged(workdir, lab, page):
+    import difflib
+
+    changed = {}
+    for source in SAVED_NOTEBOOKS:
+        copy = workdir / "root" / source.name
+        shutil.copy(source, copy)
+        saved = save_in_jupyterlab(page, lab_url(lab, source.name), copy)
+        if saved != source.read_bytes():
+            diff = difflib.unified_diff(source.read_text().splitlines(), saved.decode().splitlines(), lineterm="", n=1)
+            changed[source.name] = "\n".join(list(diff)[:30])
+    assert not changed, "\n\n".join(f"{name}:\n{diff}" for name, diff in changed.items())

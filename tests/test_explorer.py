@@ -1,6 +1,8 @@
 """The explorer's logic without a browser: the grid, the feature cache, what the status and legend say, cancelling."""
 
+import gc
 import math
+import os
 import re
 import threading
 import time
@@ -13,6 +15,8 @@ from helpers import model
 from helpers.data import Split
 from helpers.explorer import (LR_READOUT_FORMAT, READABLE, Explorer, FeatureCache, describe, explorer_config,
                               format_lr, landscape_svg, lr_grid, train_grid)
+from helpers.explorer import app
+from helpers.explorer.settings import status_label
 from helpers.rules import TopLayerOnly
 from helpers.train import TrainConfig, frozen_features, initial_params, train
 
@@ -102,7 +106,7 @@ def test_lr_change_is_answered_from_the_grid_without_training(gridded):
 def test_an_lr_off_the_grid_is_trained(gridded):
     history = gridded.update(lr=0.05)
     assert history.config.lr == 0.05
-    assert "trained in" in gridded.status_text and "from the grid" not in gridded.status_text
+    assert " · trained, features" in gridded.status_text and "from the grid" not in gridded.status_text
 
 
 def test_the_landscape_marker_follows_the_learning_rate(gridded):
@@ -139,7 +143,7 @@ def test_a_hidden_size_change_waits_for_a_new_grid(gridded):
 
 def test_all_layers_runs_are_trained_not_looked_up(gridded):
     history = gridded.update(rule="backprop", lr=float(gridded.controls.lr_grid()[30]))
-    assert history.config.rule == "backprop" and "trained in" in gridded.status_text
+    assert history.config.rule == "backprop" and " · trained · waited" in gridded.status_text
     assert not gridded.lr.continuous_update
 
 
@@ -185,7 +189,7 @@ def test_first_run_is_shown_at_once(explorer):
 
 def test_a_change_says_at_once_that_an_answer_is_on_its_way(explorer):
     explorer.update(lr=0.2, wait=False)
-    assert explorer.status_text.startswith("training lr 0.2, H 128")  # before the worker even starts
+    assert explorer.status_text.startswith("training top, lr 0.2, H 128")  # before the worker even starts
     assert "explorer-busy" in explorer.widget._dom_classes
     assert explorer.wait(timeout=60) and "explorer-busy" not in explorer.widget._dom_classes
 
@@ -203,6 +207,7 @@ def test_readout_and_legend_write_a_learning_rate_alike(explorer):
         assert format_lr(lr) == d3_default(lr), lr
     explorer.update(lr=0.02)
     assert "lr 0.02," in explorer.legend.value and "0.020" not in explorer.legend.value
+    assert "lr 0.02," in explorer.status_text  # the status writes it the same way
 
 
 def test_lr_change_retrains_with_cached_features(explorer, mnist):
@@ -215,8 +220,9 @@ def test_lr_change_retrains_with_cached_features(explorer, mnist):
     assert "features for H=128 reused" in explorer.status_text
     assert bytes(explorer.image.value) != picture
     assert (explorer.features.misses, explorer.features.hits) == (misses, hits + 1)
-    legend = explorer.legend.value
-    assert f"shown: {describe(history.config)}" in legend and f"previous: {describe(first.config)}" in legend
+    legend = explorer.legend_text
+    assert f"shown: {status_label(history.config)}" in legend and "previous: lr 0.001" in legend
+    assert "\n" not in legend  # one line
     _, direct = train(mnist, explorer_config(TrainConfig(steps=1000), lr=history.config.lr))
     assert direct.test_accuracies == history.test_accuracies  # the explorer's run is the ordinary one
 
@@ -252,29 +258,52 @@ def test_divergence_is_reported_with_the_curve_so_far(explorer):
     assert explorer.update(rule="top", lr=0.05).diverged_at is None  # and the explorer carries on
 
 
+def test_a_diverged_run_is_drawn_on_its_own_steps(explorer):
+    explorer.update(steps=10000, lr=0.05)  # a long run before: it must not squash the divergence
+    history = explorer.update(rule="backprop", lr=10.0)
+    assert history.diverged_at is not None and history.diverged_at < 100
+    low, high = explorer.plot.loss_ax.get_xlim()
+    assert high < 10000 and high >= history.diverged_at  # the axes of its own steps, not of 10,000
+    assert len(explorer.plot.prev_loss.get_xdata()) == 0 and not explorer.plot.previous_drawn
+    assert "previous run not drawn" in explorer.legend_text and "\n" not in explorer.legend_text
+    assert "diverged" in explorer.status_text and "try a smaller lr" in explorer.status_text
+    assert "empty for rule backprop" in text_of(explorer.landscape.value)  # the landscape says why it is empty
+
+
+def text_of(svg: str) -> str:
+    return " ".join(re.findall(r">([^<]+)<", svg))
+
+
 def test_new_change_cancels_a_running_all_layers_run(explorer):
     before = explorer.history
     explorer.update(rule="backprop", steps=50000, wait=False)  # about a minute if left alone
     wait_until(lambda: explorer.progress.value > 0)  # it is running and shows its progress
-    assert "training (backprop, all layers): step" in explorer.status_text
-    assert "now" not in explorer.legend.value and f"shown: {describe(before.config)}" in explorer.legend.value
+    assert re.match(r"training backprop, lr 0.001, H 128, 50,000 steps, seed 0: step [\d,]+ of 50,000",
+                    explorer.status_text), explorer.status_text
+    assert "now" not in explorer.legend.value and f"shown: {status_label(before.config)}" in explorer.legend_text
     history = explorer.update(rule="top", steps=1000, lr=0.1)  # cancels it, then runs
     assert history.config.rule == "top" and explorer.history is history
     assert explorer.previous is before  # the cancelled run never became a shown run
-    assert explorer.progress.layout.visibility == "hidden"
+    assert not explorer.controls.training_shown
 
 
-def test_stop_says_which_run_is_shown(explorer):
+def test_stop_shows_the_partial_run_on_its_way(explorer):
     before = explorer.history
     explorer.update(rule="backprop", steps=50000, wait=False)
+    assert not explorer.stop.disabled and explorer.controls.training_shown  # stop works from the first moment
     wait_until(lambda: explorer.progress.value > 0)
     explorer.stop.click()
     assert explorer.wait(timeout=60)
-    assert explorer.history is before
-    assert re.match(r"stopped at step [\d,]+ of 50,000; the curves show ", explorer.status_text)
-    assert describe(before.config) in explorer.status_text
-    legend = explorer.legend.value
-    assert f"shown: {describe(before.config)}" in legend and "(not shown): lr 0.001" in legend
+    stopped = explorer.history
+    assert stopped.cancelled and stopped.config.rule == "backprop" and explorer.previous is before
+    assert re.match(r"stopped at step [\d,]+ of 50,000 \(test accuracy \d+\.\d\d% at step [\d,]+\) · backprop, "
+                    r"lr 0.001, H 128, 50,000 steps, seed 0 · stopped · waited \d+\.\d\d s$", explorer.status_text), \
+        explorer.status_text
+    # the partial curves are drawn: what the run logged and evaluated until it stopped
+    assert stopped.steps_done > 0 and list(explorer.plot.loss_line.get_xdata()) == stopped.steps
+    assert list(explorer.plot.acc_line.get_xdata()) == stopped.eval_steps
+    assert explorer.stop_latency is not None and explorer.stop.disabled and not explorer.controls.training_shown
+    assert f"shown: {status_label(stopped.config)}" in explorer.legend_text
 
 
 def test_rapid_changes_do_not_pile_up(explorer):
@@ -331,7 +360,7 @@ def test_a_registered_rule_is_offered_and_trained(mnist):
             assert ("toy: half the top gradient", "toy-top") in explorer.rule.options
             history = explorer.update(rule="toy-top", lr=0.2)
             assert history.config.rule == "toy-top" and history.diverged_at is None
-            assert "toy: half the top gradient" in explorer.legend.value
+            assert "shown: toy-top, lr 0.2," in explorer.legend_text and "toy-top, lr 0.2," in explorer.status_text
         finally:
             explorer.close()
     finally:
@@ -347,3 +376,102 @@ def test_the_app_page_holds_the_explorer_and_a_few_lines():
     prose = ["".join(c["source"]) for c in page["cells"] if c["cell_type"] == "markdown"]
     assert len(code) == 1 and "Explorer(" in code[0] and ".widget" in code[0]  # nothing else to run before it shows
     assert len(prose) == 1 and len(prose[0].split()) < 250 and "make app" not in prose[0]
+
+
+# ---------------------------------------------------------------- status, previous, reset, run again
+
+
+def test_previous_is_the_run_shown_before_a_drag_began(gridded, monkeypatch):
+    # a drag: slider changes each within INTERACTION_GAP_S of the last; the test sets the gap, not the clock
+    monkeypatch.setattr(app, "INTERACTION_GAP_S", 60.0)
+    start = gridded.history
+    shown = []
+    for index in (12, 14, 16):  # lr 0.0016, 0.0025, 0.004: each answered (and shown) before the next change
+        gridded.lr.value = float(gridded.controls.lr_grid()[index])
+        assert gridded.wait(timeout=60)
+        shown.append(gridded.history)
+    assert len({id(h) for h in shown}) == 3 and "from the grid" in gridded.status_text
+    assert gridded.previous is start, "previous must be where the drag started, not its last position"
+    assert "previous: lr 0.001" in gridded.legend_text
+    monkeypatch.setattr(app, "INTERACTION_GAP_S", 0.0)  # the drag ended: the next change is a new interaction
+    gridded.lr.value = float(gridded.controls.lr_grid()[20])
+    assert gridded.wait(timeout=60) and gridded.previous is shown[-1]
+    assert "previous: lr 0.004" in gridded.legend_text
+
+
+def test_the_wait_counts_from_the_change_that_asked_for_the_answer(explorer):
+    asked = time.perf_counter()
+    explorer.update(hidden_size=64, wait=False)  # features to compute: not answered at once
+    returned = time.perf_counter()
+    time.sleep(0.3)
+    superseding = time.perf_counter()
+    history = explorer.update(hidden_size=32)  # supersedes the first change: the reader has waited since then
+    done = time.perf_counter()
+    assert history.config.hidden_size == 32
+    assert superseding - returned + history.train_seconds <= explorer.last_waited <= done - asked
+    assert f"waited {explorer.last_waited:.2f} s" in explorer.status_text
+    assert "H 32" in explorer.status_text and "H 32" in explorer.legend_text
+
+
+def test_run_again_trains_what_the_grid_could_answer(gridded):
+    started = gridded.runs_started
+    first = gridded.update(lr=0.1)
+    assert "from the grid" in gridded.status_text
+    again = gridded.run_again()
+    assert again is not first and again.config == first.config and gridded.runs_started == started + 2
+    assert " · trained, features for H=128 reused" in gridded.status_text
+    assert again.test_accuracies == first.test_accuracies  # the same seed, batches and steps: the same run
+    gridded.again.click()  # the button does the same, without blocking
+    assert gridded.wait(timeout=60) and gridded.runs_started == started + 3
+
+
+def test_reset_returns_every_control_to_the_start(explorer):
+    start = explorer.config()
+    explorer.update(lr=3e-5, hidden_size=64, batch_size=64, seed=3, init="he", optimizer="momentum")
+    assert explorer.config() != start and explorer.lr.min < -4  # lr 3e-5 widened the slider
+    history = explorer.reset_to_defaults()
+    assert explorer.config() == start == history.config
+    assert (explorer.lr.min, explorer.lr.max) == (-4, 1)
+    explorer.update(seed=5)
+    explorer.reset.click()
+    assert explorer.wait(timeout=60) and explorer.history.config == start
+
+
+# ---------------------------------------------------------------- one live explorer, no leaks
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def test_a_new_explorer_closes_the_old_one(mnist):
+    first = Explorer(mnist, TrainConfig(steps=200), grid=False)
+    threads = threading.active_count()
+    second = Explorer(mnist, TrainConfig(steps=200), grid=False)
+    try:
+        assert first.closed and not second.closed
+        assert threading.active_count() == threads  # the first one's two workers ended, two new ones began
+        assert first.features.nbytes() == 0 and first.data is None
+        assert "closed: a newer explorer replaced this one" in first.widget.children[0].value
+        with pytest.raises(RuntimeError, match="closed"):
+            first.update(lr=0.1)
+        assert second.update(lr=0.1).config.lr == 0.1
+    finally:
+        second.close()
+
+
+def test_re_running_the_explorer_cell_does_not_grow_memory(mnist):
+    gc.collect()
+    kept, memory = [], []
+    for _ in range(4):
+        explorer = Explorer(mnist, TrainConfig(steps=1000))
+        assert explorer.wait_for_grid(timeout=300) is not None
+        kept.append(explorer.widget)  # IPython's Out[] holds every displayed view, and through it the explorer
+        del explorer
+        gc.collect()
+        memory.append(rss_mb())
+    kept[-1]  # noqa: B018 - the views stay referenced to the end, as in a notebook
+    first = memory[0]
+    assert max(memory[1:]) <= 1.15 * first, f"RSS after 1 and 3 re-runs: {memory} MB"
+    app.close_all()

@@ -58,3 +58,20 @@ def test_confusion_matrix_writes_every_count():
     assert len(fig.axes) == 2  # the matrix and its colour bar
     assert to_rgba(fig.get_facecolor()) == (1, 1, 1, 1)
     plt.close(fig)
+
+
+def test_computational_graph_is_readable_on_a_projector():
+    # shown in a 640 px wide output (1024 px screen, file browser open), every text keeps GRAPH_MIN_TEXT_PX
+    fig = plots.computational_graph()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    scale = plots.GRAPH_SHOWN_WIDTH_PX / (fig.get_figwidth() * fig.dpi)
+    ax = fig.axes[0]
+    shown = [t for t in ax.texts if t.get_text()] + list(ax.get_legend().get_texts()) + [ax.title]
+    sizes = {t.get_text(): t.get_fontsize() * fig.dpi / 72 * scale for t in shown}
+    assert min(sizes.values()) >= plots.GRAPH_MIN_TEXT_PX, sizes
+    # and no label sits on another one
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in ax.texts if t.get_text()]
+    overlapping = [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:] if box_a.overlaps(box_b)]
+    assert not overlapping, overlapping
+    plt.close(fig)

@@ -25,8 +25,31 @@ class ExplorerView(widgets.VBox):
         return bundle
 
 
+# Sizes for a projector: at 1024 x 700 with JupyterLab's file browser open the output area is about 590 px
+# wide and 575 px high; everything (controls, status, legend, curves, landscape) fits in that box
+CONTROL_WIDTH_PX = 264  # two columns of controls beside the landscape from about 830 px on, one column below
+LANDSCAPE_SIZE_PX = (280, 240)
+CURVES_WIDTH_PX = 584  # helpers.explorer.figure.CurvePlot: 7.3 in at 80 dpi  # the accuracy-vs-lr plot beside the controls (width, height)
+
+# Styles no ipywidgets Layout can set: one row of controls 28 px high (not 32), a legend kept to one line, and
+# the "not running" line that appears when the kernel behind this view is gone: on a kernel restart
+# ipywidgets 8 marks every view of the old kernel's widgets with the class jupyter-widgets-disconnected.
+STYLE = """<style>
+.explorer { --jp-widgets-inline-height: 26px; --jp-widgets-margin: 1px; }
+.explorer .explorer-legend { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.explorer .explorer-legend .widget-html-content, .explorer .explorer-status .widget-html-content {
+  line-height: 17px; }
+.explorer .explorer-stale { display: none; }
+.explorer.jupyter-widgets-disconnected .explorer-stale { display: block; }
+.explorer.jupyter-widgets-disconnected > :not(.explorer-stale) { opacity: 0.3; pointer-events: none; }
+</style>"""
+STALE = ("<b style='color:#b00'>not running: the kernel that drew this explorer has stopped "
+         "(restarted or shut down). Re-run this cell.</b>")
+
+
 class Controls:
-    """Sliders, dropdowns, the stop button and the four outputs (status, legend, curves, landscape).
+    """Sliders, dropdowns, the buttons (stop, run again, reset), the progress bar and the outputs
+    (status, legend, curves, landscape).
 
     ``values()`` is what the controls show; ``set_values(**values)`` moves
     them without firing the change callback; ``on_change(callback)`` is
@@ -34,31 +57,42 @@ class Controls:
     """
 
     def __init__(self, config):
-        style = {"description_width": "90px"}
-        wide, narrow = widgets.Layout(width="420px"), widgets.Layout(width="200px")
+        style = {"description_width": "84px"}
+
+        def width(px=CONTROL_WIDTH_PX):
+            return widgets.Layout(width=f"{px}px")
+
         low, high, step = settings.LR_EXPONENTS
         self.lr = widgets.FloatLogSlider(
             value=config.lr, base=10, min=low, max=high, step=step, description="learning rate",
-            readout_format=settings.LR_READOUT_FORMAT, continuous_update=False, style=style, layout=wide)
-        self.hidden_size = self._selection("hidden size", settings.HIDDEN_SIZES, config.hidden_size, style, wide)
-        self.steps = self._selection("steps", settings.STEP_COUNTS, config.steps, style, wide)
-        self.batch_size = self._selection("batch size", settings.BATCH_SIZES, config.batch_size, style, wide)
-        self.seed = widgets.BoundedIntText(value=config.seed, min=0, max=2**31 - 1, description="seed",
-                                           continuous_update=False, style=style, layout=narrow)
-        self.init = widgets.Dropdown(options=settings.init_options(), value=config.init, description="init",
-                                     style=style, layout=widgets.Layout(width="330px"))
-        self.optimizer = widgets.Dropdown(options=settings.optimizer_options(), value=config.optimizer,
-                                          description="optimizer", style=style, layout=widgets.Layout(width="330px"))
+            readout_format=settings.LR_READOUT_FORMAT, continuous_update=False, style=style, layout=width())
+        self.hidden_size = self._selection("hidden size", settings.HIDDEN_SIZES, config.hidden_size, style, width())
+        self.steps = self._selection("steps", settings.STEP_COUNTS, config.steps, style, width())
+        self.batch_size = self._selection("batch size", settings.BATCH_SIZES, config.batch_size, style, width())
         self.rule = widgets.Dropdown(options=settings.rule_options(), value=config.rule, description="rule",
-                                     style=style, layout=widgets.Layout(width="330px"))
+                                     style=style, layout=width())
+        self.init = widgets.Dropdown(options=settings.init_options(), value=config.init, description="init",
+                                     style=style, layout=width())
+        self.optimizer = widgets.Dropdown(options=settings.optimizer_options(), value=config.optimizer,
+                                          description="optimizer", style=style, layout=width())
+        self.seed = widgets.BoundedIntText(value=config.seed, min=0, max=2**31 - 1, description="seed",
+                                           continuous_update=False, style=style, layout=width())
         self.stop = widgets.Button(description="stop", icon="stop", disabled=True, tooltip="cancel the running training",
-                                   layout=widgets.Layout(width="80px", margin="2px 4px 2px 98px"))
+                                   layout=widgets.Layout(width="70px"))
+        self.again = widgets.Button(description="run again", icon="redo", tooltip="train these settings again",
+                                    layout=widgets.Layout(width="102px"))
+        self.reset = widgets.Button(description="reset", icon="undo", tooltip="every control back to its start",
+                                    layout=widgets.Layout(width="80px"))
         self.progress = widgets.IntProgress(value=0, min=0, max=config.steps,
-                                            layout=widgets.Layout(width="300px", visibility="hidden"))
-        self.status = widgets.HTML(value="starting ...")
-        self.legend = widgets.HTML()  # which run is which: text in HTML costs nothing to redraw
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width="720px"))
+                                            layout=widgets.Layout(width="110px", display="none"))
+        self.status = widgets.HTML(value="starting ...", layout=widgets.Layout(flex="1 1 auto", width="auto"))
+        self.legend = widgets.HTML(layout=widgets.Layout(width="auto"))  # text in HTML costs nothing to redraw
+        # shown at its own size (584 px), narrower only where the output is narrower: never blown up
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{CURVES_WIDTH_PX}px", max_width="100%",
+                                                                        height="auto"))
         self.landscape = widgets.HTML()  # a small SVG: a slider move only rewrites a few hundred bytes
+        self.style = widgets.HTML(STYLE, layout=widgets.Layout(display="none"))  # a <style> applies while hidden
+        self.stale = widgets.HTML(STALE)
         self.values_by_name = {"lr": self.lr, "hidden_size": self.hidden_size, "steps": self.steps,
                                "batch_size": self.batch_size, "seed": self.seed, "init": self.init,
                                "optimizer": self.optimizer, "rule": self.rule}
@@ -67,7 +101,11 @@ class Controls:
             control.observe(self._changed, names="value")
         # CSS classes: handles for the browser tests and for anyone styling the app
         for widget, name in ((self.lr, "lr"), (self.status, "status"), (self.legend, "legend"),
-                             (self.image, "curves"), (self.landscape, "landscape")):
+                             (self.image, "curves"), (self.landscape, "landscape"), (self.stop, "stop"),
+                             (self.again, "again"), (self.reset, "reset"), (self.progress, "progress"),
+                             (self.stale, "stale"), (self.rule, "rule"), (self.hidden_size, "hidden"),
+                             (self.seed, "seed"), (self.init, "init"), (self.optimizer, "optimizer"),
+                             (self.steps, "steps"), (self.batch_size, "batch")):
             widget.add_class(f"explorer-{name}")
         self.view = self._layout()
 
@@ -77,12 +115,18 @@ class Controls:
                                        continuous_update=False, style=style, layout=layout)
 
     def _layout(self) -> ExplorerView:
-        sliders = widgets.VBox([self.lr, self.hidden_size, self.steps, self.batch_size],
-                               layout=widgets.Layout(min_width="430px"))  # no shrinking: readouts stay whole
-        choices = widgets.VBox([self.rule, self.init, self.optimizer, self.seed,
-                                widgets.HBox([self.stop, self.progress])])
-        view = ExplorerView([widgets.HBox([sliders, choices]), self.status, self.legend,
-                             widgets.HBox([self.image, self.landscape], layout=widgets.Layout(flex_flow="row wrap"))])
+        # controls flow into as many columns as fit beside the landscape (one at 590 px, two from about 830 px)
+        buttons = widgets.HBox([self.stop, self.again, self.reset], layout=widgets.Layout(width=f"{CONTROL_WIDTH_PX}px"))
+        controls = widgets.Box([self.lr, self.hidden_size, self.steps, self.batch_size, self.rule, self.init,
+                                self.optimizer, self.seed, buttons],
+                               layout=widgets.Layout(display="flex", flex_flow="row wrap", align_content="flex-start",
+                                                     flex="1 1 auto", min_width=f"{CONTROL_WIDTH_PX + 4}px"))
+        controls.add_class("explorer-controls")
+        width, height = LANDSCAPE_SIZE_PX
+        self.landscape.layout = widgets.Layout(flex=f"0 0 {width}px", width=f"{width}px", height=f"{height}px")
+        top = widgets.HBox([controls, self.landscape], layout=widgets.Layout(align_items="flex-start"))
+        status = widgets.HBox([self.progress, self.status], layout=widgets.Layout(align_items="center"))
+        view = ExplorerView([self.style, self.stale, top, status, self.legend, self.image])
         view.add_class("explorer")
         return view
 
@@ -123,12 +167,17 @@ class Controls:
         """Show the progress bar and enable stop for a run of ``steps`` steps; None hides them."""
         self.stop.disabled = steps is None
         self.progress.max, self.progress.value = steps or 1, 0
-        self.progress.layout.visibility = "hidden" if steps is None else "visible"
+        self.progress.layout.display = "none" if steps is None else "flex"
+
+    @property
+    def training_shown(self) -> bool:
+        """True while the progress bar is shown (a run trains)."""
+        return self.progress.layout.display != "none"
 
     def lr_grid(self):
         """Every value the learning-rate slider can take now."""
         return settings.lr_grid(self.lr.min, self.lr.max, self.lr.step)
 
     def all(self) -> list:
-        return [*self.values_by_name.values(), self.stop, self.progress, self.status, self.legend, self.image,
-                self.landscape]
+        return [*self.values_by_name.values(), self.stop, self.again, self.reset, self.progress, self.status,
+                self.legend, self.image, self.landscape, self.style, self.stale]

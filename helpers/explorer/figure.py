@@ -24,17 +24,19 @@ class CurvePlot:
     draw and a PNG encode (~30 ms), not a new figure. ``png(current, previous)`` -> bytes.
     """
 
-    def __init__(self, width: float = 9.0, height: float = 3.3, dpi: int = 80):
-        with mpl.rc_context(STYLE):
+    def __init__(self, width: float = 7.3, height: float = 2.7, dpi: int = 80):
+        # 584 x 216 px: the width of a notebook's output on a 1024 px projector with the file browser open,
+        # so it is shown unscaled; 11 pt at 80 dpi is 12 px text
+        with mpl.rc_context({**STYLE, "font.size": 11, "axes.titlesize": 11}):
             # fixed margins: a layout engine would cost a second full draw per frame
             self.figure = Figure(figsize=(width, height), dpi=dpi)
             FigureCanvasAgg(self.figure)
             self.loss_ax, self.acc_ax = self.figure.subplots(1, 2)
-            self.figure.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.91, wspace=0.22)
+            self.figure.subplots_adjust(left=0.085, right=0.985, bottom=0.19, top=0.89, wspace=0.3)
             self.loss_ax.set(xlabel="step", ylabel="running loss", title="training loss")
             self.acc_ax.set(xlabel="step", ylabel="test accuracy (%)", title="test accuracy", ylim=(0, 100))
             self.acc_ax.axhline(100 * CHANCE, color="0.6", lw=0.8, ls=":")
-            self.acc_ax.text(0.99, 100 * CHANCE + 1.5, "chance", color="0.5", ha="right", fontsize=8,
+            self.acc_ax.text(0.99, 100 * CHANCE + 1.5, "chance", color="0.5", ha="right", fontsize=10,
                              transform=self.acc_ax.get_yaxis_transform())
             faint = dict(color=BEFORE[0], alpha=0.8, lw=1.2)
             self.prev_loss, = self.loss_ax.plot([], [], **faint)
@@ -44,14 +46,23 @@ class CurvePlot:
             self.diverged_lines = [ax.axvline(0, color="#b00", ls="--", lw=1, visible=False)
                                    for ax in (self.loss_ax, self.acc_ax)]
             self.diverged_text = self.loss_ax.text(0.5, 0.5, "", color="#b00", ha="center", va="center",
-                                                   transform=self.loss_ax.transAxes, fontsize=10,
+                                                   transform=self.loss_ax.transAxes, fontsize=11,
                                                    bbox=dict(fc="white", ec="#b00", alpha=0.85))
             for ax in (self.loss_ax, self.acc_ax):
-                ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(5))  # fewer labels: a faster draw
+                ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(4))  # fewer labels: a faster draw, no overlaps
+                ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(_steps_label))
+        self.previous_drawn = False  # False when the previous run is left out (a divergence has its own axes)
 
     def png(self, current, previous=None) -> bytes:
-        """Draw the two runs (``History`` objects; previous may be None) and return the PNG bytes."""
-        pairs = [(self.loss_line, self.acc_line, current), (self.prev_loss, self.prev_acc, previous)]
+        """Draw the two runs (``History`` objects; previous may be None) and return the PNG bytes.
+
+        A diverged run is drawn on the axes of its own steps (0 to a little past the divergence) and the
+        previous run is left out there (``previous_drawn`` False): on that range it would be a flat stub.
+        """
+        diverged = current.diverged_at is not None
+        self.previous_drawn = previous is not None and not diverged
+        pairs = [(self.loss_line, self.acc_line, current),
+                 (self.prev_loss, self.prev_acc, previous if self.previous_drawn else None)]
         for loss_line, acc_line, history in pairs:
             if history is None:
                 loss_line.set_data([], [])
@@ -61,12 +72,10 @@ class CurvePlot:
             acc_line.set_data(history.eval_steps, 100 * np.asarray(history.test_accuracies))
             # a single logged point (an early divergence) is invisible as a line: show a marker
             loss_line.set_marker("o" if len(history.steps) < 3 else "None")
-        diverged = current.diverged_at is not None
         for line in self.diverged_lines:
             line.set_xdata([current.diverged_at or 0] * 2)
             line.set_visible(diverged)
-        self.diverged_text.set_text(f"diverged at step {current.diverged_at}" if diverged else "")
-        # the previous run is clipped to the current one's length; a divergence is zoomed in on
+        self.diverged_text.set_text(f"diverged at step {current.diverged_at:,}" if diverged else "")
         x_max = max(10, 1.25 * current.diverged_at) if diverged else current.config.steps * 1.02
         for ax in (self.loss_ax, self.acc_ax):
             ax.set_xlim(0, x_max)
@@ -76,9 +85,18 @@ class CurvePlot:
         self.figure.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})  # fast, still small
         return buffer.getvalue()
 
+    def close(self) -> None:
+        """Drop the figure's artists (an explorer that is closed keeps no pictures)."""
+        self.figure.clear()
+
+
+def _steps_label(value, position=None) -> str:
+    """Step ticks short enough not to collide in a 270 px panel: 0, 500, 5k, 10k, 50k."""
+    return f"{value / 1000:g}k" if value >= 1000 else f"{value:g}"
+
 
 def landscape_svg(lrs=None, accuracies=None, current_lr=None, current_accuracy=None, note: str = "",
-                  width: int = 330, height: int = 170) -> str:
+                  width: int = 280, height: int = 240) -> str:
     """'Final test accuracy vs learning rate' as inline SVG: the grid's curve, its diverged learning rates
     shaded, and a marker (class ``explorer-marker``) at the shown run.
 
@@ -86,7 +104,7 @@ def landscape_svg(lrs=None, accuracies=None, current_lr=None, current_accuracy=N
     current_lr, current_accuracy   the marker (accuracy None or nan: the shown run diverged).
     note              a line under the title (e.g. what is being trained).
     """
-    left, right, top, bottom = 38, 10, 34, 30
+    left, right, top, bottom = 40, 10, 52, 34
     x_lo, x_hi = (-4.0, 1.0) if lrs is None else (np.log10(lrs[0]), np.log10(lrs[-1]))
     span = max(x_hi - x_lo, 1e-9)
 
@@ -97,9 +115,11 @@ def landscape_svg(lrs=None, accuracies=None, current_lr=None, current_accuracy=N
         return top + (1 - accuracy) * (height - top - bottom)
 
     parts = [f"<svg xmlns='http://www.w3.org/2000/svg' class='explorer-landscape-svg' width='{width}' "
-             f"height='{height}' style='background:white;font:11px sans-serif'>",
-             f"<text x='{left}' y='13' font-weight='bold'>final test accuracy vs learning rate</text>",
-             f"<text x='{left}' y='27' fill='#555'>{html.escape(note)}</text>"]
+             f"height='{height}' style='background:white;font:12px sans-serif'>",
+             "<text x='4' y='14' font-weight='bold'>final test accuracy vs learning rate</text>"]
+    # the note in two lines of at most about 40 characters (12 px text in 280 px)
+    for row, line in enumerate(_wrap(note, 42)[:2]):
+        parts.append(f"<text x='4' y='{30 + 14 * row}' fill='#555'>{html.escape(line)}</text>")
     if lrs is not None:
         step = span / max(1, len(lrs) - 1)
         for i in np.flatnonzero(np.isnan(accuracies)):  # each diverged lr: a band one slider step wide
@@ -118,7 +138,7 @@ def landscape_svg(lrs=None, accuracies=None, current_lr=None, current_accuracy=N
     for exponent in range(int(np.ceil(x_lo)), int(np.floor(x_hi)) + 1):
         px = x(10.0**exponent)
         parts.append(f"<line x1='{px:.1f}' x2='{px:.1f}' y1='{height - bottom}' y2='{height - bottom + 4}' stroke='#888'/>"
-                     f"<text x='{px:.1f}' y='{height - bottom + 15}' text-anchor='middle'>{format_lr(10.0**exponent)}</text>")
+                     f"<text x='{px:.1f}' y='{height - bottom + 16}' text-anchor='middle'>{_power_label(exponent)}</text>")
     for accuracy in (0.0, 0.5, 1.0):
         parts.append(f"<text x='{left - 4}' y='{y(accuracy) + 4:.1f}' text-anchor='end'>{100 * accuracy:.0f}%</text>")
     parts.append(f"<text x='{(left + width - right) / 2:.0f}' y='{height - 2}' text-anchor='middle' fill='#555'>"
@@ -141,6 +161,17 @@ def landscape_svg(lrs=None, accuracies=None, current_lr=None, current_accuracy=N
                      f"cy='{cy:.1f}' r='5' fill='{NOW[0] if ok else '#b00'}' stroke='white'/>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _wrap(text: str, width: int) -> list:
+    import textwrap
+
+    return textwrap.wrap(text, width) if text else []
+
+
+def _power_label(exponent: int) -> str:
+    """Tick labels of the lr axis that fit 50 px apart: 1e-4 ... 0.1, 1, 10."""
+    return format_lr(10.0**exponent) if exponent >= -1 else f"1e{exponent}"
 
 
 def accuracy_vs_lr_figure(grid, marked=(), title: str = "final test accuracy vs learning rate"):

@@ -27,8 +27,10 @@ class Landscape:
             grid = None if shown is None else self.grids.get(shown.config, self.lr_grid())
             accuracy = None if shown is None or shown.diverged_at is not None else shown.final_test_accuracy
             if note is None:
-                note = (f"{len(grid.lrs)} runs, {shown.config.steps:,} steps each; the dot is the shown run" if grid
-                        else "the grid trains the top layer only" if shown is not None and shown.config.rule != "top" else "")
+                note = (f"{len(grid.lrs)} runs of {shown.config.steps:,} steps; the dot is the shown run" if grid
+                        else f"empty for rule {shown.config.rule}: the learning-rate grid trains the top layer only "
+                             "(rule top fills it)" if shown is not None and shown.config.rule != "top"
+                        else "")
             self.widget.value = landscape_svg(None if grid is None else grid.lrs,
                                               None if grid is None else grid.accuracies(),
                                               None if shown is None else shown.config.lr, accuracy, note)

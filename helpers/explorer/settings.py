@@ -87,3 +87,21 @@ def optimizer_label(name: str) -> str:
 def optimizer_options() -> list:
     """(label, name) of every optimizer in the registry ``helpers.optimizers.OPTIMIZERS``, read when a dropdown is built."""
     return [(cls.label, name) for name, cls in OPTIMIZERS.items()]
+
+
+def status_label(config: train.TrainConfig) -> str:
+    """What the status line and the legend name: 'top, lr 0.001, H 128, 10,000 steps, seed 0', then the
+    batch size, init and optimizer only where they differ from the reference (one line on a projector)."""
+    reference = train.TrainConfig()
+    extras = [f"batch {config.batch_size}" if config.batch_size != reference.batch_size else "",
+              f"{config.init} init" if config.init != reference.init else "",
+              optimizer_label(config.optimizer) if config.optimizer != reference.optimizer else ""]
+    return ", ".join([f"{config.rule}, lr {format_lr(config.lr)}, H {config.hidden_size}, {config.steps:,} steps, "
+                      f"seed {config.seed}", *filter(None, extras)])
+
+
+def differences(config: train.TrainConfig, other: train.TrainConfig) -> str:
+    """What ``other`` changes against ``config``, in the words of status_label ('lr 0.01', 'same settings')."""
+    mine, theirs = status_label(config).split(", "), status_label(other).split(", ")
+    changed = [item for item in theirs if item not in mine]
+    return ", ".join(changed) if changed else "same settings"

@@ -59,6 +59,12 @@ class Worker:
             return self.running is not None or self._pending is not None
 
     @property
+    def pending_payload(self):
+        """The payload waiting to run next, or None."""
+        with self._cond:
+            return None if self._pending is None else self._pending[1]
+
+    @property
     def pending(self) -> bool:
         """True if a request waits (a running one was then superseded, not stopped)."""
         with self._cond:
