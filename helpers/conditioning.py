@@ -159,3 +159,38 @@ def decay_factor(start: np.ndarray, now: np.ndarray, eigenvalues: np.ndarray, lr
     if not used.any():
         return float("nan")
     return float(np.median(-np.log(ratio[used]) / x[used]))
+
+
+def score_error(eigenvalues: np.ndarray, errors: np.ndarray) -> np.ndarray:
+    """sum_i lambda_i e_i^2 = E_f |(W - W*)^T f|^2 (class-centered): how far the scores are from the optimum's.
+
+    Mean over the training images of the squared distance between the readout's class-centered
+    scores and the optimal readout's. Unlike the error's norm it does not depend on the
+    coordinates: transforming the features (and the readout with them) leaves it unchanged,
+    so raw and standardized runs can be compared on it. errors (..., H + 1) -> (...).
+    """
+    return np.asarray(errors) ** 2 @ np.asarray(eigenvalues)
+
+
+def error_decay(data, features: FrozenFeatures, optimum: np.ndarray, seed: int = 0, lr: float = 1e-3,
+                checkpoints=(0, 1000, 3000, 10000)):
+    """Top layer only, SGD at ``lr`` on ``features``: the error along each eigenvector of M at each checkpoint.
+
+    Each checkpoint is its own run of that many steps from the same start and batches (so
+    the same trajectory as one long run). optimum: the converged readout (H + 1, 10) in the
+    coordinates of ``features``. Returns (eigenvalues (H + 1,), errors (len(checkpoints), H + 1),
+    the History of the longest run).
+    """
+    from .rules import TopLayerOnly
+    from .train import TrainConfig, initial_params, train
+
+    values, vectors = eigenbasis(second_moment(features.train))
+    errors, history = [], None
+    for steps in checkpoints:
+        config = TrainConfig(steps=max(steps, 1), seed=seed, lr=lr)
+        if steps == 0:
+            params = initial_params(config)
+        else:
+            params, history = train(data, config, rule=TopLayerOnly(features))
+        errors.append(error_along(readout_weights(params), optimum, vectors))
+    return values, np.array(errors), history

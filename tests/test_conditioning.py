@@ -54,3 +54,29 @@ def test_decay_factor_recovers_gradient_descent_on_a_quadratic():
 def test_readout_weights_stack_the_bias_last():
     params = {"W1": np.zeros((3, 2)), "b1": np.zeros(2), "W2": np.arange(4.0).reshape(2, 2), "b2": np.array([7.0, 8.0])}
     assert np.array_equal(conditioning.readout_weights(params), [[0, 1], [2, 3], [7, 8]])
+
+
+def test_score_error_is_the_mean_squared_score_distance_in_any_coordinates(rng):
+    train = np.maximum(rng.normal(0.3, 0.5, size=(300, 4)), 0)
+    optimum, weights = rng.normal(size=(5, 10)), rng.normal(size=(5, 10))
+    distances = []
+    for how in conditioning.TRANSFORMS.values():
+        changed = conditioning.transform(FrozenFeatures(train, train[:3]), *how)
+        values, vectors = conditioning.eigenbasis(conditioning.second_moment(changed.train))
+        mapped = [conditioning.in_transformed_coordinates(w, train, *how) for w in (weights, optimum)]
+        distances.append(conditioning.score_error(values, conditioning.error_along(mapped[0], mapped[1], vectors)))
+    f = np.hstack([train, np.ones((300, 1))])
+    gap = f @ (weights - optimum)
+    gap -= gap.mean(axis=1, keepdims=True)
+    assert np.allclose(distances, np.mean(np.sum(gap**2, axis=1)))
+
+
+def test_error_decay_starts_at_the_initial_readout_and_shrinks(mnist):
+    from helpers import baselines
+    from helpers.readout import with_ones
+
+    features = baselines.features_for(mnist, 0)
+    optimum = baselines.least_squares_readout(with_ones(features.train), mnist.train.labels) * 20  # any fixed target
+    values, errors, history = conditioning.error_decay(mnist, features, optimum, lr=1e-2, checkpoints=(0, 200))
+    assert errors.shape == (2, 129) and history.steps_done == 200
+    assert conditioning.score_error(values, errors[1]) < conditioning.score_error(values, errors[0])
