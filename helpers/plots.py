@@ -403,6 +403,31 @@ def feature_spectra(spectra: dict, threshold=None, threshold_label=None, title=N
     return fig
 
 
+def direction_decay(runs: dict, c: float, title=None):
+    """The error left along each eigendirection against lr * lambda * t (log scale), with the law exp(-c x).
+
+    runs: {label: (x, ratio)}, one point per eigendirection, x = lr * lambda_i * t and ratio =
+    error_i(t) / error_i(0); c: the measured factor of the dashed prediction exp(-c x).
+    """
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7, 3.6))
+        for (label, (x, ratio)), marker in zip(runs.items(), "os^vD"):
+            x, ratio = np.asarray(x, dtype=float), np.asarray(ratio, dtype=float)
+            shown = x > 0
+            ax.plot(x[shown], ratio[shown], marker, ms=3.5, alpha=0.7, ls="none", label=label)
+        grid = np.logspace(-4, 4, 200)
+        ax.plot(grid, np.exp(-c * grid), color="black", ls="--", lw=1.2, label=f"prediction exp(-c x), c = {c:.3f}")
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1.25)
+        ax.set_xlabel("x = lr \u00d7 eigenvalue \u00d7 steps (log scale)")
+        ax.set_ylabel("error left along the direction\n(fraction of its start)")
+        ax.set_title(title or "Each direction's error shrinks like exp(-c x)")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), framealpha=1)
+        fig.patch.set_facecolor("white")
+        fig.tight_layout()
+    return fig
+
+
 def _row_label(row: dict, full_train_images: int) -> str:
     label = f"{row['method']}, {row['setting']}"
     if row.get("steps") and "readout" not in row["method"]:
