@@ -361,7 +361,14 @@ def measure_widths(data, widths=DEFAULT_WIDTHS, seeds=(0,), steps=10000, train_i
                                  seeds, time.perf_counter() - started, width, features_seconds=features_seconds,
                                  train_images=n_train, feature_std=feature_std, lr=lr,
                                  validation_accuracies=validation_at([h for _, h in results], steps)))
-        train_features, test_features = stacked_features(data, seeds, features, width)
+        # stacked one seed at a time, each seed's features freed as soon as they are copied: at width 2048
+        # six seeds' features are ~7 GB, and holding them next to the stack ran out of memory
+        train_features = np.ones((len(seeds), n_train, width + 1))  # the last column stays 1: the bias
+        test_features = np.ones((len(seeds), len(data.test), width + 1))
+        for i, s in enumerate(seeds):
+            f = features.pop(s)
+            train_features[i, :, :width], test_features[i, :, :width] = f.train, f.test
+            del f
         del features
         started = time.perf_counter()
         weights = least_squares_readout(train_features, data.train.labels)
