@@ -55,6 +55,15 @@ def subset(data, train_images: int | None):
     return replace(data, train=Split(data.train.images[:train_images], data.train.labels[:train_images]))
 
 
+def sampling_error(accuracy: float, n: int = 10000) -> float:
+    """Standard error of an accuracy measured on n independent test images: sqrt(p (1 - p) / n).
+
+    The test set is one draw of n digits; another draw would give another accuracy, typically
+    this far away (about 0.4-0.5 points at n = 10,000 for accuracies between 70% and 50%).
+    """
+    return math.sqrt(accuracy * (1 - accuracy) / n)
+
+
 # ---------------------------------------------------------------- many top-layer runs at once
 
 
@@ -202,6 +211,15 @@ def validation_at(histories, step: int) -> list:
     return [accuracy_at(h, step, "validation") for h in histories]
 
 
+def top_train_accuracy(params, features: FrozenFeatures, labels) -> float:
+    """Training accuracy of a top-layer-only run's final readout on its frozen features (NaN when it diverged)."""
+    if params is None:
+        return float("nan")
+    top = model.num_layers(params)
+    scores = features.train @ params[f"W{top}"] + params[f"b{top}"]
+    return float(np.mean(scores.argmax(axis=1) == labels))
+
+
 @dataclass
 class Measurement:
     """Rows for the table plus what the notebook plots."""
@@ -219,25 +237,38 @@ def measure_top_only(data, seeds, checkpoints=(10000, 20000, 50000), features=No
     # one run per seed: stacking seeds alone saves little (each seed has its own features and
     # batches to gather, and the arithmetic is the same), so these run one by one
     started = time.perf_counter()
-    histories = [h for _, h in train_one_by_one(data, configs, features=features)]
+    results = train_one_by_one(data, configs, features=features)
     seconds = time.perf_counter() - started
+    histories = [h for _, h in results]
+    features = features or {}
+    final = [top_train_accuracy(p, features.get(c.seed) or features_for(data, c.seed, c.hidden_size, c.init), data.train.labels)
+             for (p, _), c in zip(results, configs)]
     lr = configs[0].lr
     rows = [make_row("top layer only, SGD", f"lr {lr:g}", c, [accuracy_at(h, c) for h in histories], seeds,
                      seconds, configs[0].hidden_size, train_images=len(data.train),
-                     validation_accuracies=validation_at(histories, c)) for c in sorted(checkpoints)]
+                     validation_accuracies=validation_at(histories, c),
+                     **({"train_accuracies": final} if c == steps else {})) for c in sorted(checkpoints)]
     return Measurement(rows, histories)
 
 
 def measure_all_layers(data, seeds, steps=10000, **config) -> Measurement:
     """All layers trained with backprop, same recipe: helpers.train.train, one seed after the other."""
-    histories = [train(data, TrainConfig(steps=steps, seed=s, rule="backprop", **config))[1] for s in seeds]
+    results = [train(data, TrainConfig(steps=steps, seed=s, rule="backprop", **config)) for s in seeds]
+    histories = [h for _, h in results]
+    # at the end of each run: accuracy on the training images (the generalization gap) and the
+    # dead ReLUs of each hidden layer (units that fire on no test image; see model.dead_fractions)
+    at_end = {"train_accuracies": [model.accuracy(p, data.train.images, data.train.labels) if h.diverged_at is None
+                                   else float("nan") for p, h in results],
+              "dead_fractions": [model.dead_fractions(p, data.test.images) for p, _ in results],
+              "dead_fractions_at_init": [model.dead_fractions(initial_params(h.config), data.test.images) for h in histories]}
     checkpoints = sorted({steps} | {c for c in (10000, 20000, 50000) if c < steps})
     diverged = [h.config.seed for h in histories if h.diverged_at is not None]
     method = "all layers" if histories[0].config.optimizer == "sgd" else f"all layers, {OPTIMIZER_NAMES[histories[0].config.optimizer]}"
     rows = [make_row(method, f"lr {histories[0].config.lr:g}", c, [accuracy_at(h, c) for h in histories], seeds,
                      sum(h.train_seconds for h in histories), histories[0].config.hidden_size,
                      train_images=len(data.train), diverged_seeds=diverged,
-                     validation_accuracies=validation_at(histories, c)) for c in checkpoints]
+                     validation_accuracies=validation_at(histories, c), **(at_end if c == steps else {}))
+            for c in checkpoints]
     return Measurement(rows, histories)
 
 
@@ -266,15 +297,17 @@ def measure_readouts(data, seeds, features=None, softmax_iterations: int = 100, 
     fit = softmax_readout(train_features[chosen], data.train.labels, iterations=softmax_iterations)
     sm_seconds = time.perf_counter() - started
     sm_acc = readout_accuracy(test_features[chosen], fit.weights, data.test.labels)
+    train_accuracy = {"least-squares readout": readout_accuracy(train_features, weights, data.train.labels),
+                      "softmax readout": readout_accuracy(train_features[chosen], fit.weights, data.train.labels)}
     rows = [
-        make_row("least-squares readout", "closed form", None, ls_acc, seeds, ls_seconds, train_images=len(data.train)),
+        make_row("least-squares readout", "closed form", None, ls_acc, seeds, ls_seconds, train_images=len(data.train),
+                 train_accuracies=train_accuracy["least-squares readout"].tolist()),
         make_row("softmax readout", "to convergence", softmax_iterations, sm_acc, softmax_seeds, sm_seconds,
                  train_images=len(data.train), final_loss=[float(x) for x in fit.losses[-1]],
-                 max_gradient=[float(x) for x in fit.gradient_norms]),
+                 max_gradient=[float(x) for x in fit.gradient_norms],
+                 train_accuracies=train_accuracy["softmax readout"].tolist()),
     ]
-    return Measurement(rows, extra={"softmax_fit": fit, "train_accuracy": {
-        "least-squares readout": readout_accuracy(train_features, weights, data.train.labels),
-        "softmax readout": readout_accuracy(train_features[chosen], fit.weights, data.train.labels)}})
+    return Measurement(rows, extra={"softmax_fit": fit, "weights": weights, "train_accuracy": train_accuracy})
 
 
 def sweep_configs(seeds, sweep=DEFAULT_SWEEP, steps=10000, **config) -> list:
@@ -284,15 +317,21 @@ def sweep_configs(seeds, sweep=DEFAULT_SWEEP, steps=10000, **config) -> list:
 def measure_sweep(data, seeds, sweep=DEFAULT_SWEEP, steps=10000, features=None) -> Measurement:
     """Top layer only with other learning rates and optimizers: every seed and setting in one stack."""
     configs = sweep_configs(seeds, sweep, steps)
+    features = dict(features or {})
+    for s in seeds:
+        features.setdefault(s, features_for(data, s))
     results = train_top_layers(data, configs, features=features)
     rows = []
     for optimizer, lr in sweep:
-        runs = [h for c, (_, h) in zip(configs, results) if (c.optimizer, c.lr) == (optimizer, lr)]
+        chosen = [(c, p, h) for c, (p, h) in zip(configs, results) if (c.optimizer, c.lr) == (optimizer, lr)]
+        runs = [h for _, _, h in chosen]
         method = "top layer only, SGD" if optimizer == "sgd" else f"top layer only, {OPTIMIZER_NAMES[optimizer]}"
         diverged = [h.config.seed for h in runs if h.diverged_at is not None]
         rows.append(make_row(method, f"lr {lr:g}", steps, [accuracy_at(h, steps) for h in runs], seeds,
                              runs[0].train_seconds, train_images=len(data.train), diverged_seeds=diverged,
-                             validation_accuracies=validation_at(runs, steps)))
+                             validation_accuracies=validation_at(runs, steps),
+                             train_accuracies=[top_train_accuracy(p, features[c.seed], data.train.labels)
+                                               for c, p, _ in chosen]))
     return Measurement(rows, [h for _, h in results])
 
 
@@ -311,13 +350,26 @@ def measure_widths(data, widths=DEFAULT_WIDTHS, seeds=(0,), steps=10000, train_i
         features_seconds = time.perf_counter() - started
         # the reference init draws W ~ N(0, 1/fan_out): each unit's output shrinks like 1/sqrt(width)
         feature_std = float(np.mean([features[s].train.std(axis=0).mean() for s in seeds]))
-        started = time.perf_counter()
-        results = train_one_by_one(data, [TrainConfig(steps=steps, seed=s, hidden_size=width) for s in seeds],
-                                   features=features)
-        rows.append(make_row("top layer only, SGD", f"width {width}", steps, [accuracy_at(h, steps) for _, h in results],
-                             seeds, time.perf_counter() - started, width, features_seconds=features_seconds, train_images=n_train,
-                             feature_std=feature_std))
-        train_features, test_features = stacked_features(data, seeds, features, width)
+        # SGD at the reference lr, and at an lr proportional to the width (lr 0.001 at width 128): the
+        # step-size-per-feature explanation of why a fixed lr levels off predicts that the second keeps rising
+        settings = [(1e-3, f"width {width}")] + ([(1e-3 * width / 128, f"width {width}, lr {1e-3 * width / 128:g}")]
+                                                  if width != 128 else [])  # at width 128 it is the same run
+        for lr, setting in settings:
+            started = time.perf_counter()
+            results = train_one_by_one(data, [TrainConfig(steps=steps, seed=s, hidden_size=width, lr=lr) for s in seeds],
+                                       features=features)
+            rows.append(make_row("top layer only, SGD", setting, steps, [accuracy_at(h, steps) for _, h in results],
+                                 seeds, time.perf_counter() - started, width, features_seconds=features_seconds,
+                                 train_images=n_train, feature_std=feature_std, lr=lr,
+                                 validation_accuracies=validation_at([h for _, h in results], steps)))
+        # stacked one seed at a time, each seed's features freed as soon as they are copied: at width 2048
+        # six seeds' features are ~7 GB, and holding them next to the stack ran out of memory
+        train_features = np.ones((len(seeds), n_train, width + 1))  # the last column stays 1: the bias
+        test_features = np.ones((len(seeds), len(data.test), width + 1))
+        for i, s in enumerate(seeds):
+            f = features.pop(s)
+            train_features[i, :, :width], test_features[i, :, :width] = f.train, f.test
+            del f
         del features
         started = time.perf_counter()
         weights = least_squares_readout(train_features, data.train.labels)
@@ -385,6 +437,9 @@ def measure_conditioning(data, seeds, features=None, lr: float = 1e-3, steps: in
         histories += runs
         rows.append(make_row("top layer only, SGD", f"lr {lr:g}, {name} features", steps, [accuracy_at(h, steps) for h in runs],
                              seeds, runs[0].train_seconds, train_images=len(data.train),
+                             validation_accuracies=validation_at(runs, steps),
+                             train_accuracies=[top_train_accuracy(p, changed[s], data.train.labels)
+                                               for s, (p, _) in zip(seeds, results)],
                              condition_numbers=[conditioning.condition_number(spectra[s][name]) for s in seeds],
                              slow_directions=[conditioning.slow_directions(spectra[s][name], lr, steps) for s in seeds],
                              diverged_seeds=[h.config.seed for h in runs if h.diverged_at is not None]))

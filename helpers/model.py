@@ -174,13 +174,18 @@ def accuracy(params: dict, X, y) -> float:
     return float(np.mean(predict(params, X) == y))
 
 
-def dead_fractions(params: dict, X) -> list:
-    """Per hidden layer, the fraction of its units that never fire (output 0) on any row of X.  X (N, 784) -> [float, ...].
+def dead_fractions(params: dict, X, batch: int = 10000) -> list:
+    """Fraction of dead ReLUs in each hidden layer: units that output 0 on every row of X.  -> [layer 1, layer 2, ...].
 
-    A dead ReLU passes no gradient, so backprop can never revive it: a measure of how much of a layer a run destroyed.
+    A unit is **dead** on a set of images when its pre-activation is <= 0 for
+    all of them: it never fires, so it passes no signal forward and (ReLU's
+    gradient being 0 there) gets no gradient back; training cannot revive it.
     """
-    fractions, h = [], X
-    for k in range(1, num_layers(params)):
-        h = np.maximum(h @ params[f"W{k}"] + params[f"b{k}"], 0.0)
-        fractions.append(float(np.mean(h.max(axis=0) <= 0)))
-    return fractions
+    hidden = num_layers(params) - 1
+    fired = [np.zeros(params[f"W{k}"].shape[1], dtype=bool) for k in range(1, hidden + 1)]
+    for i in range(0, len(X), batch):
+        h = X[i : i + batch]
+        for k in range(1, hidden + 1):
+            h = np.maximum(h @ params[f"W{k}"] + params[f"b{k}"], 0.0)
+            fired[k - 1] |= (h > 0).any(axis=0)
+    return [float(1 - f.mean()) for f in fired]

@@ -414,6 +414,31 @@ def feature_spectra(spectra: dict, threshold=None, threshold_label=None, title=N
     return fig
 
 
+def direction_decay(runs: dict, c: float, title=None):
+    """The error left along each eigendirection against lr * lambda * t (log scale), with the law exp(-c x).
+
+    runs: {label: (x, ratio)}, one point per eigendirection, x = lr * lambda_i * t and ratio =
+    error_i(t) / error_i(0); c: the measured factor of the dashed prediction exp(-c x).
+    """
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7, 3.6))
+        for (label, (x, ratio)), marker in zip(runs.items(), "os^vD"):
+            x, ratio = np.asarray(x, dtype=float), np.asarray(ratio, dtype=float)
+            shown = x > 0
+            ax.plot(x[shown], ratio[shown], marker, ms=3.5, alpha=0.7, ls="none", label=label)
+        grid = np.logspace(-4, 4, 200)
+        ax.plot(grid, np.exp(-c * grid), color="black", ls="--", lw=1.2, label=f"prediction exp(-c x), c = {c:.3f}")
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1.25)
+        ax.set_xlabel("x = lr \u00d7 eigenvalue \u00d7 steps (log scale)")
+        ax.set_ylabel("error left along the direction\n(fraction of its start)")
+        ax.set_title(title or "Each direction's error shrinks like exp(-c x)")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), framealpha=1)
+        fig.patch.set_facecolor("white")
+        fig.tight_layout()
+    return fig
+
+
 def _row_label(row: dict, full_train_images: int) -> str:
     label = f"{row['method']}, {row['setting']}"
     if row.get("steps") and "readout" not in row["method"]:
@@ -469,6 +494,9 @@ def baselines_bars(rows, full_train_images: int = 55000, title=None):
         if any(r.get("train_images") not in (None, full_train_images) for r in rows):
             handles.append(Patch(facecolor="white", edgecolor="black", hatch="///",
                                                     label=f"not trained on all {full_train_images:,} images"))
+        ax.axvline(10, color="gray", lw=0.8, ls="--", zorder=3)
+        ax.annotate("chance (10%)", xy=(10.5, 1.0), xycoords=("data", "axes fraction"), ha="left", va="bottom",
+                    fontsize=7, color="gray")
         ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), framealpha=1)
         ax.set_xlim(0, 110)
         ax.set_xticks(range(0, 101, 20))
@@ -482,15 +510,24 @@ def baselines_bars(rows, full_train_images: int = 55000, title=None):
 def width_curves(rows, full_train_images: int = 55000, title=None):
     """Test accuracy (%) against the width of the frozen layers, mean \u00b1 s.d. over seeds, one line per method.
 
-    rows: table rows whose setting is "width N". Points trained on another
-    number of training images than ``full_train_images`` are drawn hollow and
-    the legend says how many.
+    rows: table rows whose setting is "width N" (and, for SGD at a learning rate
+    proportional to the width, "width N, lr X": a dashed line, with the width-128
+    run at lr 0.001 as its first point). Points trained on another number of
+    training images than ``full_train_images`` are drawn hollow and the legend says how many.
     """
+    def fixed(method):
+        return [r for r in rows if r["method"] == method and r["setting"] == f"width {r['hidden_size']}"]
+
+    scaled = [r for r in rows if r["method"] == "top layer only, SGD" and r["setting"].startswith("width") and ", lr " in r["setting"]]
+    if scaled:
+        scaled += [r for r in fixed("top layer only, SGD") if r["hidden_size"] == 128]
+    lines = [(fixed("least-squares readout"), "least-squares readout", "s", "#9467bd", "-"),
+             (fixed("top layer only, SGD"), "top layer only, SGD lr 0.001", "o", "#1f77b4", "-"),
+             (scaled, "top layer only, SGD lr 0.001 x width / 128", "^", "#1f77b4", "--")]
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(7, 3.4))
-        for (method, marker), color in zip([("least-squares readout", "s"), ("top layer only, SGD", "o")], ["#9467bd", "#1f77b4"]):
-            chosen = sorted((r for r in rows if r["method"] == method and r["setting"].startswith("width")),
-                            key=lambda r: r["hidden_size"])
+        for chosen, method, marker, color, style in lines:
+            chosen = sorted(chosen, key=lambda r: r["hidden_size"])
             if not chosen:
                 continue
             widths = [r["hidden_size"] for r in chosen]
@@ -502,7 +539,7 @@ def width_curves(rows, full_train_images: int = 55000, title=None):
             hollow = images != {full_train_images} and None not in images
             if hollow:
                 label += f", {', '.join(f'{n:,}' for n in sorted(images))} train images"
-            ax.errorbar(widths, means, yerr=spreads, marker=marker, capsize=3, color=color, label=label,
+            ax.errorbar(widths, means, yerr=spreads, marker=marker, capsize=3, color=color, label=label, ls=style,
                         mfc="white" if hollow else color)
         ax.set_xscale("log", base=2)
         all_widths = sorted({r["hidden_size"] for r in rows if r["setting"].startswith("width")})

@@ -90,6 +90,19 @@ def test_all_layers_grid_has_one_row_per_learning_rate_and_marks_divergence(smal
     assert [r["setting"] for r in rows] == ["lr 0.01", "lr 100"]
     assert rows[1]["diverged_seeds"] == [0] and np.isnan(rows[1]["test_accuracy_mean"])
     assert "n/a (diverged)" in baselines.format_table(rows)
+    # what model selection and the notebook read: validation, training accuracy, dead ReLUs (none at init)
+    first = rows[0]
+    assert len(first["validation_accuracies"]) == 1 and 0 < first["train_accuracies"][0] <= 1
+    assert first["dead_fractions_at_init"] == [[0.0, 0.0]] and len(first["dead_fractions"][0]) == 2
+    assert np.isnan(rows[1]["train_accuracies"][0])
+
+
+def test_width_rows_add_sgd_at_a_learning_rate_proportional_to_the_width(small):
+    rows = baselines.measure_widths(small, widths=(64, 128), seeds=(0,), steps=50).rows
+    assert [(r["method"], r["setting"]) for r in rows] == [
+        ("top layer only, SGD", "width 64"), ("top layer only, SGD", "width 64, lr 0.0005"),
+        ("least-squares readout", "width 64"), ("top layer only, SGD", "width 128"), ("least-squares readout", "width 128")]
+    assert rows[1]["lr"] == 0.0005 and len(rows[1]["validation_accuracies"]) == 1
 
 
 def test_table_says_how_many_seeds_diverged():

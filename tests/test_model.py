@@ -116,3 +116,16 @@ def test_dead_fractions_count_units_that_never_fire():
     params["W1"][:, 1:] = np.abs(params["W1"][:, 1:])  # units 1, 2 fire on positive inputs
     params["b2"] = np.array([-1e6, -1e6])  # nothing in layer 2 fires
     assert model.dead_fractions(params, X) == [1 / 3, 1.0]
+
+
+    params = model.init_params(model.layer_sizes(8), "reference", np.random.default_rng(0))
+    params = {name: np.abs(value) for name, value in params.items()}  # positive weights: every unit fires
+    X = np.random.default_rng(1).random((50, 784))
+    assert model.dead_fractions(params, X) == [0.0, 0.0]
+    params["b1"][:2] = -1e6  # two units of layer 1 can never fire
+    params["W2"][:, 3] = 0.0
+    params["b2"][3] = -1.0  # one unit of layer 2 neither
+    assert model.dead_fractions(params, X) == [2 / 8, 1 / 8]
+    assert model.dead_fractions(params, X, batch=7) == [2 / 8, 1 / 8]  # the same in blocks
+    params["b1"][:] = -1e6  # layer 1 all dead: layer 2 sees only its biases, positive but for unit 3
+    assert model.dead_fractions(params, X) == [1.0, 1 / 8]

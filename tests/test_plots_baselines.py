@@ -5,6 +5,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from helpers import baselines, plots  # noqa: E402
@@ -74,3 +75,12 @@ def test_optimizer_sweep_one_line_per_optimizer():
     ax = fig.axes[0]
     assert len(ax.containers) == 2 and ax.get_xscale() == "log"
     assert len(ax.containers[0].lines[0].get_xdata()) == 2  # the standardized-features row is not an lr point
+
+
+def test_direction_decay_draws_every_run_and_the_prediction():
+    x = np.array([0.0, 0.1, 1.0, 10.0, 100.0])
+    fig = plots.direction_decay({"raw": (x, np.exp(-0.05 * x)), "scaled": (10 * x, np.exp(-0.5 * x))}, c=0.05)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and len(ax.get_lines()) == 3
+    assert len(ax.get_lines()[0].get_xdata()) == 4  # x = 0 has no place on a log scale
+    assert "c = 0.050" in [t.get_text() for t in ax.get_legend().get_texts()][-1]
