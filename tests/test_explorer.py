@@ -267,7 +267,8 @@ def test_a_diverged_run_is_drawn_on_its_own_steps(explorer):
     assert len(explorer.plot.prev_loss.get_xdata()) == 0 and not explorer.plot.previous_drawn
     assert "previous run not drawn" in explorer.legend_text and "\n" not in explorer.legend_text
     assert "diverged" in explorer.status_text and "try a smaller lr" in explorer.status_text
-    assert "empty for rule backprop" in text_of(explorer.landscape.value)  # the landscape says why it is empty
+    # a diverged run has no dot; the landscape shows backprop's stored grid and says where it comes from
+    assert "stored results (results/rules.json)" in text_of(explorer.landscape.value)
 
 
 def text_of(svg: str) -> str:
@@ -360,6 +361,8 @@ def test_a_registered_rule_is_offered_and_trained(mnist):
             assert ("toy: half the top gradient", "toy-top") in explorer.rule.options
             history = explorer.update(rule="toy-top", lr=0.2)
             assert history.config.rule == "toy-top" and history.diverged_at is None
+            # no grid (it trains top only) and no stored row for a new rule: the landscape says so
+            assert "empty for rule toy-top" in text_of(explorer.landscape.value)
             assert "shown: toy-top, lr 0.2," in explorer.legend_text and "toy-top, lr 0.2," in explorer.status_text
         finally:
             explorer.close()
@@ -475,3 +478,15 @@ def test_re_running_the_explorer_cell_does_not_grow_memory(mnist):
     first = memory[0]
     assert max(memory[1:]) <= 1.15 * first, f"RSS after 1 and 3 re-runs: {memory} MB"
     app.close_all()
+
+
+def test_a_rule_without_a_grid_shows_its_stored_landscape():
+    from helpers.comparison import load_results
+    from helpers.explorer.landscape import stored_landscape
+
+    row = next(r for r in load_results()["rules"] if r["rule"] == "fa")
+    lrs, accuracies, note = stored_landscape("fa")
+    assert list(lrs) == [g["lr"] for g in row["grid"]]
+    assert np.allclose(accuracies, [g["validation_mean"] for g in row["grid"]], equal_nan=True)
+    assert "stored results" in note and "seeds 0, 1, 2" in note
+    assert stored_landscape("no-such-rule") is None

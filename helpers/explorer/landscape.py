@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
+
 from .figure import landscape_svg
 from .settings import grid_key
 
@@ -26,14 +28,17 @@ class Landscape:
             self.shown = shown = shown or self.shown
             grid = None if shown is None else self.grids.get(shown.config, self.lr_grid())
             accuracy = None if shown is None or shown.diverged_at is not None else shown.final_test_accuracy
+            lrs, accuracies = (None, None) if grid is None else (grid.lrs, grid.accuracies())
+            stored = stored_landscape(shown.config.rule) if grid is None and shown is not None else None
+            if stored is not None:
+                lrs, accuracies, stored_note = stored
             if note is None:
                 note = (f"{len(grid.lrs)} runs of {shown.config.steps:,} steps; the dot is the shown run" if grid
+                        else stored_note if stored is not None
                         else f"empty for rule {shown.config.rule}: the learning-rate grid trains the top layer only "
-                             "(rule top fills it)" if shown is not None and shown.config.rule != "top"
+                             "and results/rules.json has no row for it" if shown is not None and shown.config.rule != "top"
                         else "")
-            self.widget.value = landscape_svg(None if grid is None else grid.lrs,
-                                              None if grid is None else grid.accuracies(),
-                                              None if shown is None else shown.config.lr, accuracy, note)
+            self.widget.value = landscape_svg(lrs, accuracies, None if shown is None else shown.config.lr, accuracy, note)
 
     def concerns(self, config) -> bool:
         """True if a grid for ``config`` is the grid of the shown run."""
@@ -42,3 +47,26 @@ class Landscape:
     def progress(self, config, fraction: float) -> None:
         if self.concerns(config):
             self.draw(note=f"training every learning rate of the slider ... {fraction:.0%}")
+
+
+def stored_landscape(rule: str):
+    """(lrs, validation accuracies, note) of ``rule``'s row in results/rules.json, or None (no file, no row).
+
+    Retraining a rule other than top at every learning rate takes minutes; the stored comparison
+    (``python -m helpers rules``) already holds its grid, measured on the baseline's protocol.
+    """
+    from ..comparison import load_results
+
+    try:
+        results = load_results()
+    except (OSError, ValueError):
+        return None
+    row = next((r for r in results.get("rules", []) if r["rule"] == rule), None)
+    if row is None:
+        return None
+    settings = results["settings"]
+    lrs = np.array([g["lr"] for g in row["grid"]], dtype=float)
+    accuracies = np.array([g["validation_mean"] for g in row["grid"]], dtype=float)
+    seeds = ", ".join(str(s) for s in settings["seeds"])
+    return lrs, accuracies, (f"stored results (results/rules.json): validation accuracy at {settings['select_steps']:,} "
+                             f"steps, mean of seeds {seeds}; the dot is the shown run")
