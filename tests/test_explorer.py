@@ -404,9 +404,9 @@ def test_previous_is_the_run_shown_before_a_drag_began(gridded, monkeypatch):
 
 def test_the_wait_counts_from_the_change_that_asked_for_the_answer(explorer):
     asked = time.perf_counter()
-    explorer.update(hidden_size=64, wait=False)  # features to compute: not answered at once
+    explorer.update(hidden_size=1024, wait=False)  # large features to compute: not answered within the next moment
     returned = time.perf_counter()
-    time.sleep(0.3)
+    time.sleep(0.05)
     superseding = time.perf_counter()
     history = explorer.update(hidden_size=32)  # supersedes the first change: the reader has waited since then
     done = time.perf_counter()

@@ -115,7 +115,7 @@ def test_dead_fractions_count_units_that_never_fire():
     params["b1"] = np.array([-1e6, 0.0, 0.0])  # unit 0 of layer 1 can never fire
     params["W1"][:, 1:] = np.abs(params["W1"][:, 1:])  # units 1, 2 fire on positive inputs
     params["b2"] = np.array([-1e6, -1e6])  # nothing in layer 2 fires
-    assert model.dead_fractions(params, X) == [1 / 3, 1.0]
+    assert model.dead_fractions(params, X) == pytest.approx([1 / 3, 1.0])
 
 
     params = model.init_params(model.layer_sizes(8), "reference", np.random.default_rng(0))

@@ -29,7 +29,9 @@ class Landscape:
             grid = None if shown is None else self.grids.get(shown.config, self.lr_grid())
             accuracy = None if shown is None or shown.diverged_at is not None else shown.final_test_accuracy
             lrs, accuracies = (None, None) if grid is None else (grid.lrs, grid.accuracies())
-            stored = stored_landscape(shown.config.rule) if grid is None and shown is not None else None
+            # rule top has its live grid (training, or ready); other rules show their stored grid
+            stored = (stored_landscape(shown.config.rule)
+                      if grid is None and shown is not None and shown.config.rule != "top" else None)
             if stored is not None:
                 lrs, accuracies, stored_note = stored
             if note is None:
