@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from helpers import rules
 from helpers.data import load_mnist
 from helpers.train import TrainConfig
 
@@ -54,3 +55,15 @@ def assert_same_run_pairs(results, expected, rtol=1e-12):
 @pytest.fixture
 def assert_same_runs():
     return assert_same_run_pairs
+
+
+@pytest.fixture
+def toy_rule():
+    """A rule registered from outside the package, as a reader would in a notebook cell."""
+    def half_top(params, batch, cache, scores, dscores):
+        (h2, _), _ = cache[-1]
+        return {"W3": 0.5 * h2.T @ dscores}  # b3 left out: it stays frozen
+
+    rules.register_rule("half-top", label="half the top layer's gradient")(half_top)
+    yield "half-top"
+    rules.RULES.pop("half-top", None)

@@ -15,18 +15,6 @@ from helpers.train import History, TrainConfig
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def toy_rule():
-    """A rule registered from outside the package, as a reader would in a notebook cell."""
-    def half_top(params, batch, cache, scores, dscores):
-        (h2, _), _ = cache[-1]
-        return {"W3": 0.5 * h2.T @ dscores}  # b3 left out: it stays frozen
-
-    rules.register_rule("toy", label="half the top layer's gradient")(half_top)
-    yield "toy"
-    rules.RULES.pop("toy", None)
-
-
 @pytest.fixture(scope="module")
 def quick_top_and_fa(mnist):
     return comparison.compare_rules(mnist, ["top", "fa"], quick=True)
@@ -35,11 +23,11 @@ def quick_top_and_fa(mnist):
 def test_a_toy_rule_from_outside_gets_its_row(mnist, toy_rule):
     result = comparison.compare_rules(mnist, [toy_rule], quick=True)
     (row,) = result["rules"]
-    assert row["rule"] == "toy" and row["label"] == "half the top layer's gradient" and not row["stacked"]
+    assert row["rule"] == toy_rule and row["label"] == "half the top layer's gradient" and not row["stacked"]
     assert [g["lr"] for g in row["grid"]] == comparison.QUICK["lrs"]
     assert row["chosen_lr"] in comparison.QUICK["lrs"] and row["checkpoint_equals_grid"] is True
     assert [t["steps"] for t in row["test"]] == [200, 400] and all(0.1 < t["mean"] <= 1 for t in row["test"])
-    assert "toy" in comparison.table_text(result)
+    assert toy_rule in comparison.table_text(result)
     assert toy_rule not in comparison.package_rules()  # the stored file's full run is the package's rules
 
 

@@ -187,18 +187,6 @@ def test_a_wrong_direction_is_named_with_the_rule_and_the_parameter(mnist, monke
         rules.RULES.pop("broken", None)
 
 
-@pytest.fixture
-def toy_rule():
-    """A rule registered from outside the package, as a reader would in a notebook cell."""
-    def half_top(params, batch, cache, scores, dscores):
-        (h2, _), _ = cache[-1]
-        return {"W3": 0.5 * h2.T @ dscores}  # b3 left out: it stays frozen
-
-    rules.register_rule("half-top", label="half the top layer's gradient")(half_top)
-    yield "half-top"
-    rules.RULES.pop("half-top", None)
-
-
 def test_a_toy_rule_from_outside_trains_and_freezes_what_it_leaves_out(mnist, toy_rule):
     start = initial_params(TrainConfig())
     params, history = train(mnist, TrainConfig(rule=toy_rule, steps=300, lr=0.2, log_every=50, eval_every=100))
