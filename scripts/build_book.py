@@ -14,7 +14,9 @@ exists) prepared for a page that has no kernel:
 - widgets cannot run in a static page: a widget's view is dropped, and its text repr
   (e.g. "VBox(children=...)") is replaced. Where the notebook has a static figure of the
   same thing (the learning-rate sweep in the explorer notebook) that figure is shown in
-  its place, with one line on how to run the live app (`make app`);
+  its place, with one line on how to run the live app (`make app`): the cell tagged
+  "widget-stand-in" (the explorer's view drawn from its grid), else a figure about the
+  learning rate; the stand-in's own output then says it was shown above;
 - the hand-written navigation cells (<!--NAVIGATION-->) are dropped: the book has its
   own contents sidebar and previous/next links;
 - links to files outside the book (../README.md, ../helpers/...) would be dead in the
@@ -49,9 +51,14 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
 NAVIGATION_MARK = "<!--NAVIGATION-->"
 LIVE_APP_LINE = (
-    "*A static page has no sliders: for the live explorer run `make app` in the repository. "
-    "Here, what the learning-rate slider shows (the same sweep as the figure further down).*"
+    "*A static page has no sliders. To use the explorer live, run `make app` in the repository (or open "
+    "this notebook in JupyterLab, `make lab`). Here, what it shows at its start, drawn from its grid:*"
 )
+STAND_IN_TAG = "widget-stand-in"  # the cell whose figure takes a widget's place on the page
+STAND_IN_MOVED = "*(this figure is shown above, in the explorer's place)*"
+# the text/plain an explorer's view stores (helpers.explorer.controls.READABLE): a notebook executed for
+# nbval keeps only it, without the widget view, and it stands for the widget all the same
+WIDGET_REPR_PREFIX = "Learning-rate explorer (interactive widgets)"
 WIDGET_TEXT = "(an interactive widget: run this notebook in JupyterLab, `make lab`, to use it)"
 ALT_TEXTS = "_alt_texts.json"
 MARKDOWN_LINK = re.compile(r"(?<!!)\[([^\]\n]*)\]\(([^)\s]+)\)")
@@ -138,6 +145,9 @@ def static_figure_for(nb, widget_index: int):
     figures = [(i, c) for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and image_outputs(c)]
     if not figures:
         return None
+    tagged = [c for _, c in figures if STAND_IN_TAG in c.get("metadata", {}).get("tags", [])]
+    if tagged:
+        return tagged[0]
 
     def about_learning_rate(cell) -> bool:
         alt = cell.get("metadata", {}).get("alt_text", "")
@@ -189,6 +199,7 @@ def prepare(nb: dict, in_book: set, root_page: str, name: str) -> tuple:
                 fallbacks.append(f"{name}: {section}")
             alt_by_hash.update(dict.fromkeys(image_hashes(output), alt))
 
+    moved = []
     for index, cell in enumerate(nb["cells"]):
         if cell["cell_type"] != "code":
             continue
@@ -196,11 +207,12 @@ def prepare(nb: dict, in_book: set, root_page: str, name: str) -> tuple:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             data.pop(WIDGET_STATE, None)
-            if WIDGET_VIEW not in data:
+            if WIDGET_VIEW not in data and not "".join(data.get("text/plain", "")).startswith(WIDGET_REPR_PREFIX):
                 outputs.append(output)
                 continue
             figure = static_figure_for(nb, index)
             if figure is not None:
+                moved.append(figure)
                 outputs.append({"output_type": "display_data", "metadata": {},
                                 "data": {"text/markdown": LIVE_APP_LINE}})
                 image = copy.deepcopy(image_outputs(figure)[0])
@@ -212,6 +224,10 @@ def prepare(nb: dict, in_book: set, root_page: str, name: str) -> tuple:
                                 "data": {"text/plain": WIDGET_TEXT}})
         if "outputs" in cell:
             cell["outputs"] = outputs
+    for figure in moved:  # a tagged stand-in is shown once, where the widget was
+        if STAND_IN_TAG in figure.get("metadata", {}).get("tags", []):
+            figure["outputs"] = [{"output_type": "display_data", "metadata": {},
+                                  "data": {"text/markdown": STAND_IN_MOVED}}]
     return nb, alt_by_hash, fallbacks
 
 

@@ -45,6 +45,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 BUILD_TIMEOUT_S = 900  # liveness only: a build that hangs fails; a slow one on a busy machine does not
 SEARCH = "gradient check"
 SEARCH_FINDS = "04_backward_pass"
+SEARCH_MATH, SEARCH_MATH_FINDS = "stacked", "03_forward_pass"  # "a batch of \\(N\\) images stacked as ... \\(N \\times 784\\)"
 WIDGET_REPR = re.compile(r"\b(VBox|HBox|Box|FloatLogSlider|IntSlider|FloatSlider|Output|Dropdown)\(children=|"
                          r"\bchildren=\(|FloatLogSlider\(value=")
 LOCAL_SCHEMES = ("data:", "blob:", "about:")
@@ -110,6 +111,33 @@ def test_a_widget_becomes_the_static_figure_with_the_make_app_line():
     assert not any(WIDGET_REPR.search(json.dumps(o)) for o in outputs)
     assert "make app" in outputs[0]["data"]["text/markdown"]
     assert outputs[1]["data"]["image/png"] == png(7)
+
+
+def test_the_tagged_stand_in_takes_the_widgets_place_once():
+    stand_in = figure_cell(8, alt="What the explorer shows at its start.")
+    stand_in["metadata"]["tags"] = [build_book.STAND_IN_TAG]
+    nb = notebook(markdown("# 6. Explorer"), widget_cell(), stand_in, markdown("## Sweep"),
+                  figure_cell(7, alt="Five learning rates: accuracy climbs with the learning rate."))
+    prepared, _, _ = prepare(nb)
+    widget_outputs, stand_in_outputs = prepared["cells"][1]["outputs"], prepared["cells"][2]["outputs"]
+    assert "make app" in widget_outputs[0]["data"]["text/markdown"]
+    assert widget_outputs[1]["data"]["image/png"] == png(8)  # the tagged figure, not the first about the lr
+    assert stand_in_outputs == [{"output_type": "display_data", "metadata": {},
+                                 "data": {"text/markdown": build_book.STAND_IN_MOVED}}]
+    assert prepared["cells"][4]["outputs"][0]["data"]["image/png"] == png(7)  # other figures stay
+
+
+def test_the_stored_explorer_line_counts_as_its_widget():
+    """A notebook executed for nbval stores the explorer's one readable line, not its widget view."""
+    from helpers.explorer import READABLE
+
+    assert READABLE.startswith(build_book.WIDGET_REPR_PREFIX)
+    stored = widget_cell()
+    stored["outputs"][0]["data"] = {"text/plain": [READABLE]}
+    prepared, _, _ = prepare(notebook(markdown("# 6. Explorer"), stored, figure_cell(7, alt="Learning rate sweep.")))
+    outputs = prepared["cells"][1]["outputs"]
+    assert "make app" in outputs[0]["data"]["text/markdown"] and outputs[1]["data"]["image/png"] == png(7)
+    assert READABLE not in json.dumps(outputs)
 
 
 def test_a_widget_without_a_figure_to_stand_in_says_how_to_run_it():
@@ -417,4 +445,65 @@ def test_search_works_offline_and_finds_notebook_04(visit):
         assert not visit_.outside and not visit_.errors, (visit_.outside, visit_.errors)
     except AssertionError:
         visit_.screenshot("book-search.png")
+        raise
+
+
+@pytest.mark.browser
+def test_search_snippets_show_math_as_text_not_latex(visit, server):
+    """A result's snippet is cut from the page's HTML, where math is still LaTeX source until MathJax runs."""
+    visit_ = visit(f"search.html?q={urllib.parse.quote(SEARCH_MATH)}")
+    page = visit_.page
+    try:
+        page.wait_for_function(f"""() => [...document.querySelectorAll('#search-results ul.search li')]
+            .some(li => li.querySelector('a').getAttribute('href').includes('{SEARCH_MATH_FINDS}')
+                        && li.querySelector('p.context'))""", timeout=30_000)
+        snippets = page.eval_on_selector_all(
+            "#search-results ul.search li",
+            "lis => lis.map(li => [li.querySelector('a').getAttribute('href'), li.querySelector('p.context')?.textContent || ''])")
+        snippet = next(text for href, text in snippets if SEARCH_MATH_FINDS in href and text)
+        assert "N × 784" in snippet, snippet  # the math, as text
+        assert not [text for _, text in snippets if re.search(r"\\[()\[\]]|\\[A-Za-z]+", text)], snippets
+        assert not visit_.outside and not visit_.errors, (visit_.outside, visit_.errors)
+    except AssertionError:
+        visit_.screenshot("book-search-math.png")
+        raise
+
+
+@pytest.mark.browser
+def test_code_and_printed_output_wrap_on_a_projector(browser, server):
+    """At 1024x700 no code block or printed output of any page hides text behind a sideways scroll bar."""
+    context = browser.new_context(viewport={"width": 1024, "height": 700})
+    clipped = {}
+    try:
+        page = context.new_page()
+        for name in pages():
+            page.goto(server + name, wait_until="networkidle")
+            wide = page.evaluate("""() => [...document.querySelectorAll('main pre')]
+                .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+                .map(pre => pre.textContent.trim().slice(0, 60))""")
+            if wide:
+                clipped[name] = wide
+    finally:
+        context.close()
+    assert not clipped, clipped
+
+
+@pytest.mark.browser
+def test_the_explorer_page_shows_what_the_explorer_shows(visit):
+    """Page 06 has no sliders: in the widget's place, how to run it live and the explorer's view from its grid."""
+    visit_ = visit("06_explorer.html")
+    page = visit_.page
+    try:
+        text = page.inner_text("main")
+        assert "A static page has no sliders" in text and "make app" in text
+        assert "Learning-rate explorer (interactive widgets)" not in text
+        note = page.locator("main p", has_text="A static page has no sliders").first
+        image = page.locator("main img[alt^='What the explorer shows at its start']")
+        assert image.count() == 1  # once: its own cell says it was shown above
+        assert image.first.evaluate("img => img.naturalWidth") > 500
+        note_y, image_y = note.bounding_box()["y"], image.first.bounding_box()["y"]
+        assert 0 < image_y - note_y < 200, (note_y, image_y)  # right under the line, where the widget was
+        assert "this figure is shown above, in the explorer" in text  # (smart quotes change the apostrophe)
+    except AssertionError:
+        visit_.screenshot("book-explorer-page.png")
         raise

@@ -109,6 +109,32 @@ def test_an_lr_off_the_grid_is_trained(gridded):
     assert " · trained, features" in gridded.status_text and "from the grid" not in gridded.status_text
 
 
+def test_the_static_view_draws_the_grid_run_the_explorer_would_show(gridded):
+    """The figure a page without a kernel shows in the explorer's place: the grid's run at that lr, its
+    curves, the landscape with that lr marked, and the status label as title."""
+    import matplotlib.pyplot as plt
+
+    from helpers.explorer.figure import explorer_view_figure
+
+    grid = gridded.wait_for_grid()
+    lr = float(grid.lrs[30])  # 0.1
+    history = grid.histories[grid.index(lr)]
+    fig = explorer_view_figure(grid, lr)
+    try:
+        loss_ax, acc_ax, lr_ax = fig.axes
+        np.testing.assert_array_equal(loss_ax.lines[0].get_ydata(), history.losses)
+        np.testing.assert_array_equal(acc_ax.lines[0].get_ydata(), 100 * np.asarray(history.test_accuracies))
+        np.testing.assert_allclose(lr_ax.lines[0].get_ydata(), 100 * grid.accuracies())
+        marker = lr_ax.lines[1]
+        assert marker.get_xdata()[0] == pytest.approx(lr)
+        assert marker.get_ydata()[0] == pytest.approx(100 * history.final_test_accuracy)
+        title = fig._suptitle.get_text()
+        assert f"test accuracy {100 * history.final_test_accuracy:.2f}%" in title
+        assert status_label(history.config) in title and "from the grid" in title
+    finally:
+        plt.close(fig)
+
+
 def test_the_landscape_marker_follows_the_learning_rate(gridded):
     positions = []
     for index in (20, 35):  # 0.01, 0.32

@@ -174,24 +174,65 @@ def _power_label(exponent: int) -> str:
     return format_lr(10.0**exponent) if exponent >= -1 else f"1e{exponent}"
 
 
+def _draw_landscape(ax, grid, marked=()) -> None:
+    """The grid's final test accuracies (%) against the learning rate on ``ax``: diverged learning rates shaded,
+    chance dotted, a dot and a label at each lr in ``marked``."""
+    accuracies = 100 * grid.accuracies()
+    ax.semilogx(grid.lrs, accuracies, color=NOW[1], lw=1.8, marker=".", ms=4)
+    step = np.log10(grid.lrs[1] / grid.lrs[0]) / 2 if len(grid.lrs) > 1 else 0.05
+    for lr in grid.lrs[np.isnan(accuracies)]:
+        ax.axvspan(lr / 10**step, lr * 10**step, color="#f4c7c3", lw=0)
+    for lr in marked:
+        i = grid.index(lr)
+        ax.plot(grid.lrs[i], accuracies[i], "o", color=NOW[0], ms=8, zorder=3)
+        ax.annotate(f"lr {format_lr(lr)}", (grid.lrs[i], accuracies[i]), textcoords="offset points",
+                    xytext=(6, -14), fontsize=9, color=NOW[0])
+    ax.axhline(100 * CHANCE, color="0.6", lw=0.8, ls=":")
+    ax.set(xlabel="learning rate (log scale)", ylabel="final test accuracy (%)", ylim=(0, 100))
+
+
 def accuracy_vs_lr_figure(grid, marked=(), title: str = "final test accuracy vs learning rate"):
     """The landscape as a static matplotlib figure (for readers without a kernel): the grid's final test
     accuracies against the learning rate, diverged learning rates shaded, a dot at each lr in ``marked``."""
     import matplotlib.pyplot as plt
 
-    accuracies = 100 * grid.accuracies()
     with mpl.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.0, 3.2))
-        ax.semilogx(grid.lrs, accuracies, color=NOW[1], lw=1.8, marker=".", ms=4)
-        step = np.log10(grid.lrs[1] / grid.lrs[0]) / 2 if len(grid.lrs) > 1 else 0.05
-        for lr in grid.lrs[np.isnan(accuracies)]:
-            ax.axvspan(lr / 10**step, lr * 10**step, color="#f4c7c3", lw=0)
-        for lr in marked:
-            i = grid.index(lr)
-            ax.plot(grid.lrs[i], accuracies[i], "o", color=NOW[0], ms=8, zorder=3)
-            ax.annotate(f"lr {format_lr(lr)}", (grid.lrs[i], accuracies[i]), textcoords="offset points",
-                        xytext=(6, -14), fontsize=9, color=NOW[0])
-        ax.axhline(100 * CHANCE, color="0.6", lw=0.8, ls=":")
-        ax.set(xlabel="learning rate (log scale)", ylabel="final test accuracy (%)", ylim=(0, 100), title=title)
+        _draw_landscape(ax, grid, marked)
+        ax.set_title(title)
+        fig.tight_layout()
+    return fig
+
+
+def explorer_view_figure(grid, lr: float):
+    """What the explorer shows for the grid's run at ``lr``, as one static figure (a page without a kernel
+    shows it in the widget's place): that run's running loss and test accuracy against the step, in the
+    explorer's colours, and the grid's accuracy-vs-learning-rate landscape with the run marked. The title is
+    the run's status label. -> matplotlib Figure, 3 panels."""
+    import matplotlib.pyplot as plt
+
+    from . import text
+    from .settings import status_label
+
+    history = grid.histories[grid.index(lr)]
+    # 10 pt in a 900 px figure: still about 8 px text where a book page shrinks it to its 750 px column
+    with mpl.rc_context({**STYLE, "font.size": 10, "axes.titlesize": 10}):
+        fig, (loss_ax, acc_ax, lr_ax) = plt.subplots(1, 3, figsize=(9.0, 3.1),
+                                                     gridspec_kw={"width_ratios": [1, 1, 1.15]})
+        loss_ax.plot(history.steps, history.losses, color=NOW[0], lw=1.8)
+        loss_ax.set(xlabel="step", ylabel="running loss", title="training loss")
+        acc_ax.plot(history.eval_steps, 100 * np.asarray(history.test_accuracies), color=NOW[1], marker="o", ms=4)
+        acc_ax.axhline(100 * CHANCE, color="0.6", lw=0.8, ls=":")
+        acc_ax.text(0.99, 100 * CHANCE + 1.5, "chance", color="0.5", ha="right", fontsize=9,
+                    transform=acc_ax.get_yaxis_transform())
+        acc_ax.set(xlabel="step", ylabel="test accuracy (%)", title="test accuracy", ylim=(0, 100))
+        for ax in (loss_ax, acc_ax):
+            ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(_steps_label))
+        _draw_landscape(lr_ax, grid, marked=[lr])
+        lr_ax.set_title("final test accuracy vs learning rate")
+        headline = f"test accuracy {100 * history.final_test_accuracy:.2f}%" if history.diverged_at is None \
+            else f"diverged at step {history.diverged_at:,}"
+        fig.suptitle(text.plain(" · ".join([headline, status_label(history.config), "from the grid"])),
+                     fontsize=11)
         fig.tight_layout()
     return fig
