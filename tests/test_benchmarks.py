@@ -57,6 +57,14 @@ def test_bench_explorer_reports_every_figure():
     assert record["app_ready_s"] is None and record["app_not_measured"] == "--no-app"
 
 
+def test_bench_explorer_reports_memory_over_re_runs():
+    record = bench("bench_explorer.py", "--re-runs", "1", "--steps", "1000")
+    first, re_run = record["memory_mb_first_and_re_runs"]
+    assert first > 0 and re_run > 0 and record["peak_memory_mb"] > 0  # (peak and resident are counted differently)
+    assert record["re_run_growth"] == pytest.approx(re_run / first - 1, abs=1e-3)
+    assert "1000 steps" in record["re_run_config"]
+
+
 @pytest.mark.browser
 def test_bench_explorer_times_the_app():
     if not Path("/usr/bin/chromium").exists():
