@@ -122,7 +122,7 @@ def sweep_lines(sweep: dict, rounding: float = 1e-13, smallest_exact: float = 1e
     from .reproducible import below, on_this_machine
 
     names = list(next(iter(sweep.values())))
-    lines = [f"{'h':>6} | " + " ".join(f"{name:>6}" for name in names)]
+    lines = [f"{'ε':>6} | " + " ".join(f"{name:>6}" for name in names)]  # the notebook's name for the step (h_k is a layer)
     for h, errors in sweep.items():
         figures = " ".join(f"{format_error(errors[name]):>6}" for name in names)
         if h >= smallest_exact:

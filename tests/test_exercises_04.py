@@ -65,6 +65,14 @@ def test_double_mean_error(capsys):
     assert run(capsys, exercises.check_double_mean_error, 31 / 33, batch_size=32)[0]
 
 
+def test_double_mean_hints_use_the_notebooks_names(capsys):
+    # notebook 4 names the analytic gradient g and the numerical one ĝ (n is an image of the batch there)
+    for answer in (64, 0.5):
+        ok, out = run(capsys, exercises.check_double_mean_error, answer)
+        assert not ok and "g = ĝ / N" in out and "||g - ĝ|| / (||g|| + ||ĝ||)" in out, out
+        assert "a = n" not in out
+
+
 def right_temperature(scores, y, T):
     loss, dscaled = layers.softmax_cross_entropy(scores / T, y)
     return loss, dscaled / T

@@ -73,7 +73,7 @@ def test_sweep_lines_exact_where_truncation_decides_bounded_where_rounding_does(
 
     sweep = {1e-2: {"W3": 1.73e-6, "W2": 2.92e-2}, 1e-5: {"W3": 7.96e-11, "W2": 7.4e-11}, 1e-9: {"W3": 1.0e-6, "W2": 1.2e-6}}
     lines = sweep_lines(sweep)
-    assert lines[0].split() == ["h", "|", "W3", "W2"]
+    assert lines[0].split() == ["ε", "|", "W3", "W2"]  # the step as notebook 4 names it: h is a layer there
     assert lines[1].split() == ["1e-2", "|", "2e-6", "3e-2"]
     assert lines[2] == "  1e-5 | every entry below 1e-8 [this machine: 8e-11 7e-11]"
     assert lines[3] == "  1e-9 | every entry below 1e-4 [this machine: 1e-6 1e-6]"

@@ -75,7 +75,7 @@ def check_backward_multiply_adds(answer, batch_size: int = 64, hidden_size: int 
 
 
 def _double_mean_error(batch_size: int) -> float:
-    # analytic a = n / N against the numerical n: ||n - n/N|| / (||n/N|| + ||n||)
+    # the notebook's names: analytic g = ĝ / N against the numerical ĝ: ||ĝ/N - ĝ|| / (||ĝ/N|| + ||ĝ||)
     return (batch_size - 1) / (batch_size + 1)
 
 
@@ -92,13 +92,13 @@ def check_double_mean_error(answer, batch_size: int = 64) -> None:
     if at_precision(value, _double_mean_error(32), decimals=3):
         hint = f"that is the figure for a batch of 32; the exercise asks for {batch_size}."
     elif any(near(value, f) for f in (batch_size, 1 / batch_size, batch_size - 1)):
-        hint = ("that is the factor between the two gradients; the check reports ||a - n|| / (||a|| + ||n||). "
-                "Write the analytic gradient as a = n / N and simplify.")
+        hint = ("that is the factor between the two gradients; the check reports ||g - ĝ|| / (||g|| + ||ĝ||). "
+                "Write the analytic gradient as g = ĝ / N and simplify.")
     elif 1 < value <= 100 and at_precision(value, 100 * expected, decimals=1):
         hint = "give the relative error as a fraction, not as a percent."
     else:
         hint = precision_note(value, expected, decimals=3, stated="three decimals") or (
-            "write the analytic gradient as a = n / N (n: the numerical one) and simplify ||a - n|| / (||a|| + ||n||).")
+            "write the analytic gradient as g = ĝ / N (ĝ: the numerical one) and simplify ||g - ĝ|| / (||g|| + ||ĝ||).")
     return _report(False, "", hint)
 
 

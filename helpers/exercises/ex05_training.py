@@ -2,7 +2,7 @@
 
 1. read:   the precision of one digit, read from the confusion matrix by column
 2. derive: how many steps until the running loss's starting value weighs less than 1%
-3. code:   one step of heavy-ball momentum, matching helpers.train.Momentum on three steps
+3. code:   one step of heavy-ball momentum, matching helpers.optimizers.Momentum on three steps
 4. code:   predict, then measure: doubling the batch size at a fixed learning rate
 """
 
@@ -111,7 +111,7 @@ def _reference_momentum_steps(weights, grads, lr):
 @guarded
 def check_momentum_step(student_fn, lr: float = 0.1, beta: float = 0.9) -> None:
     """Exercise 3: ``student_fn(weights, velocity, grad, lr, beta) -> (new_weights, new_velocity)``,
-    compared with ``helpers.train.Momentum`` over three steps from a zero velocity (in place or not,
+    compared with ``helpers.optimizers.Momentum`` over three steps from a zero velocity (in place or not,
     float64 or float32)."""
     rng = np.random.default_rng(53)
     start = rng.normal(size=(4, 3))
@@ -132,7 +132,7 @@ def check_momentum_step(student_fn, lr: float = 0.1, beta: float = 0.9) -> None:
         return all(agree(a, b, dtype, scale=10) for a, b in zip(got, path))
 
     if same_path(want):
-        return _report(True, "three steps match helpers.train.Momentum.", "")
+        return _report(True, "three steps match helpers.optimizers.Momentum.", "")
     # what common variants would have produced, step by step
     variants = {
         "ema": "your steps are 1 - beta times Momentum's: run one step of Momentum from a zero velocity and compare "
