@@ -75,10 +75,16 @@ def measure_times(paths: list[Path], repeat: int) -> int:
                     hog.wait()
         if entry["idle"]:
             times[path.name] = entry
-    low, high = min(loads["idle"], default=0), max(loads["idle"], default=0)
-    times["_how"] = (f"measured with `python scripts/execute_notebooks.py --measure-times` on the project's 2-core "
-                     f"machine with one BLAS thread ({time.strftime('%Y-%m-%d')}, {repeat} runs each): idle = nothing "
-                     f"else started by the measurement (1-minute load average {low:.1f}-{high:.1f} from other work), "
+    measured = [path.name for path in paths if path.name in times and isinstance(times[path.name], dict)]
+    # one record per measuring call; a notebook measured again leaves its older record
+    records = [{**m, "notebooks": [n for n in m["notebooks"] if n not in measured]} for m in times.get("_measurements", [])]
+    if measured:
+        low, high = min(loads["idle"], default=0), max(loads["idle"], default=0)
+        records.append({"date": time.strftime("%Y-%m-%d"), "runs": repeat, "notebooks": measured,
+                        "load_average": [round(low, 1), round(high, 1)]})
+    times["_measurements"] = [m for m in records if m["notebooks"]]
+    times["_how"] = ("measured with `python scripts/execute_notebooks.py --measure-times` on the project's 2-core "
+                     "machine with one BLAS thread: idle = nothing else started by the measurement, "
                      "loaded = one CPU-bound process beside it, as a student's busy kernel")
     RUN_TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=1) + "\n")
     print(f"run times written to {RUN_TIMES}; `python scripts/navigation.py` puts them in the index and the guide")

@@ -168,13 +168,47 @@ def run_time(entry) -> str:
 def longest(entry) -> float:
     if isinstance(entry, (int, float)):
         return float(entry)
-    return max((max(v) for v in (entry or {}).values() if isinstance(v, list) and v), default=0.0)
+    return max((max(entry[key]) for key in ("idle", "loaded") if (entry or {}).get(key)), default=0.0)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def number_span(low, high, fmt=str) -> str:
+    """"3.9-9.8", or one figure when both ends print the same ("1.1", not "1.1-1.1")."""
+    low, high = fmt(low), fmt(high)
+    return low if low == high else f"{low}-{high}"
+
+
+def notebook_numbers(names: list) -> str:
+    """["01_data.ipynb", ..., "07_baselines.ipynb"] -> "notebooks 1-7"; one name -> "notebook 8"."""
+    numbers = sorted(int(name[:2]) for name in names)
+    runs, start = [], numbers[0]
+    for previous, current in zip(numbers, numbers[1:] + [None]):
+        if current != previous + 1:
+            runs.append(str(start) if start == previous else f"{start}-{previous}")
+            start = current
+    return f"{'notebook' if len(numbers) == 1 else 'notebooks'} {', '.join(runs)}"
+
+
+def measurements_note(measurements: list) -> str:
+    """What each measuring call recorded: which notebooks, when, how many runs, the load from other work."""
+    parts = []
+    for m in measurements:
+        load = number_span(*m["load_average"], fmt=lambda v: f"{v:.1f}")
+        parts.append(f"{notebook_numbers(m['notebooks'])}: {plural(m['runs'], 'run')} each, idle and loaded, on "
+                     f"{m['date']}, with a 1-minute load average of {load} from other work")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]
 
 
 def run_times_note(run_times: dict) -> str:
     how = run_times.get("_how")
     if how:
-        return f"Running time: one top-to-bottom execution, kernel start included, {how}."
+        measured = run_times.get("_measurements")
+        return (f"Running time: one top-to-bottom execution, kernel start included, {how}."
+                + (f" {measurements_note(measured)}." if measured else ""))
     return ("Running time: one top-to-bottom execution, kernel start included, "
             "measured with `python scripts/execute_notebooks.py --record-times` "
             "(one BLAS thread, on the project's 2-core machine).")

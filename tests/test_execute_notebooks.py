@@ -48,7 +48,8 @@ def test_measure_times_runs_idle_and_loaded_and_writes_no_notebook(tmp_path):
     nbformat.write(nb, path)
     before = path.read_bytes()
     times_file = tmp_path / "run_times.json"
-    times_file.write_text(json.dumps({"02_other.ipynb": 3.0}))
+    times_file.write_text(json.dumps({"02_other.ipynb": 3.0, "_measurements": [
+        {"date": "2026-01-01", "runs": 2, "notebooks": ["01_tiny.ipynb", "03_kept.ipynb"], "load_average": [1.0, 2.0]}]}))
     result = subprocess.run([sys.executable, ROOT / "scripts" / "execute_notebooks.py", "--measure-times", "--repeat", "1",
                              str(path)], capture_output=True, text=True, timeout=300,
                             env={**os.environ, "RUN_TIMES_JSON": str(times_file)})
@@ -59,6 +60,24 @@ def test_measure_times_runs_idle_and_loaded_and_writes_no_notebook(tmp_path):
     assert len(entry["idle"]) == 1 and len(entry["loaded"]) == 1 and min(entry["idle"] + entry["loaded"]) > 0
     assert times["02_other.ipynb"] == 3.0  # other notebooks' figures are kept
     assert "loaded = one CPU-bound process" in times["_how"]
+    older, latest = times["_measurements"]  # one record per measuring call
+    assert older["notebooks"] == ["03_kept.ipynb"]  # the tiny notebook's old record is replaced, not repeated
+    assert latest["notebooks"] == ["01_tiny.ipynb"] and latest["runs"] == 1 and len(latest["load_average"]) == 2
     bad = subprocess.run([sys.executable, ROOT / "scripts" / "execute_notebooks.py", "--measure-times", "--repeat", "x"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--repeat needs a whole number" in bad.stderr
+
+
+def test_the_run_times_note_says_what_each_measurement_was():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import navigation
+
+    note = navigation.run_times_note({"_how": "measured somehow", "_measurements": [
+        {"date": "2026-12-02", "runs": 2, "notebooks": [f"0{i}_x.ipynb" for i in range(1, 8)], "load_average": [3.9, 9.8]},
+        {"date": "2026-12-03", "runs": 1, "notebooks": ["08_y.ipynb"], "load_average": [1.1, 1.14]}]})
+    assert "measured somehow. Notebooks 1-7: 2 runs each" in note and "load average of 3.9-9.8 " in note
+    assert "notebook 8: 1 run each" in note and "on 2026-12-03" in note
+    assert "load average of 1.1 from" in note and "1.1-1.1" not in note  # equal ends: one figure
+    assert "1 runs" not in note
+    assert navigation.notebook_numbers(["01_a", "02_b", "04_c", "05_d", "08_e"]) == "notebooks 1-2, 4-5, 8"
+    assert navigation.longest({"idle": [4.0, 6.0], "loaded": [9.5]}) == 9.5

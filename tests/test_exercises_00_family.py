@@ -119,6 +119,7 @@ NUMERIC_CHECKERS = [
     exercises.check_weight_std, exercises.check_uniform_loss, exercises.check_forward_multiply_adds,
     exercises.check_backward_multiply_adds, exercises.check_double_mean_error, exercises.check_ema_start_weight,
     exercises.check_divergence_threshold, exercises.check_momentum_lr, exercises.check_slow_eigenvalue,
+    exercises.check_lr_chosen_on_validation,  # its first answer; the second (a test accuracy) in test_exercises_06
 ]
 
 

@@ -4,44 +4,73 @@ import numpy as np
 import pytest
 
 from helpers.exercises import _check
-from helpers.exercises import check_divergence_threshold, check_first_lr_above_80, check_smallest_width
-from helpers.exercises.ex06_explorer import expected_numbers, first_lr_above_80, smallest_width
+from helpers.exercises import check_divergence_threshold, check_lr_chosen_on_validation, check_smallest_width
+from helpers.exercises import ex06_explorer as ex06
+from helpers.exercises.ex06_explorer import expected_numbers, lr_chosen_on_test, lr_chosen_on_validation, smallest_width
 
 from checking import assert_no_direction
 
 
-def said(capsys, check, answer) -> str:
-    assert check(answer) is None
+def said(capsys, check, *answers) -> str:
+    assert check(*answers) is None
     out = capsys.readouterr().out.strip()
     assert len(out.splitlines()) == 1, out
     return out
 
 
-@pytest.mark.parametrize("check", [check_first_lr_above_80, check_divergence_threshold, check_smallest_width])
+@pytest.mark.parametrize("check", [check_lr_chosen_on_validation, check_divergence_threshold, check_smallest_width])
 def test_no_answer_is_not_yet(capsys, check):
     assert said(capsys, check, None) == f"not yet: {_check.NO_ANSWER}"  # the family's words
 
 
-def test_first_lr_above_80(capsys):
-    expected = first_lr_above_80()
-    assert 0.01 < expected < 0.1
-    assert said(capsys, check_first_lr_above_80, expected).startswith("correct:")
-    assert said(capsys, check_first_lr_above_80, round(expected, 3)).startswith("correct:")  # as the readout shows it
-    out = said(capsys, check_first_lr_above_80, 0.1)  # the power of ten printed in the notebook
+def test_lr_chosen_on_validation(capsys):
+    chosen = lr_chosen_on_validation()
+    assert 0.01 < chosen < 0.1
+    (validation, test), = ex06._accuracies((chosen,))
+    assert validation > ex06.TARGET  # the choice is made on validation ...
+    left_validation, left_test = ex06._accuracies((chosen / 10**0.1,))[0]
+    assert left_validation <= ex06.TARGET
+    # correct answers, in several styles: exact floats, the readout's two digits, a string, percent or fraction
+    for answers in ((chosen, test), (round(chosen, 3), round(100 * test, 2)), (f"{chosen:.2g}", f"{100 * test:.2f}%"),
+                    (np.float32(chosen), np.float32(test)), (str(chosen), f"{test:.4f}"), (chosen, f"{100 * test:.3f}")):
+        assert said(capsys, check_lr_chosen_on_validation, *answers).startswith("correct:"), answers
+    out = said(capsys, check_lr_chosen_on_validation, chosen)  # the choice alone: the report is still missing
+    assert out.startswith("not yet:") and "test accuracy" in out
+    out = said(capsys, check_lr_chosen_on_validation, 0.1, 100 * test)  # the power of ten printed in the notebook
     assert out.startswith("not yet:") and "not the smallest" in out
     assert_no_direction(out)
-    out = said(capsys, check_first_lr_above_80, expected / 10**0.1)
-    assert out.startswith("not yet:") and "at or below 80%" in out
+    out = said(capsys, check_lr_chosen_on_validation, chosen / 10**0.2, 100 * test)
+    assert out.startswith("not yet:") and "at or below 80% validation" in out
     assert_no_direction(out)
-    assert "steps of 10^0.1" in said(capsys, check_first_lr_above_80, 1.4 * expected)
-    assert "digits" in said(capsys, check_first_lr_above_80, "fast")
-    assert "positive" in said(capsys, check_first_lr_above_80, -0.1)
-    out = said(capsys, check_first_lr_above_80, 20.0)  # past the slider's end: no "look further right"
+    assert "steps of 10^0.1" in said(capsys, check_lr_chosen_on_validation, 1.4 * chosen)
+    assert "digits" in said(capsys, check_lr_chosen_on_validation, "fast")
+    assert "positive" in said(capsys, check_lr_chosen_on_validation, -0.1)
+    out = said(capsys, check_lr_chosen_on_validation, 20.0)  # past the slider's end: no "look further right"
     assert "slider can take" in out
     assert_no_direction(out)
-    assert said(capsys, check_first_lr_above_80, f"{expected:.2g}").startswith("correct:")  # the readout's text
-    for out in capsys.readouterr().out, said(capsys, check_first_lr_above_80, 0.1):
-        assert f"{expected:.2g}" not in out
+    # the right learning rate with the wrong report: its validation accuracy, too coarse, another number, no number
+    wrong_reports = {round(100 * validation, 2): "validation accuracy", round(100 * test, 1): "precision",
+                     50: "not its run's test accuracy", "most": "digits"}
+    if round(100 * test, 1) == round(100 * test, 2):  # a test accuracy with one decimal cannot be given too coarsely
+        wrong_reports[round(100 * test)] = wrong_reports.pop(round(100 * test, 1))
+    for report, hint in wrong_reports.items():
+        out = said(capsys, check_lr_chosen_on_validation, chosen, report)
+        assert out.startswith("not yet:") and hint in out, (report, out)
+        assert f"{100 * test:.2f}" not in out and f"{test:.4f}" not in out
+        assert_no_direction(out)
+    for out in capsys.readouterr().out, said(capsys, check_lr_chosen_on_validation, 0.1):
+        assert f"{chosen:.2g}" not in out
+
+
+def test_the_choice_the_test_set_would_make_is_rejected(capsys):
+    chosen, on_test = lr_chosen_on_validation(), lr_chosen_on_test()
+    assert on_test < chosen  # on these runs the two splits choose differently: the exercise's point
+    test_of_test_choice = ex06._accuracies((on_test,))[0][1]
+    for answers in ((on_test,), (on_test, test_of_test_choice), (f"{on_test:.2g}", f"{100 * test_of_test_choice:.2f}")):
+        out = said(capsys, check_lr_chosen_on_validation, *answers)
+        assert out.startswith("not yet:") and "validation set chooses" in out, out
+        assert f"{chosen:.2g}" not in out
+        assert_no_direction(out)
 
 
 def test_divergence_threshold(capsys):
@@ -71,7 +100,9 @@ def test_smallest_width(capsys):
 
 def test_expected_numbers_lists_every_numeric_checker():
     numbers = expected_numbers()
-    assert set(numbers) == {"check_first_lr_above_80", "check_divergence_threshold", "check_smallest_width"}
+    assert set(numbers) == {"check_lr_chosen_on_validation", "check_divergence_threshold", "check_smallest_width"}
+    test = ex06._accuracies((lr_chosen_on_validation(),))[0][1]
+    assert numbers["check_lr_chosen_on_validation"] == [lr_chosen_on_validation(), 100 * test, test]
     assert numbers["check_divergence_threshold"] == [0.5]
     assert numbers["check_smallest_width"] == [smallest_width()]
 

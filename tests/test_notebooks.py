@@ -296,6 +296,20 @@ def test_the_collection_is_there():
             assert f"]({path.name})" in index, f"the index does not link {path.name}"
 
 
+def test_the_index_says_what_every_notebook_teaches_and_assumes():
+    index = read(ROOT / "notebooks" / "00_index.ipynb")
+    sections = {}
+    for cell in index.cells:
+        heading = re.match(r"### \[\d+\. .+\]\((\d\d_\w+\.ipynb)\)", cell.source)
+        if heading:
+            sections[heading.group(1)] = cell.source
+    for path in LESSONS:
+        assert path.name in sections, f"the index has no 'Teaches / You need' section for {path.name}"
+        assert "**Teaches.**" in sections[path.name] and "**You need.**" in sections[path.name], path.name
+    count = {7: "Seven", 8: "Eight", 9: "Nine", 10: "Ten"}.get(len(LESSONS), str(len(LESSONS)))
+    assert f"{count} notebooks take it apart" in index.cells[0].source, "the index's introduction miscounts the notebooks"
+
+
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
 def test_executed_top_to_bottom_with_outputs(path):
     nb = read(path)

@@ -9,52 +9,69 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from ._check import _no_answer, _report, at_precision, guarded, near, read_number
+from ._check import Hint, _no_answer, _report, at_precision, guarded, near, precision_note, read_number, share
 
-__all__ = ["check_first_lr_above_80", "check_divergence_threshold", "check_smallest_width"]
+__all__ = ["check_lr_chosen_on_validation", "check_divergence_threshold", "check_smallest_width"]
 
-TARGET = 0.80  # exercise 1: test accuracy after 10,000 steps
+TARGET = 0.80  # exercise 1: validation accuracy after 10,000 steps
 WIDTH_TARGET = 0.70  # exercise 4
 WIDTHS = (16, 32, 64, 128, 256)  # the hidden sizes exercise 4 chooses from
 SEARCH = (-2.0, -1.0)  # exercise 1: the slider's values from 10^-2 to 10^-1 (below, every run ends under 80%)
+STATED = "in percent to two decimals, or as a fraction to four"  # exercise 1's test accuracy
 
 
 @lru_cache(maxsize=None)
 def _accuracies(lrs: tuple) -> tuple:
-    """Final test accuracies at these learning rates: top layer only, seed 0, 10,000 steps, trained together."""
+    """(final validation accuracy, final test accuracy) at these learning rates: top layer only, seed 0,
+    10,000 steps, trained together as the explorer's grid trains them."""
     from ..baselines import train_top_layers
     from ..data import load_mnist
     from ..explorer import explorer_config
     from ..train import TrainConfig
 
     runs = train_top_layers(load_mnist(), [explorer_config(TrainConfig(), lr=float(lr)) for lr in lrs])
-    return tuple(history.final_test_accuracy for _, history in runs)
+    return tuple((history.final_validation_accuracy, history.final_test_accuracy) for _, history in runs)
 
 
-def first_lr_above_80() -> float:
-    """The smallest value of the slider (searched from 10^-2 to 10^-1) whose run ends above 80%."""
+def _first_above(split: int) -> float:
     from ..explorer import lr_grid
 
     lrs = tuple(lr_grid(*SEARCH))
-    accuracies = _accuracies(lrs)
+    accuracies = [pair[split] for pair in _accuracies(lrs)]
     assert accuracies[0] <= TARGET, "the search range must start below the target"
     return next(lr for lr, accuracy in zip(lrs, accuracies) if accuracy > TARGET)
 
 
-@guarded
-def check_first_lr_above_80(answer) -> None:
-    """Exercise 1: the smallest learning rate of the slider whose run ends above 80% test accuracy,
-    exact or as the slider's readout shows it (two significant digits).
+def lr_chosen_on_validation() -> float:
+    """The smallest value of the slider (searched from 10^-2 to 10^-1) whose run ends above 80% on validation."""
+    return _first_above(0)
 
-    Two runs decide it: the answer's, which must end above 80%, and the
-    slider's next value to the left, which must not. A hint says which of the
-    two fails, never where the answer lies.
+
+def lr_chosen_on_test() -> float:
+    """The same choice made, wrongly, on the test set: the mistake exercise 1 is about."""
+    return _first_above(1)
+
+
+def _test_accuracy_of(lr: float) -> float:
+    return _accuracies((lr,))[0][1]
+
+
+@guarded
+def check_lr_chosen_on_validation(chosen_lr, test_accuracy=None) -> None:
+    """Exercise 1: the smallest learning rate of the slider whose run ends above 80% *validation*
+    accuracy (exact or as the slider's readout shows it, two significant digits), and that run's test
+    accuracy, reported once (in percent to two decimals, or as a fraction to four).
+
+    Two runs decide the choice: the answer's, which must end above 80% on validation, and the slider's
+    next value to the left, which must not. A hint says which of the two fails, never where the answer
+    lies; an answer whose run is above 80% on the test set but not on validation is the choice the test
+    set would make, and its hint says that the validation set chooses.
     """
     from ..explorer import lr_grid
 
-    if _no_answer(answer):
+    if _no_answer(chosen_lr):
         return
-    value = float(read_number(answer))
+    value = float(read_number(chosen_lr))
     if value <= 0:
         return _report(False, "", "give a learning rate: a positive number.")
     slider = lr_grid()
@@ -64,12 +81,33 @@ def check_first_lr_above_80(answer) -> None:
     if abs(exponent - round(exponent)) > 0.15:  # within 3.5% of a value of the slider
         return _report(False, "", "the slider moves in steps of 10^0.1 (0.01, 0.013, 0.016, ...): give one of its values.")
     on_slider = 10.0 ** (round(exponent) * 0.1)
-    here, left = _accuracies((on_slider, on_slider / 10**0.1))
-    if here <= TARGET:
-        return _report(False, "", "the run at that learning rate ends at or below 80% test accuracy.")
-    if left > TARGET:
-        return _report(False, "", "that run ends above 80%, but it is not the smallest value of the slider that does.")
-    _report(True, "the slider's next value to the left ends below 80%.", "")
+    (validation, test), (validation_left, _) = _accuracies((on_slider, on_slider / 10**0.1))
+    if validation <= TARGET and test > TARGET:
+        return _report(False, "", "that run ends above 80% on the test set, not on validation: that is the choice "
+                       "the test set would make. The validation set chooses (final_validation_accuracy); the test set "
+                       "only reports the chosen run.")
+    if validation <= TARGET:
+        return _report(False, "", "the run at that learning rate ends at or below 80% validation accuracy.")
+    if validation_left > TARGET:
+        return _report(False, "", "that run ends above 80% on validation, but it is not the smallest value of the "
+                       "slider that does.")
+    if test_accuracy is None:
+        return _report(False, "", "that learning rate is the right choice; now report its run's test accuracy "
+                       "as the second answer.")
+    try:
+        got = share(read_number(test_accuracy, percent=True))
+    except Hint as hint:
+        raise Hint(f"the test accuracy: {hint}") from None
+    if at_precision(got, test, decimals=2, scale=-2):
+        return _report(True, "chosen on the validation set, and that run's test accuracy reported once.", "")
+    if at_precision(got, validation, decimals=2, scale=-2):
+        return _report(False, "", "the learning rate is right, but that is its validation accuracy: "
+                       "report the run's test accuracy (final_test_accuracy).")
+    note = precision_note(got, test, decimals=2, scale=-2, stated=STATED)
+    if note:
+        return _report(False, "", f"the learning rate is right; its test accuracy is {note}")
+    _report(False, "", "the learning rate is right, but that is not its run's test accuracy: read "
+            "final_test_accuracy of the history at that learning rate (grid.histories[grid.index(lr)]).")
 
 
 @guarded
@@ -125,9 +163,11 @@ def smallest_width() -> int:
 
 
 def expected_numbers() -> dict:
-    """The numbers each checker accepts (computed: about ten seconds the first time)."""
+    """The numbers each checker accepts (computed: about ten seconds the first time); exercise 1's: the
+    chosen learning rate, and its run's test accuracy as a percent and as a fraction."""
+    test = _test_accuracy_of(lr_chosen_on_validation())
     return {
-        "check_first_lr_above_80": [first_lr_above_80()],
+        "check_lr_chosen_on_validation": [lr_chosen_on_validation(), 100 * test, test],
         "check_divergence_threshold": [0.5],
         "check_smallest_width": [smallest_width()],
     }
