@@ -12,9 +12,24 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..plots import STYLE
-from .settings import CHANCE, format_lr
+from .settings import CHANCE, format_lr, status_label
 
 NOW, BEFORE = ("#1f77b4", "#d62728"), ("#aaa", "#aaa")  # line colours: (loss, accuracy) of the shown / previous run
+
+
+LOSS_LINE = dict(color=NOW[0], lw=1.8)  # the shown run's curves
+ACCURACY_LINE = dict(color=NOW[1], marker="o", ms=4, lw=1.8)
+
+
+def set_up_curve_axes(loss_ax, acc_ax, chance_fontsize: float) -> None:
+    """The two curve panels' labels, titles, accuracy range, chance line and step ticks (0, 2.5k, 10k)."""
+    loss_ax.set(xlabel="step", ylabel="running loss", title="training loss")
+    acc_ax.set(xlabel="step", ylabel="test accuracy (%)", title="test accuracy", ylim=(0, 100))
+    acc_ax.axhline(100 * CHANCE, color="0.6", lw=0.8, ls=":")
+    acc_ax.text(0.99, 100 * CHANCE + 1.5, "chance", color="0.5", ha="right", fontsize=chance_fontsize,
+                transform=acc_ax.get_yaxis_transform())
+    for ax in (loss_ax, acc_ax):
+        ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(_steps_label))
 
 
 class CurvePlot:
@@ -33,16 +48,12 @@ class CurvePlot:
             FigureCanvasAgg(self.figure)
             self.loss_ax, self.acc_ax = self.figure.subplots(1, 2)
             self.figure.subplots_adjust(left=0.085, right=0.985, bottom=0.19, top=0.89, wspace=0.3)
-            self.loss_ax.set(xlabel="step", ylabel="running loss", title="training loss")
-            self.acc_ax.set(xlabel="step", ylabel="test accuracy (%)", title="test accuracy", ylim=(0, 100))
-            self.acc_ax.axhline(100 * CHANCE, color="0.6", lw=0.8, ls=":")
-            self.acc_ax.text(0.99, 100 * CHANCE + 1.5, "chance", color="0.5", ha="right", fontsize=10,
-                             transform=self.acc_ax.get_yaxis_transform())
+            set_up_curve_axes(self.loss_ax, self.acc_ax, chance_fontsize=10)
             faint = dict(color=BEFORE[0], alpha=0.8, lw=1.2)
             self.prev_loss, = self.loss_ax.plot([], [], **faint)
             self.prev_acc, = self.acc_ax.plot([], [], marker=".", **faint)
-            self.loss_line, = self.loss_ax.plot([], [], color=NOW[0], lw=1.8)
-            self.acc_line, = self.acc_ax.plot([], [], color=NOW[1], marker="o", ms=4, lw=1.8)
+            self.loss_line, = self.loss_ax.plot([], [], **LOSS_LINE)
+            self.acc_line, = self.acc_ax.plot([], [], **ACCURACY_LINE)
             self.diverged_lines = [ax.axvline(0, color="#b00", ls="--", lw=1, visible=False)
                                    for ax in (self.loss_ax, self.acc_ax)]
             self.diverged_text = self.loss_ax.text(0.5, 0.5, "", color="#b00", ha="center", va="center",
@@ -50,7 +61,6 @@ class CurvePlot:
                                                    bbox=dict(fc="white", ec="#b00", alpha=0.85))
             for ax in (self.loss_ax, self.acc_ax):
                 ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(4))  # fewer labels: a faster draw, no overlaps
-                ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(_steps_label))
         self.previous_drawn = False  # False when the previous run is left out (a divergence has its own axes)
 
     def png(self, current, previous=None) -> bytes:
@@ -211,28 +221,18 @@ def explorer_view_figure(grid, lr: float):
     the run's status label. -> matplotlib Figure, 3 panels."""
     import matplotlib.pyplot as plt
 
-    from . import text
-    from .settings import status_label
-
     history = grid.histories[grid.index(lr)]
     # 10 pt in a 900 px figure: still about 8 px text where a book page shrinks it to its 750 px column
     with mpl.rc_context({**STYLE, "font.size": 10, "axes.titlesize": 10}):
         fig, (loss_ax, acc_ax, lr_ax) = plt.subplots(1, 3, figsize=(9.0, 3.1),
                                                      gridspec_kw={"width_ratios": [1, 1, 1.15]})
-        loss_ax.plot(history.steps, history.losses, color=NOW[0], lw=1.8)
-        loss_ax.set(xlabel="step", ylabel="running loss", title="training loss")
-        acc_ax.plot(history.eval_steps, 100 * np.asarray(history.test_accuracies), color=NOW[1], marker="o", ms=4)
-        acc_ax.axhline(100 * CHANCE, color="0.6", lw=0.8, ls=":")
-        acc_ax.text(0.99, 100 * CHANCE + 1.5, "chance", color="0.5", ha="right", fontsize=9,
-                    transform=acc_ax.get_yaxis_transform())
-        acc_ax.set(xlabel="step", ylabel="test accuracy (%)", title="test accuracy", ylim=(0, 100))
-        for ax in (loss_ax, acc_ax):
-            ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(_steps_label))
+        loss_ax.plot(history.steps, history.losses, **LOSS_LINE)
+        acc_ax.plot(history.eval_steps, 100 * np.asarray(history.test_accuracies), **ACCURACY_LINE)
+        set_up_curve_axes(loss_ax, acc_ax, chance_fontsize=9)
         _draw_landscape(lr_ax, grid, marked=[lr])
         lr_ax.set_title("final test accuracy vs learning rate")
         headline = f"test accuracy {100 * history.final_test_accuracy:.2f}%" if history.diverged_at is None \
             else f"diverged at step {history.diverged_at:,}"
-        fig.suptitle(text.plain(" · ".join([headline, status_label(history.config), "from the grid"])),
-                     fontsize=11)
+        fig.suptitle(" · ".join([headline, status_label(history.config), "from the grid"]), fontsize=11)
         fig.tight_layout()
     return fig
