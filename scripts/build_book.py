@@ -140,12 +140,16 @@ def rewrite_links(text: str, in_book: set, root_page: str) -> str:
     return MARKDOWN_LINK.sub(replace, text)
 
 
+def is_stand_in(cell) -> bool:
+    return STAND_IN_TAG in cell.get("metadata", {}).get("tags", [])
+
+
 def static_figure_for(nb, widget_index: int):
     """The cell with the static figure that stands in for the widget at ``widget_index``."""
     figures = [(i, c) for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and image_outputs(c)]
     if not figures:
         return None
-    tagged = [c for _, c in figures if STAND_IN_TAG in c.get("metadata", {}).get("tags", [])]
+    tagged = [c for _, c in figures if is_stand_in(c)]
     if tagged:
         return tagged[0]
 
@@ -224,9 +228,8 @@ def prepare(nb: dict, in_book: set, root_page: str, name: str) -> tuple:
                                 "data": {"text/plain": WIDGET_TEXT}})
         if "outputs" in cell:
             cell["outputs"] = outputs
-    for figure in moved:  # a tagged stand-in is shown once, where the widget was
-        if STAND_IN_TAG in figure.get("metadata", {}).get("tags", []):
-            figure["outputs"] = [{"output_type": "display_data", "metadata": {},
+    for figure in filter(is_stand_in, moved):  # a tagged stand-in is shown once, where the widget was
+        figure["outputs"] = [{"output_type": "display_data", "metadata": {},
                                   "data": {"text/markdown": STAND_IN_MOVED}}]
     return nb, alt_by_hash, fallbacks
 

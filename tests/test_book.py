@@ -17,6 +17,7 @@ Skipped when the book extra or Chromium is missing, except in CI (CI=true), wher
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import http.server
 import importlib.util
@@ -272,6 +273,15 @@ class Visit:
         self.page.screenshot(path=str(path), full_page=False)
         return path
 
+    @contextlib.contextmanager
+    def screenshot_on_failure(self, name: str):
+        """Save what the page showed to test-artifacts/<name> if an assertion in the block fails."""
+        try:
+            yield
+        except AssertionError:
+            self.screenshot(name)
+            raise
+
     def close(self):
         self.context.close()
 
@@ -310,7 +320,7 @@ def test_every_page_reads_offline_with_its_figures_math_and_collapsed_solutions(
     nb = json.loads((NOTEBOOKS / page_name.replace(".html", ".ipynb")).read_text())
     visit_ = visit(page_name)
     page = visit_.page
-    try:
+    with visit_.screenshot_on_failure(f"book-{page_name}.png"):
         wait_for_math(page)
         assert not visit_.outside, f"requests leaving 127.0.0.1: {visit_.outside}"
         assert not visit_.errors, f"console errors: {visit_.errors}"
@@ -369,9 +379,6 @@ def test_every_page_reads_offline_with_its_figures_math_and_collapsed_solutions(
             assert note.count() == widgets
             assert note.first.locator("img").count() >= 1
             assert note.first.locator("img").first.evaluate("i => i.complete && i.naturalWidth > 0")
-    except AssertionError:
-        visit_.screenshot(f"book-{page_name}.png")
-        raise
 
 
 @pytest.mark.browser
@@ -433,7 +440,7 @@ def test_search_works_offline_and_finds_notebook_04(visit):
     """As a reader: Ctrl+K on the first page, type the words, Enter, read the results."""
     visit_ = visit(pages()[0])
     page = visit_.page
-    try:
+    with visit_.screenshot_on_failure("book-search.png"):
         page.keyboard.press("Control+k")
         field = page.locator("input[type=search]:visible").first
         field.fill(SEARCH)
@@ -443,9 +450,6 @@ def test_search_works_offline_and_finds_notebook_04(visit):
         hits = page.eval_on_selector_all("#search-results ul.search li a", "as => as.map(a => a.getAttribute('href'))")
         assert any(SEARCH_FINDS in h for h in hits), hits
         assert not visit_.outside and not visit_.errors, (visit_.outside, visit_.errors)
-    except AssertionError:
-        visit_.screenshot("book-search.png")
-        raise
 
 
 @pytest.mark.browser
@@ -453,7 +457,7 @@ def test_search_snippets_show_math_as_text_not_latex(visit, server):
     """A result's snippet is cut from the page's HTML, where math is still LaTeX source until MathJax runs."""
     visit_ = visit(f"search.html?q={urllib.parse.quote(SEARCH_MATH)}")
     page = visit_.page
-    try:
+    with visit_.screenshot_on_failure("book-search-math.png"):
         page.wait_for_function(f"""() => [...document.querySelectorAll('#search-results ul.search li')]
             .some(li => li.querySelector('a').getAttribute('href').includes('{SEARCH_MATH_FINDS}')
                         && li.querySelector('p.context'))""", timeout=30_000)
@@ -464,9 +468,6 @@ def test_search_snippets_show_math_as_text_not_latex(visit, server):
         assert "N × 784" in snippet, snippet  # the math, as text
         assert not [text for _, text in snippets if re.search(r"\\[()\[\]]|\\[A-Za-z]+", text)], snippets
         assert not visit_.outside and not visit_.errors, (visit_.outside, visit_.errors)
-    except AssertionError:
-        visit_.screenshot("book-search-math.png")
-        raise
 
 
 @pytest.mark.browser
@@ -493,7 +494,7 @@ def test_the_explorer_page_shows_what_the_explorer_shows(visit):
     """Page 06 has no sliders: in the widget's place, how to run it live and the explorer's view from its grid."""
     visit_ = visit("06_explorer.html")
     page = visit_.page
-    try:
+    with visit_.screenshot_on_failure("book-explorer-page.png"):
         text = page.inner_text("main")
         assert "A static page has no sliders" in text and "make app" in text
         assert "Learning-rate explorer (interactive widgets)" not in text
@@ -504,6 +505,3 @@ def test_the_explorer_page_shows_what_the_explorer_shows(visit):
         note_y, image_y = note.bounding_box()["y"], image.first.bounding_box()["y"]
         assert 0 < image_y - note_y < 200, (note_y, image_y)  # right under the line, where the widget was
         assert "this figure is shown above, in the explorer" in text  # (smart quotes change the apostrophe)
-    except AssertionError:
-        visit_.screenshot("book-explorer-page.png")
-        raise
