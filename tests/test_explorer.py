@@ -437,6 +437,8 @@ def test_the_wait_counts_from_the_change_that_asked_for_the_answer(explorer):
     history = explorer.update(hidden_size=32)  # supersedes the first change: the reader has waited since then
     done = time.perf_counter()
     assert history.config.hidden_size == 32
+    # an ordering of measured instants, no threshold: the wait began before `returned` (the first change) and
+    # ended after the second run's training, which began after `superseding`; a loaded machine only widens it
     assert superseding - returned + history.train_seconds <= explorer.last_waited <= done - asked
     assert f"waited {explorer.last_waited:.2f} s" in explorer.status_text
     assert "H 32" in explorer.status_text and "H 32" in explorer.legend_text
