@@ -275,8 +275,7 @@ def run_in_jupyterlab(page, lab):
         # wait for the kernel, then Run > Run All Cells through the menu command
         page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
             timeout=SERVER_START_S * 1000)
-        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-        page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
+        menu_command(page, "Run", r"^Run All Cells")
         log("run all cells")
         try:
             wait_for_result(page, RUN_S)
@@ -401,8 +400,7 @@ def open_and_run(page, url: str) -> None:
             break
         time.sleep(0.5)
     for attempt in range(3):  # a click that lands while the kernel still connects is lost: try again
-        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-        page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
+        menu_command(page, "Run", r"^Run All Cells")
         try:
             page.locator(".jp-InputArea-prompt", has_text=re.compile(r"\[(\*|\d+)\]")).first.wait_for(timeout=20000)
             return
@@ -433,8 +431,7 @@ def test_explorer_fits_a_projector_in_jupyterlab(workdir, lab, chromium):
                     assert not bad, f"{width}x{height}, file browser {'open' if browser_shown else 'closed'}: {bad}"
             # Restart the kernel: the old explorer must not look live (ipywidgets marks its views disconnected)
             assert not page.locator(".explorer-stale").first.is_visible()
-            page.locator(".lm-MenuBar-item", has_text="Kernel").first.click()
-            page.get_by_role("menuitem", name=re.compile(r"^Restart Kernel")).first.click()
+            menu_command(page, "Kernel", r"^Restart Kernel")
             page.locator(".jp-Dialog button", has_text="Restart").click()
             page.locator(".explorer-stale").first.wait_for(state="visible", timeout=RUN_S * 1000)
             assert "re-run this cell" in page.locator(".explorer-stale").first.inner_text().lower()
@@ -467,11 +464,47 @@ def test_explorer_app_fits_a_projector_in_voila(voila, chromium):
 SAVED_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + [APP]
 
 
+def shut_down_sessions(lab_fixture_url: str) -> None:
+    """Close every kernel session of the server behind ``lab_fixture_url`` (what closing a tab leaves running)."""
+    base, token = lab_fixture_url.split("/lab/")[0], re.search(r"token=(\w+)", lab_fixture_url).group(1)
+    with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=30) as answer:
+        sessions = json.loads(answer.read())
+    for session in sessions:
+        request = urllib.request.Request(f"{base}/api/sessions/{session['id']}?token={token}", method="DELETE")
+        urllib.request.urlopen(request, timeout=30).close()
+
+
+def menu_command(page, menu: str, item: str, timeout_s: float = CHANGE_S) -> None:
+    """Click ``menu`` > the item whose name matches the regex ``item``, on the current document.
+
+    Lumino draws a menu item's enabled state when the menu opens, so an item disabled at that moment (the document
+    still loading, or not yet the current widget on a busy machine) stays disabled until the menu is reopened.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current").first.click()  # the document is current
+        page.locator(".lm-MenuBar-item", has_text=menu).first.click()
+        entry = page.get_by_role("menuitem", name=re.compile(item)).first
+        entry.wait_for(state="visible")
+        if entry.get_attribute("aria-disabled") != "true":
+            entry.click()
+            return
+        page.keyboard.press("Escape")
+        assert time.monotonic() < deadline, f"{menu} > {item} stayed disabled for {timeout_s} s on {page.title()!r}"
+        log(f"{menu} > {item} disabled on {page.title()!r}; reopening the menu")
+        time.sleep(1)
+
+
 def save_in_jupyterlab(page, url: str, path: Path) -> bytes:
-    """Open ``url`` (the notebook at ``path``), let its kernel start if it has one, save it; the saved bytes."""
+    """Open ``url`` (the notebook at ``path``), let its kernel start if it has one, save it; the saved bytes.
+
+    The page opens with a reset workspace (only this notebook) so the notebooks opened before it are not restored
+    and do not each start a kernel again.
+    """
     before = path.stat().st_mtime_ns
-    page.goto(url, timeout=SERVER_START_S * 1000)
-    page.locator(".jp-Notebook:visible").first.wait_for(timeout=SERVER_START_S * 1000)
+    page.goto(url.replace("?", "?reset&", 1), timeout=SERVER_START_S * 1000)
+    page.locator(".jp-NotebookPanel:visible .jp-Notebook").first.wait_for(timeout=SERVER_START_S * 1000)
+    page.wait_for_function(f"document.title.startsWith({path.name[:12]!r})", timeout=SERVER_START_S * 1000)
     # what JupyterLab does on open (the kernel's language_info lands in the metadata) happens before the save
     deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline:
@@ -482,18 +515,17 @@ def save_in_jupyterlab(page, url: str, path: Path) -> bytes:
             break
         time.sleep(0.5)
     time.sleep(2)
-    for _ in range(3):  # a menu click that lands while the page is busy (a large notebook renders) is lost
-        page.locator(".lm-MenuBar-item", has_text="File").first.click()
-        page.get_by_role("menuitem", name=re.compile(r"^Save(?!.*\bAs)")).first.click()
-        deadline = time.monotonic() + CHANGE_S / 3
-        while path.stat().st_mtime_ns == before and time.monotonic() < deadline:
+    # a menu click that lands while the page is busy (a large notebook renders) is lost, and Save may be disabled
+    deadline = time.monotonic() + SERVER_START_S
+    while path.stat().st_mtime_ns == before and time.monotonic() < deadline:
+        menu_command(page, "File", r"^Save(?!.*\bAs)", timeout_s=max(deadline - time.monotonic(), 1))
+        waited = time.monotonic() + CHANGE_S / 3
+        while path.stat().st_mtime_ns == before and time.monotonic() < min(waited, deadline):
             if page.locator(".jp-Dialog .jp-mod-accept").count():  # e.g. "the file changed on disk": save it
                 log(f"dialog while saving {path.name}: {page.locator('.jp-Dialog').first.inner_text()[:200]}")
                 page.locator(".jp-Dialog .jp-mod-accept").first.click()
             time.sleep(0.2)
-        if path.stat().st_mtime_ns != before:
-            break
-    assert path.stat().st_mtime_ns != before, f"{path.name} was not saved"
+    assert path.stat().st_mtime_ns != before, f"{path.name} was not saved within {SERVER_START_S} s"
     time.sleep(0.5)
     return path.read_bytes()
 
@@ -505,7 +537,9 @@ def test_opening_and_saving_leaves_every_notebook_unchanged(workdir, lab, page):
     for source in SAVED_NOTEBOOKS:
         copy = workdir / "root" / source.name
         shutil.copy(source, copy)
-        saved = save_in_jupyterlab(page, lab_url(lab, source.name), copy)
+        with screenshot_on_failure(page, f"save_{source.stem}"):
+            saved = save_in_jupyterlab(page, lab_url(lab, source.name), copy)
+        shut_down_sessions(lab)
         if saved != source.read_bytes():
             diff = difflib.unified_diff(source.read_text().splitlines(), saved.decode().splitlines(), lineterm="", n=1)
             changed[source.name] = "\n".join(list(diff)[:30])
