@@ -143,6 +143,17 @@ def test_z1_rms_at_three_significant_digits(capsys):
     assert not ok and "three significant digits" in out and "0.208" not in out
 
 
+def test_z1_rms_from_a_subset_of_the_images_is_told_to_use_all_of_them(mnist, capsys):
+    """E[x^2] of the first 5,000 or 1,000 images, correctly rounded, shifts the third digit: the hint names
+    the subset, not the rounding."""
+    for count in (5000, 1000):
+        mean_square = float(np.mean(mnist.train.images[:count] ** 2))
+        answer = f"{math.sqrt(784 / 2048 * mean_square + 1 / 2048):.3f}"  # as text: 0.210 keeps its three digits
+        assert answer != "0.208"
+        ok, out = run(capsys, ex.check_z1_rms, answer)
+        assert not ok and "55,000" in out and "round" not in out, (count, answer, out)
+
+
 def test_initializers_in_float32_and_wrong_returns(capsys):
     assert run(capsys, ex.check_he_uniform, lambda i, o, rng: he_uniform(i, o, rng).astype(np.float32))[0]
     assert run(capsys, ex.check_glorot_uniform, lambda i, o, rng: glorot(i, o, rng).tolist())[0]  # a list of rows
