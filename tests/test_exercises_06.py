@@ -98,6 +98,16 @@ def test_smallest_width(capsys):
     assert "choose one of" in off_list and str(expected) not in off_list
 
 
+def test_smallest_width_is_chosen_on_validation(mnist):
+    """Exercise 4's answer is the first listed width whose run ends above 70% on the validation split."""
+    from helpers.train import TrainConfig, train
+
+    expected = smallest_width()
+    ends = {width: train(mnist, TrainConfig(hidden_size=width, lr=0.1))[1] for width in (expected // 2, expected)}
+    assert ends[expected].final_validation_accuracy > 0.7
+    assert ends[expected // 2].final_validation_accuracy <= 0.7
+
+
 def test_expected_numbers_lists_every_numeric_checker():
     numbers = expected_numbers()
     assert set(numbers) == {"check_lr_chosen_on_validation", "check_divergence_threshold", "check_smallest_width"}
