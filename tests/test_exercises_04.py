@@ -21,6 +21,13 @@ def test_unanswered_says_no_answer_yet(capsys, checker):
     assert not ok and "no answer yet" in out
 
 
+def test_backward_multiply_adds_without_the_gradients_sent_down(capsys):
+    """dW3 + dW2 + dW1 alone is the forward pass's count: the hint names the missing dh2 and dh1."""
+    weight_gradients_only = 64 * (784 * 256 + 256 * 256 + 256 * 10)
+    ok, out = run(capsys, exercises.check_backward_multiply_adds, weight_gradients_only)
+    assert not ok and "dh2, dh1" in out
+
+
 def test_backward_multiply_adds(capsys):
     def count(n, h):  # dW3, dh2, dW2, dh1, dW1: no gradient for the images themselves
         return n * (2 * h * 10 + 2 * h * h + 784 * h)

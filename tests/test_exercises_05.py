@@ -79,6 +79,15 @@ def momentum(w, v, g, lr, beta):
     return w - lr * v, v
 
 
+def test_momentum_step_with_its_constants_written_in_is_not_yet_correct(capsys):
+    def hard_coded(w, v, g, lr, beta):
+        v = 0.9 * v + g
+        return w - 0.1 * v, v
+
+    ok, out = run(capsys, exercises.check_momentum_step, hard_coded)
+    assert not ok and "use the lr and beta it is given" in out
+
+
 def test_momentum_step(capsys):
     ok, out = run(capsys, exercises.check_momentum_step, momentum)
     assert ok and "helpers.optimizers.Momentum" in out  # the class the student can import, where notebook 5 names it

@@ -63,8 +63,11 @@ def check_backward_multiply_adds(answer, batch_size: int = 64, hidden_size: int 
         "of the images (dX = dz1 @ W1.T): nobody updates the images, so the backward pass skips that product.",
         _backward_multiply_adds(batch_size, "top", hidden_size): "that is what top-only training needs; the exercise "
         "trains all three layers.",
-        _forward_multiply_adds(batch_size, hidden_size): "that is the forward pass; the exercise asks for the "
-        "backward pass.",
+        # with all layers trained the weight gradients alone cost exactly the forward pass (the same products)
+        _forward_multiply_adds(batch_size, hidden_size): "that is what the forward pass costs, and what the weight "
+        "gradients alone cost (the same products, transposed): the backward pass also sends the gradient down to "
+        "the layers below that are trained (dh2, dh1)." if train == "all" else "that is the forward pass; the "
+        "exercise asks for the backward pass.",
     }
     hint = near_misses.get(value)
     return _report(False, "", hint or "a product (N, a) @ (a, b) costs N*a*b multiply-adds; list the products the "

@@ -98,14 +98,28 @@ def check_ema_start_weight(answer, smoothing: float = 0.99, share: float = 0.01)
 # ---------------------------------------------------------------- exercise 3 (code)
 
 
-def _reference_momentum_steps(weights, grads, lr):
+def _reference_momentum_steps(weights, grads, lr, beta):
     from ..optimizers import Momentum  # the library's optimizer (helpers.train re-exports it) is the reference
 
-    optimizer, params, history = Momentum(lr), {"w": np.array(weights, copy=True)}, []
+    optimizer, params, history = Momentum(lr, beta=beta), {"w": np.array(weights, copy=True)}, []
     for g in grads:
         optimizer.update(params, {"w": g})
         history.append(params["w"].copy())
     return history
+
+
+def _student_momentum_steps(student_fn, start, grads, lr, beta):
+    """The weights after each of the student's steps from a zero velocity, and the coarsest dtype they used."""
+    weights, velocity, got, dtypes = start.copy(), np.zeros_like(start), [], []
+    for g in grads:
+        result, _ = call(student_fn, weights.copy(), velocity.copy(), g.copy(), lr, beta)
+        new_weights, new_velocity = returned_tuple(result, ("new_weights", "new_velocity"), "arrays")
+        weights = returned_array(new_weights, start.shape, "new_weights, shaped like the weights", "the new_weights you returned is")
+        velocity = returned_array(new_velocity, start.shape, "new_velocity, shaped like the weights", "the new_velocity you returned is")
+        dtypes.append(working_dtype(weights, velocity))
+        weights, velocity = np.asarray(weights, dtype=float), np.asarray(velocity, dtype=float)
+        got.append(weights)
+    return got, max(dtypes, key=lambda d: np.finfo(d).eps)
 
 
 @guarded
@@ -116,23 +130,20 @@ def check_momentum_step(student_fn, lr: float = 0.1, beta: float = 0.9) -> None:
     rng = np.random.default_rng(53)
     start = rng.normal(size=(4, 3))
     grads = [rng.normal(size=start.shape) for _ in range(3)]
-    want = _reference_momentum_steps(start, grads, lr)
-    weights, velocity, got, dtypes = start.copy(), np.zeros_like(start), [], []
-    for g in grads:
-        result, _ = call(student_fn, weights.copy(), velocity.copy(), g.copy(), lr, beta)
-        new_weights, new_velocity = returned_tuple(result, ("new_weights", "new_velocity"), "arrays")
-        weights = returned_array(new_weights, start.shape, "new_weights, shaped like the weights", "the new_weights you returned is")
-        velocity = returned_array(new_velocity, start.shape, "new_velocity, shaped like the weights", "the new_velocity you returned is")
-        dtypes.append(working_dtype(weights, velocity))
-        weights, velocity = np.asarray(weights, dtype=float), np.asarray(velocity, dtype=float)
-        got.append(weights)
-    dtype = max(dtypes, key=lambda d: np.finfo(d).eps)
+    want = _reference_momentum_steps(start, grads, lr, beta)
+    got, dtype = _student_momentum_steps(student_fn, start, grads, lr, beta)
 
-    def same_path(path):
+    def same_path(path, got=got):
         return all(agree(a, b, dtype, scale=10) for a, b in zip(got, path))
 
     if same_path(want):
-        return _report(True, "three steps match helpers.optimizers.Momentum.", "")
+        # a second learning rate and beta: an answer with 0.1 and 0.9 written in matches the first run only
+        other_lr, other_beta = lr / 2, beta / 2
+        other, _ = _student_momentum_steps(student_fn, start, grads, other_lr, other_beta)
+        if not same_path(_reference_momentum_steps(start, grads, other_lr, other_beta), got=other):
+            return _report(False, "", f"right for lr {lr:g} and beta {beta:g} only (with lr {other_lr:g} and beta "
+                           f"{other_beta:g} the steps differ): does your code use the lr and beta it is given?")
+        return _report(True, "three steps match helpers.optimizers.Momentum, for two learning rates and betas.", "")
     # what common variants would have produced, step by step
     variants = {
         "ema": "your steps are 1 - beta times Momentum's: run one step of Momentum from a zero velocity and compare "
