@@ -230,7 +230,7 @@ def prepare(nb: dict, in_book: set, root_page: str, name: str) -> tuple:
             cell["outputs"] = outputs
     for figure in filter(is_stand_in, moved):  # a tagged stand-in is shown once, where the widget was
         figure["outputs"] = [{"output_type": "display_data", "metadata": {},
-                                  "data": {"text/markdown": STAND_IN_MOVED}}]
+                              "data": {"text/markdown": STAND_IN_MOVED}}]
     return nb, alt_by_hash, fallbacks
 
 

@@ -133,14 +133,14 @@ def check_momentum_step(student_fn, lr: float = 0.1, beta: float = 0.9) -> None:
     want = _reference_momentum_steps(start, grads, lr, beta)
     got, dtype = _student_momentum_steps(student_fn, start, grads, lr, beta)
 
-    def same_path(path, got=got):
+    def same_path(path, got):
         return all(agree(a, b, dtype, scale=10) for a, b in zip(got, path))
 
-    if same_path(want):
+    if same_path(want, got):
         # a second learning rate and beta: an answer with 0.1 and 0.9 written in matches the first run only
         other_lr, other_beta = lr / 2, beta / 2
         other, _ = _student_momentum_steps(student_fn, start, grads, other_lr, other_beta)
-        if not same_path(_reference_momentum_steps(start, grads, other_lr, other_beta), got=other):
+        if not same_path(_reference_momentum_steps(start, grads, other_lr, other_beta), other):
             return _report(False, "", f"right for lr {lr:g} and beta {beta:g} only (with lr {other_lr:g} and beta "
                            f"{other_beta:g} the steps differ): does your code use the lr and beta it is given?")
         return _report(True, "three steps match helpers.optimizers.Momentum, for two learning rates and betas.", "")
@@ -159,7 +159,7 @@ def check_momentum_step(student_fn, lr: float = 0.1, beta: float = 0.9) -> None:
             step = g if name == "sgd" else v
             w = w + lr * step if name == "sign" else w - lr * step
             path.append(w)
-        if same_path(path):
+        if same_path(path, got):
             return _report(False, "", hint)
     first_ok = agree(got[0], want[0], dtype, scale=10)
     return _report(False, "", "the first step matches, later ones do not: check how the velocity carries over."
