@@ -6,7 +6,7 @@ al., 2016) is that the forward weights come to align with the feedback, so
 that the update comes to point within 90 degrees of the gradient. This module
 measures both angles on a fixed probe batch (the first 1,000 validation
 images): the angle between a rule's descent direction of W_k and backprop's
-at the same weights, and for FA the angle between W_k and its B_k (B_k has
+at the same weights (and the ratio of their sizes), and for FA the angle between W_k and its B_k (B_k has
 W_k's shape: the backward pass uses it where backprop uses W_k).
 
 :class:`AlignmentRecorder` wraps a rule during an ordinary ``train`` run and
@@ -44,18 +44,29 @@ def probe_batch(data, size: int = PROBE_SIZE) -> Batch:
     return Batch(np.arange(size), data.validation.images[:size], data.validation.labels[:size])
 
 
-def update_angles(rule: LearningRule, params: dict, probe: Batch) -> dict:
-    """Angle (degrees) between the rule's direction of each weight matrix and backprop's, on the probe.
+def update_measures(rule: LearningRule, params: dict, probe: Batch) -> tuple:
+    """How the rule's direction of each weight matrix compares with backprop's, on the probe batch.
 
-    Returns {"W1": degrees, ...} for the weight matrices the rule trains. The
-    rule must compute its directions from a batch (``directions``), as fa, dfa,
-    sign and uloss do; it is asked on the probe, not on a training batch.
+    Returns ``(angles, norm_ratios)``: {"W1": degrees, ...} and {"W1": |rule's| / |backprop's|, ...}
+    for the weight matrices the rule trains. Any rule can be measured: it is asked
+    for ``directions`` on the probe, not on a training batch, so ``directions``
+    must have no side effects (no noise drawn from the run's generator, no state
+    changed). A norm ratio far from 1 is a step size the learning rate has to make up.
     """
     scores, cache = model.forward(params, probe.images)
     _, dscores = softmax_cross_entropy(scores, probe.labels)
     exact = model.backward(dscores, cache, train="all")
     mine = rule.directions(params, probe, cache, scores, dscores)
-    return {name: angle_degrees(mine[name], exact[name]) for name in sorted(exact) if name.startswith("W") and name in mine}
+    names = [name for name in sorted(exact) if name.startswith("W") and name in mine]
+    norms = {name: (np.linalg.norm(mine[name]), np.linalg.norm(exact[name])) for name in names}
+    ratios = {name: float(a / b) if b > 0 and np.isfinite(a) else float("nan") for name, (a, b) in norms.items()}
+    return {name: angle_degrees(mine[name], exact[name]) for name in names}, ratios
+
+
+def update_angles(rule: LearningRule, params: dict, probe: Batch) -> dict:
+    """Angle (degrees) between the rule's direction of each weight matrix and backprop's, on the probe:
+    {"W1": degrees, ...} (see :func:`update_measures`)."""
+    return update_measures(rule, params, probe)[0]
 
 
 def feedback_angles(rule: LearningRule, params: dict) -> dict:
@@ -71,7 +82,7 @@ class AlignmentRecorder:
     It passes every call through to the rule; before the update of step t + 1
     it measures the weights of step t. The last step of a run has no update
     after it: call :meth:`record` with the returned parameters for it.
-    ``angles``: {step: {"update": {...}, "feedback": {...}}}.
+    ``angles``: {step: {"update": {...}, "norm_ratio": {...}, "feedback": {...}}}.
     """
 
     def __init__(self, rule: LearningRule, probe: Batch, steps):
@@ -97,5 +108,6 @@ class AlignmentRecorder:
     def record(self, step: int, params: dict) -> None:
         """Measure the angles of ``params`` (the weights after ``step`` updates)."""
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            self.angles[int(step)] = {"update": update_angles(self.rule, params, self.probe),
+            angles, ratios = update_measures(self.rule, params, self.probe)
+            self.angles[int(step)] = {"update": angles, "norm_ratio": ratios,
                                       "feedback": feedback_angles(self.rule, params)}

@@ -22,9 +22,22 @@ Registered rules (``RULES``; ``python -m helpers train --rule NAME``):
 - ``uloss``: the original author's "U loss" (Greydanus, np_nets, 2017), ported faithfully.
 
 Fixed random state a rule needs (feedback matrices) is drawn in ``setup`` from
-a generator of its own, the third seeded stream beside (init, batches)
-(``helpers.train.seeded_streams``): adding a rule never changes the
-initialization or the batches of any other run.
+a generator of its own, ``context.rng``, the third seeded stream beside
+(init, batches) (``helpers.train.seeded_streams``): adding a rule never
+changes the initialization or the batches of any other run.
+
+What a rule sees of its run (:class:`RunContext`, ``self.context`` after
+``setup``): the run's ``config`` (lr, optimizer, steps, seed, ...), the
+``step`` about to be taken (1 for the first update) and the rule's generator
+``rng``. After each update the loop calls ``after_update(params, directions,
+context)``: the hook for rules with state that learns too (Kolen-Pollack's
+feedback matrices). ``directions`` must have no side effects: the alignment
+recorder also calls it on a probe batch, and a rule that drew noise or
+changed its state there would change its own run.
+
+A rule's hyperparameters are its constructor's keyword arguments with number,
+string or boolean defaults; ``make_rule("kp", decay=1e-3)`` and the command
+line's ``--rule kp:decay=1e-3`` set them, and the comparison records them.
 
 Add a rule with one call, from a notebook cell or a module of your own::
 
@@ -33,11 +46,15 @@ Add a rule with one call, from a notebook cell or a module of your own::
         return {"W3": cache[-1][0][0].T @ dscores}   # the top layer's gradient: h2^T dscores
 
 It is then trained by ``train``, offered by the command line and the
-explorer, and measured by ``python -m helpers rules``.
+explorer, and measured by ``python -m helpers rules``. Rule names are letters,
+digits, ``_``, ``-`` and ``.`` (they become file names and ``--rules a,b``
+lists); the package's own names cannot be registered again.
 """
 
 from __future__ import annotations
 
+import inspect
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +72,33 @@ class Batch:
     labels: np.ndarray
 
 
+@dataclass
+class RunContext:
+    """What a rule knows of its run: ``config`` (a helpers.train.TrainConfig, or None outside ``train``),
+    ``step`` (the update about to be made: 1 for the first, 0 during setup) and ``rng``, the rule's generator."""
+
+    config: object = None
+    rng: np.random.Generator | None = None
+    step: int = 0
+
+    @property
+    def lr(self) -> float:
+        """The run's learning rate (config.lr)."""
+        if self.config is None:
+            raise ValueError("this rule needs the run's learning rate, but it runs outside helpers.train.train "
+                             "(no config): pass RunContext(config=TrainConfig(...)) to setup")
+        return self.config.lr
+
+
+def as_context(context) -> RunContext:
+    """``context`` as a RunContext: a bare Generator (or None) becomes the context's ``rng``."""
+    if isinstance(context, RunContext):
+        return context
+    if context is None or isinstance(context, np.random.Generator):
+        return RunContext(rng=context)
+    raise TypeError(f"setup needs a RunContext (or a numpy Generator), got {type(context).__name__}")
+
+
 class LearningRule:
     """The interface of a rule. Subclasses override :meth:`directions` (and :meth:`setup` for fixed state).
 
@@ -67,9 +111,18 @@ class LearningRule:
     name = "rule"
     label = "a learning rule"
 
-    def setup(self, params: dict, data, rng: np.random.Generator) -> None:
-        """Called once before the first step, with the starting parameters and the rule's own generator."""
-        self.data = data
+    def setup(self, params: dict, data, context) -> None:
+        """Called once before the first step, with the starting parameters and the run's :class:`RunContext`
+        (``context.rng`` is the rule's own generator; a bare Generator is accepted as that)."""
+        self.data, self.context = data, as_context(context)
+
+    def after_update(self, params: dict, directions: dict, context: RunContext) -> None:
+        """Called after each update with the updated ``params`` and the step's ``directions``: nothing by default."""
+
+    @property
+    def hyperparameters(self) -> dict:
+        """{name: value} of the rule's hyperparameters (see :func:`rule_hyperparameters`)."""
+        return {name: getattr(self, name) for name in rule_hyperparameters(type(self))}
 
     def loss_and_directions(self, params: dict, index: np.ndarray):
         """The batch's mean loss and the descent directions: index (N,) -> (float, {name: array})."""
@@ -95,27 +148,80 @@ class LearningRule:
 # ---------------------------------------------------------------- the registry
 
 RULES: dict = {}
+RULE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
-def register_rule(name: str, label: str | None = None):
-    """Register a rule under ``name``: decorate a LearningRule subclass, or a function
-    ``f(params, batch, cache, scores, dscores) -> {name: direction}``. Returns what it decorates."""
+def _check_name(name) -> str:
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"register_rule needs a rule name (a non-empty string), got {name!r}")
+    if not RULE_NAME.fullmatch(name):
+        raise ValueError(f"rule name {name!r}: use letters, digits, '_', '-' and '.' only (it names files, "
+                         "and --rules takes a comma-separated list), e.g. 'my-rule'")
+    existing = RULES.get(name)
+    if existing is not None and existing.__module__ == __name__ and not existing.__name__.startswith("FunctionRule_"):
+        raise ValueError(f"{name!r} is a rule of the package ({existing.label}); register yours under another name")
+    return name
 
-    def register(rule):
+
+def _function_rule(name, function):
+    """A LearningRule class whose directions call ``function(params, batch, cache, scores, dscores[, context])``."""
+    try:
+        takes_context = "context" in inspect.signature(function).parameters
+    except (TypeError, ValueError):  # builtins without a signature
+        takes_context = False
+    if takes_context:
+        def directions(self, params, batch, cache, scores, dscores):
+            return function(params, batch, cache, scores, dscores, context=self.context)
+    else:
+        def directions(self, params, batch, cache, scores, dscores):
+            return function(params, batch, cache, scores, dscores)
+    return type(f"FunctionRule_{name}", (LearningRule,),
+                {"directions": directions, "__doc__": function.__doc__, "function": staticmethod(function),
+                 "__module__": getattr(function, "__module__", __name__) or __name__})
+
+
+def register_rule(name: str, label=None):
+    """Register a rule under ``name``: a LearningRule subclass, or a function
+    ``f(params, batch, cache, scores, dscores) -> {name: direction}`` (add a ``context`` parameter to get
+    the :class:`RunContext`). Use it as a decorator, ``@register_rule("mine")``, or call it with the rule,
+    ``register_rule("mine", my_function)``; either returns the rule. Registering a name again replaces your
+    earlier rule (re-running a notebook cell); the package's own names are refused.
+    """
+
+    def register(rule, label=label):
         if isinstance(rule, type) and issubclass(rule, LearningRule):
             cls = rule
-        elif callable(rule):
-            cls = type(f"FunctionRule_{name}", (LearningRule,),
-                       {"directions": lambda self, *args: rule(*args), "__doc__": rule.__doc__})
-        else:
+        elif isinstance(rule, type) or not callable(rule):
             raise TypeError(f"register_rule({name!r}) needs a LearningRule subclass or a function, got {rule!r}")
+        else:
+            cls = _function_rule(name, rule)
+        _check_name(name)
         cls.name, cls.label = name, label or getattr(rule, "label", None) or name
+        rule_hyperparameters(cls)  # refuse a constructor whose hyperparameters cannot be recorded, now
         RULES[name] = cls
         return rule
 
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"register_rule needs a rule name (a non-empty string), got {name!r}")
+    _check_name(name)
+    if label is not None and not isinstance(label, str):  # register_rule("mine", fn): the call form
+        return register(label, label=None)
     return register
+
+
+def rule_hyperparameters(cls) -> dict:
+    """{name: default} of a rule class's hyperparameters: its constructor's keyword arguments whose
+    defaults are numbers, strings or booleans (objects such as precomputed features are not recorded)."""
+    if cls.__init__ is object.__init__:
+        return {}
+    found = {}
+    for parameter in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        if parameter.default is parameter.empty:
+            raise TypeError(f"rule {getattr(cls, 'name', cls.__name__)!r}: every constructor argument needs a default "
+                            f"({parameter.name!r} has none): the registry builds the rule as cls(**hyperparameters)")
+        if isinstance(parameter.default, (bool, int, float, str)):
+            found[parameter.name] = parameter.default
+    return found
 
 
 def check_rule(name: str) -> str:
@@ -126,9 +232,66 @@ def check_rule(name: str) -> str:
     return name
 
 
-def make_rule(name: str) -> LearningRule:
-    """A fresh instance of the rule registered as ``name``."""
-    return RULES[check_rule(name)]()
+def check_hyperparameters(name: str, values: dict) -> dict:
+    """``values`` checked against the hyperparameters of rule ``name`` (each converted to its default's type);
+    ValueError naming the rule, the key and what it accepts."""
+    known = rule_hyperparameters(RULES[check_rule(name)])
+    checked = {}
+    for key, value in values.items():
+        if key not in known:
+            accepted = ", ".join(f"{k} (default {v!r})" for k, v in known.items()) or "none"
+            raise ValueError(f"rule {name!r} has no hyperparameter {key!r}; it accepts: {accepted}")
+        default = known[key]
+        if isinstance(default, bool) != isinstance(value, (bool, np.bool_)) or \
+                (isinstance(default, (int, float)) and not isinstance(value, (int, float, np.integer, np.floating))) or \
+                (isinstance(default, str) and not isinstance(value, str)):
+            raise ValueError(f"rule {name!r}: {key} must be like its default {default!r}, got {value!r}")
+        if isinstance(default, int) and not isinstance(default, bool) and float(value) != int(value):
+            raise ValueError(f"rule {name!r}: {key} must be an integer, got {value!r}")
+        checked[key] = type(default)(value)
+    return checked
+
+
+def make_rule(name: str, **hyperparameters) -> LearningRule:
+    """A fresh instance of the rule registered as ``name``, with the given hyperparameters (checked)."""
+    return RULES[check_rule(name)](**check_hyperparameters(name, hyperparameters))
+
+
+def parse_rule_spec(spec: str):
+    """``"kp:decay=1e-3:other=2"`` -> ("kp", {"decay": 0.001, "other": 2}); values are Python literals or words."""
+    import ast
+
+    name, *settings = str(spec).strip().split(":")
+    check_rule(name)
+    values = {}
+    for item in settings:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"rule setting {item!r} in {spec!r}: write NAME:KEY=VALUE, e.g. kp:decay=1e-3")
+        try:
+            value = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError):
+            value = text.strip()
+        values[key.strip()] = value
+    return name, check_hyperparameters(name, values)
+
+
+def rule_spec(name: str, hyperparameters: dict | None = None) -> str:
+    """The inverse of :func:`parse_rule_spec`: ("kp", {"decay": 0.001}) -> "kp:decay=0.001"."""
+    return ":".join([name] + [f"{k}={v!r}" if isinstance(v, str) else f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                              for k, v in sorted((hyperparameters or {}).items())])
+
+
+def rule_source(name: str) -> str:
+    """The source code of the rule registered as ``name`` (its class, or the function it wraps)."""
+    cls = RULES[check_rule(name)]
+    target = cls.__dict__["function"] if "function" in cls.__dict__ else cls
+    target = getattr(target, "__func__", target)
+    try:
+        return inspect.getsource(target)
+    except (OSError, TypeError):  # defined where no source is kept (an exec'd string): its bytecode, then
+        code = getattr(target, "__code__", None)
+        return repr(code.co_code) if code is not None else repr(sorted(vars(target)))
 
 
 def check_directions(rule: LearningRule, directions, params: dict) -> None:
@@ -160,10 +323,10 @@ class TopLayerOnly(LearningRule):
     def __init__(self, features=None):
         self.features = features
 
-    def setup(self, params, data, rng):
+    def setup(self, params, data, context):
         from .train import frozen_features  # train imports this module
 
-        super().setup(params, data, rng)
+        super().setup(params, data, context)
         self.top = model.num_layers(params)
         features = self.features or frozen_features(params, data)
         if features.validation is None:
@@ -177,6 +340,10 @@ class TopLayerOnly(LearningRule):
         scores = h @ params[self.W] + params[self.b]
         loss, dscores = softmax_cross_entropy(scores, self.data.train.labels[index])
         return loss, {self.W: h.T @ dscores, self.b: dscores.sum(axis=0)}
+
+    def directions(self, params, batch, cache, scores, dscores):
+        # what the alignment recorder asks on its probe batch (training steps use the features above)
+        return model.backward(dscores, cache, train="top")
 
     def accuracy(self, params, split):
         name = "validation" if split is self.data.validation else "test" if split is self.data.test else None
@@ -232,13 +399,14 @@ class FeedbackAlignment(LearningRule):
     """
 
     def __init__(self, feedback: dict | None = None):
-        self.feedback = feedback
+        self.given_feedback = feedback
 
-    def setup(self, params, data, rng):
-        super().setup(params, data, rng)
-        if self.feedback is None:
-            top = model.num_layers(params)
-            self.feedback = {k: _draw_feedback(rng, params[f"W{k}"].shape) for k in range(2, top + 1)}
+    def setup(self, params, data, context):
+        super().setup(params, data, context)
+        top = model.num_layers(params)
+        # drawn anew in every setup: a rule object reused for a second run (another seed) gets that run's B_k
+        self.feedback = self.given_feedback or {k: _draw_feedback(self.context.rng, params[f"W{k}"].shape)
+                                                for k in range(2, top + 1)}
 
     def directions(self, params, batch, cache, scores, dscores):
         return backward_with(self.feedback, dscores, cache)
@@ -262,14 +430,13 @@ class DirectFeedbackAlignment(LearningRule):
     """
 
     def __init__(self, feedback: dict | None = None):
-        self.feedback = feedback
+        self.given_feedback = feedback
 
-    def setup(self, params, data, rng):
-        super().setup(params, data, rng)
-        if self.feedback is None:
-            top = model.num_layers(params)
-            self.feedback = {k: _draw_feedback(rng, (model.NUM_CLASSES, params[f"W{k}"].shape[1]))
-                             for k in range(1, top)}
+    def setup(self, params, data, context):
+        super().setup(params, data, context)
+        top = model.num_layers(params)
+        self.feedback = self.given_feedback or {k: _draw_feedback(self.context.rng, (model.NUM_CLASSES, params[f"W{k}"].shape[1]))
+                                                for k in range(1, top)}
 
     def directions(self, params, batch, cache, scores, dscores):
         top = len(cache)

@@ -97,7 +97,7 @@ class History:
     diverged_at: int | None = None  # step whose batch loss was not finite or above config.max_loss
     diverged_loss: float | None = None
     cancelled: bool = False
-    train_seconds: float = 0.0
+    train_seconds: float = 0.0  # the loop's time; the rule's setup (e.g. the frozen features) is not in it
 
     @property
     def final_test_accuracy(self) -> float:
@@ -200,9 +200,10 @@ def train(data, config: TrainConfig | None = None, params: dict | None = None, *
                          f"pass TrainConfig(rule={getattr(rule, 'name', '...')!r})")
     say = (verbose if callable(verbose) else print) if verbose else None
     history = History(config)
-    started = time.perf_counter()
     _, batch_rng, rule_rng = seeded_streams(config.seed)
-    rule.setup(params, data, rule_rng)  # e.g. top: the frozen features; fa: the feedback matrices
+    context = rules.RunContext(config=config, rng=rule_rng)
+    rule.setup(params, data, context)  # e.g. top: the frozen features; fa: the feedback matrices
+    started = time.perf_counter()  # train_seconds: the loop only, not the setup
     sampler = BatchSampler(len(data.train.labels), config.batch_size, batch_rng)
     optimizer = make_optimizer(config.optimizer, config.lr)
 
@@ -226,6 +227,7 @@ def train(data, config: TrainConfig | None = None, params: dict | None = None, *
         running = None
         for step in range(1, config.steps + 1):
             index = sampler.next()
+            context.step = step
             loss, directions = rule.loss_and_directions(params, index)
             if step == 1:
                 rules.check_directions(rule, directions, params)
@@ -236,6 +238,7 @@ def train(data, config: TrainConfig | None = None, params: dict | None = None, *
                 running = loss
                 log(0, running)
             optimizer.update(params, directions)
+            rule.after_update(params, directions, context)
             running = config.smoothing * running + (1 - config.smoothing) * loss
             history.steps_done = step
             last = step == config.steps
