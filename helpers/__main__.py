@@ -28,7 +28,8 @@ def add_train_arguments(parser):
     parser.add_argument("--seed", type=int_at_least(0), default=d.seed, help="default %(default)s")
     # the choices are the registries' entries at the time the parser is built
     rule_help = "; ".join(f"{name}: {cls.label}" for name, cls in rules.RULES.items())
-    parser.add_argument("--rule", choices=rules.RULES, default=d.rule, help=f"the learning rule: {rule_help} (default %(default)s)")
+    parser.add_argument("--rule", default=d.rule, metavar="RULE[:NAME=VALUE...]",
+                        help=f"the learning rule, optionally with its hyperparameters (kp:decay=1e-3): {rule_help} (default %(default)s)")
     inits = "; ".join(scheme.label for scheme in model.INIT_SCHEMES.values())
     parser.add_argument("--init", choices=model.INIT_SCHEMES, default=d.init, help=f"{inits} (default %(default)s)")
     optimizers = ", ".join(f"{name}: {cls.label}" for name, cls in OPTIMIZERS.items())
@@ -43,24 +44,26 @@ def run_train(args) -> int:
     from .data import MnistError, load_mnist
     from .train import train
 
-    config = TrainConfig(
-        steps=args.steps, lr=args.lr, batch_size=args.batch_size, hidden_size=args.hidden_size,
-        seed=args.seed, rule=args.rule, init=args.init, optimizer=args.optimizer,
-        log_every=args.log_every, eval_every=args.eval_every,
-    )
     try:
+        rule_name, hyperparameters = rules.parse_rule_spec(args.rule)
+        config = TrainConfig(
+            steps=args.steps, lr=args.lr, batch_size=args.batch_size, hidden_size=args.hidden_size,
+            seed=args.seed, rule=rule_name, init=args.init, optimizer=args.optimizer,
+            log_every=args.log_every, eval_every=args.eval_every,
+        )
         config.validate()
+        rule = rules.make_rule(rule_name, **hyperparameters)
         data = load_mnist(args.data_dir)
     except (ValueError, MnistError) as exc:
         print(f"python -m helpers train: error: {exc}", file=sys.stderr)
         return 2
     print(
-        f"MLP 784-{config.hidden_size}-{config.hidden_size}-10, training with the rule {config.rule} ({rules.RULES[config.rule].label})"
+        f"MLP 784-{config.hidden_size}-{config.hidden_size}-10, training with the rule {rules.rule_spec(config.rule, hyperparameters)} ({rules.RULES[config.rule].label})"
         f" with {config.optimizer}, lr {config.lr:g}, batch {config.batch_size}, {config.steps} steps, seed {config.seed}, init {config.init}"
     )
     progress = TerminalProgress()
     try:
-        _, history = train(data, config, verbose=progress.print_line, progress=progress if progress.enabled else None)
+        _, history = train(data, config, rule=rule, verbose=progress.print_line, progress=progress if progress.enabled else None)
     except MemoryError:
         progress.clear()
         h = config.hidden_size  # the frozen layer W2 (h x h) and the features of 70,000 images (h each), float64
@@ -73,7 +76,7 @@ def run_train(args) -> int:
     else:  # the log's last line already said why it stopped
         print(f"stopped after {history.train_seconds:.2f} s")
     if args.json:
-        print(json.dumps(history.to_dict()))
+        print(json.dumps(dict(history.to_dict(), hyperparameters=rule.hyperparameters)))
     return 1 if history.diverged_at is not None else 0
 
 

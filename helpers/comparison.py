@@ -8,8 +8,12 @@ steps (an lr where a seed diverged cannot be chosen); the test accuracy is
 reported once, for the chosen lr, at 10,000 and 50,000 steps: the chosen lr
 is run to 50,000 steps, and its 10,000-step checkpoint is the grid's run
 (same seed, same batches: the file records that they agree).
-For fa, dfa, sign and uloss the 50,000-step runs also record the alignment
-angles (``helpers.alignment``) at log-spaced steps.
+The 50,000-step runs of every rule but the stacked ``top`` also record the
+alignment angles and update-size ratios (``helpers.alignment``) at log-spaced
+steps. A chosen lr at an edge of the grid adds the next lr beyond it (up to
+three times) and the row records where the choice fell; a rule's own
+hyperparameters are set or chosen on validation with the lr
+(:class:`Protocol`); a rule that raises gets a row saying so.
 
 Top-only runs go through the stacked accelerator (``helpers.readout``); the
 other rules run one at a time through ``helpers.train.train``, in ``jobs``
@@ -28,9 +32,11 @@ import math
 import multiprocessing
 import os
 import pickle
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -43,13 +49,94 @@ from .readout import train_top_layers
 from .train import TrainConfig, frozen_features, initial_params, train
 
 STACKED = ("top",)  # rules that train_top_layers trains (many runs in lockstep)
-ALIGNMENT_RULES = ("fa", "dfa", "sign", "uloss")
-FULL = {"seeds": [0, 1, 2], "lrs": [0.001, 0.003, 0.01, 0.03, 0.1], "select_steps": 10000, "steps": 50000,
-        "batch_size": 32, "hidden_size": 128, "init": "reference", "optimizer": "sgd", "log_every": 250,
-        "eval_every": 1000, "alignment_steps": [0, 10, 30, 100, 300, 1000, 3000, 10000, 30000, 50000],
-        "probe_size": 1000}
-QUICK = dict(FULL, seeds=[0], lrs=[0.01, 0.1], select_steps=200, steps=400, log_every=50, eval_every=100,
-             alignment_steps=[0, 10, 100, 400], probe_size=200)
+MAX_EDGE_EXTENSIONS = 3  # at most this many learning rates are added beyond an edge of the grid
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """The comparison's settings, checked when made: ``Protocol(seeds=[0, 1])``; a wrong name or value
+    raises ValueError naming it. ``as_dict()`` is what the results file records.
+
+    hyperparameters      {rule: {name: value}}: a rule's own settings (``rules.rule_hyperparameters``).
+    hyperparameter_grid  {rule: {name: [values]}}: chosen on validation together with the lr.
+    extend_edges         if the chosen lr is the grid's largest (smallest), the next lr beyond it (the grid's
+                         last ratio) is run too, up to MAX_EDGE_EXTENSIONS times: a best lr at an edge is a
+                         grid too small, not a choice.
+    """
+
+    seeds: tuple = (0, 1, 2)
+    lrs: tuple = (0.001, 0.003, 0.01, 0.03, 0.1)
+    select_steps: int = 10000
+    steps: int = 50000
+    batch_size: int = 32
+    hidden_size: int = 128
+    init: str = "reference"
+    optimizer: str = "sgd"
+    log_every: int = 250
+    eval_every: int = 1000
+    alignment_steps: tuple = (0, 10, 30, 100, 300, 1000, 3000, 10000, 30000, 50000)
+    probe_size: int = 1000
+    extend_edges: bool = True
+    hyperparameters: dict = field(default_factory=dict)
+    hyperparameter_grid: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        for key in ("seeds", "lrs", "alignment_steps"):
+            value = getattr(self, key)
+            if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+                raise ValueError(f"{key} must be a list, e.g. {key}=[{getattr(Protocol, key)[0]!r}], got {value!r}")
+            object.__setattr__(self, key, tuple(value))
+            if key != "alignment_steps" and not value:
+                raise ValueError(f"{key} is empty; give at least one value")
+            if len(set(value)) != len(value):
+                raise ValueError(f"{key} has a repeated value: {list(value)}; give each once")
+        if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in self.seeds):
+            raise ValueError(f"seeds must be non-negative integers, got {list(self.seeds)}")
+        if not all(isinstance(g, (int, float)) and math.isfinite(g) and g > 0 for g in self.lrs):
+            raise ValueError(f"lrs must be finite numbers > 0, got {list(self.lrs)}")
+        object.__setattr__(self, "lrs", tuple(sorted(float(g) for g in self.lrs)))
+        if not self.select_steps < self.steps:
+            raise ValueError(f"the selection step ({self.select_steps}) must be below the steps ({self.steps})")
+        for key in ("select_steps", "steps"):
+            if getattr(self, key) % self.eval_every:
+                raise ValueError(f"{key} ({getattr(self, key)}) must be a multiple of eval_every ({self.eval_every}) "
+                                 "so that the accuracy is evaluated there")
+        if not all(0 <= s <= self.steps for s in self.alignment_steps):
+            raise ValueError(f"alignment_steps must lie in 0..steps ({self.steps}), got {list(self.alignment_steps)}")
+        for key in ("hyperparameters", "hyperparameter_grid"):
+            if not isinstance(getattr(self, key), dict):
+                raise ValueError(f"{key} must be a dict {{rule: {{name: value}}}}, got {getattr(self, key)!r}")
+        for rule, values in self.hyperparameters.items():
+            rules.check_hyperparameters(rule, values)
+        for rule, grid in self.hyperparameter_grid.items():
+            for name, values in grid.items():
+                if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or not values:
+                    raise ValueError(f"hyperparameter_grid[{rule!r}][{name!r}] must be a non-empty list of values")
+                for value in values:
+                    rules.check_hyperparameters(rule, {name: value})
+        TrainConfig(steps=self.steps, batch_size=self.batch_size, hidden_size=self.hidden_size, init=self.init,
+                    optimizer=self.optimizer, log_every=self.log_every, eval_every=self.eval_every).validate()
+
+    def as_dict(self) -> dict:
+        """Plain JSON values, lists for tuples."""
+        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v for f in fields(self)}
+
+
+def make_protocol(quick: bool = False, **overrides) -> Protocol:
+    """The full protocol, or the quick one (seconds: what the tests run), with ``overrides``; ValueError naming
+    an unknown setting."""
+    known = {f.name for f in fields(Protocol)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown setting(s) {', '.join(unknown)}; the protocol's settings are {', '.join(sorted(known))}")
+    base = QUICK_OVERRIDES if quick else {}
+    return Protocol(**{**base, **overrides})
+
+
+QUICK_OVERRIDES = {"seeds": [0], "lrs": [0.01, 0.1], "select_steps": 200, "steps": 400, "log_every": 50,
+                   "eval_every": 100, "alignment_steps": [0, 10, 100, 400], "probe_size": 200, "extend_edges": False}
+FULL = Protocol().as_dict()
+QUICK = make_protocol(quick=True).as_dict()
 RESULTS_PATH = Path(__file__).resolve().parent.parent / "results" / "rules.json"
 RESULTS_COMMAND = "python -m helpers rules --json > results/rules.json"
 
@@ -66,25 +153,36 @@ def full_settings() -> dict:
 
 
 def check_settings(settings: dict) -> dict:
-    """Raise ValueError naming the first bad setting and the fix; return the settings."""
-    if not settings["rules"]:
+    """Raise ValueError naming the first bad setting and the fix; return the settings (with the protocol's defaults
+    filled in for settings a caller left out)."""
+    settings = dict(settings)
+    names = settings.pop("rules", None)
+    if not names:
         raise ValueError("no rules to compare; name at least one, e.g. --rules top,fa")
-    for name in settings["rules"]:
+    for name in names:
         rules.check_rule(name)
-    for key in ("rules", "seeds", "lrs"):
-        if len(set(settings[key])) != len(settings[key]):
-            raise ValueError(f"{key} has a repeated value: {settings[key]}; give each once")
-    if not settings["select_steps"] < settings["steps"]:
-        raise ValueError(f"the selection step ({settings['select_steps']}) must be below the steps ({settings['steps']})")
-    for key in ("select_steps", "steps"):
-        if settings[key] % settings["eval_every"]:
-            raise ValueError(f"{key} ({settings[key]}) must be a multiple of eval_every ({settings['eval_every']}) "
-                             "so that the accuracy is evaluated there")
-    _config(settings, settings["rules"][0], settings["lrs"][0], settings["seeds"][0], settings["steps"]).validate()
-    return settings
+    if len(set(names)) != len(names):
+        raise ValueError(f"rules has a repeated value: {list(names)}; give each once")
+    protocol = make_protocol(**settings)
+    for rule in list(protocol.hyperparameters) + list(protocol.hyperparameter_grid):
+        if rule not in names:
+            raise ValueError(f"hyperparameters are given for {rule!r}, which is not among the rules compared ({', '.join(names)})")
+    return dict(protocol.as_dict(), rules=list(names))
 
 
-def _config(settings, rule, lr, seed, steps) -> TrainConfig:
+def variants(settings, rule) -> list:
+    """The rule's settings to choose from, as specs: one per point of its hyperparameter grid ("kp:decay=0.001")."""
+    fixed = settings.get("hyperparameters", {}).get(rule, {})
+    grid = settings.get("hyperparameter_grid", {}).get(rule, {})
+    points = [dict(fixed)]
+    for name, values in grid.items():
+        points = [dict(p, **{name: v}) for p in points for v in values]
+    return [rules.rule_spec(rule, p) for p in points]
+
+
+def _config(settings, spec, lr, seed, steps) -> TrainConfig:
+    """The TrainConfig of one run; ``spec`` is a rule name, or a name with hyperparameters ("kp:decay=0.001")."""
+    rule = spec.split(":")[0]
     # the grid's runs are evaluated only at the start and at select_steps: nothing else of them
     # is reported, and an evaluation (15,000 images) costs as much as ~100 steps
     eval_every = settings["select_steps"] if steps == settings["select_steps"] else settings["eval_every"]
@@ -96,13 +194,14 @@ def _config(settings, rule, lr, seed, steps) -> TrainConfig:
 # ---------------------------------------------------------------- running the runs
 
 
-def _train_one(data, settings, rule, lr, seed, steps, align, progress=None):
+def _train_one(data, settings, spec, lr, seed, steps, align, progress=None):
     """One run through helpers.train.train: (History, alignment angles {step: ...} or None)."""
-    learning_rule = rules.make_rule(rule)
+    name, hyperparameters = rules.parse_rule_spec(spec)
+    learning_rule = rules.make_rule(name, **hyperparameters)
     if align:
         learning_rule = AlignmentRecorder(learning_rule, probe_batch(data, settings["probe_size"]),
                                           settings["alignment_steps"])
-    params, history = train(data, _config(settings, rule, lr, seed, steps), rule=learning_rule, progress=progress)
+    params, history = train(data, _config(settings, spec, lr, seed, steps), rule=learning_rule, progress=progress)
     if not align:
         return history, None
     if history.diverged_at is None and steps in learning_rule.steps:  # the last state has no step after it
@@ -120,7 +219,8 @@ def _cached_run(data, settings, task, cache=None, progress=None):
         return task, *_train_one(data, settings, *task, progress=progress)
     same = json.dumps({k: v for k, v in settings.items() if k != "rules"}, sort_keys=True)
     key = hashlib.sha256(f"{code_version()} {same} {task!r}".encode("utf-8")).hexdigest()[:24]
-    path = Path(cache) / f"{task[0]}-lr{task[1]:g}-seed{task[2]}-{task[3]}-{key}.pickle"
+    readable = re.sub(r"[^A-Za-z0-9_.-]", "_", task[0])  # "kp:decay=0.001" -> "kp_decay_0.001": a file name anywhere
+    path = Path(cache) / f"{readable}-lr{task[1]:g}-seed{task[2]}-{task[3]}-{key}.pickle"
     if path.is_file():
         return (task, *pickle.loads(path.read_bytes()))
     result = _train_one(data, settings, *task, progress=progress)
@@ -145,7 +245,7 @@ def _stacked(data, settings, rule, keys, features):
 
 
 class _Runs:
-    """Histories and angles by (rule, lr, seed, steps), with the bookkeeping of the progress bar."""
+    """Histories and angles by (spec, lr, seed, steps), with the bookkeeping of the progress bar."""
 
     def __init__(self, total_steps, progress, log):
         self.histories, self.angles, self.seconds = {}, {}, {}
@@ -154,14 +254,15 @@ class _Runs:
     def add(self, key, history, angles, seconds=None):
         """Store one run; ``seconds`` it cost (default its train_seconds; a stack's runs share one time)."""
         self.histories[key], self.angles[key] = history, angles
-        self.seconds.setdefault(key[0], 0.0)
-        self.seconds[key[0]] += history.train_seconds if seconds is None else seconds
+        rule = key[0].split(":")[0]
+        self.seconds.setdefault(rule, 0.0)
+        self.seconds[rule] += history.train_seconds if seconds is None else seconds
         self.done += key[3]  # a diverged run's planned steps count as done: nothing more runs for it
-        rule, lr, seed, steps = key
+        spec, lr, seed, steps = key
         state = f"diverged at step {history.diverged_at}" if history.diverged_at else \
             f"validation {100 * history.final_validation_accuracy:.2f}%"
-        self.log(f"{rule} lr {lr:g} seed {seed}, {steps} steps: {state} ({history.train_seconds:.1f} s)")
-        self.report(f"done: {rule} lr {lr:g} seed {seed}")
+        self.log(f"{spec} lr {lr:g} seed {seed}, {steps} steps: {state} ({history.train_seconds:.1f} s)")
+        self.report(f"done: {spec} lr {lr:g} seed {seed}")
 
     def report(self, label, extra=0):
         if self.progress is not None:
@@ -170,11 +271,19 @@ class _Runs:
             self.progress(min(self.done + extra, self.total), self.total)
 
 
-def choose_lr(settings, rule, histories) -> float | None:
-    """The lr with the highest mean validation accuracy over seeds at select_steps; None if every lr diverged."""
-    means = {lr: grid_mean(settings, rule, lr, histories) for lr in settings["lrs"]}
-    finite = {lr: m for lr, m in means.items() if math.isfinite(m)}
-    return max(finite, key=finite.get) if finite else None  # ties: the first (smallest) lr
+def choose_lr(settings, rule, histories, lrs=None) -> float | None:
+    """The lr (of ``lrs``, default settings' lrs) with the highest mean validation accuracy over seeds at
+    select_steps; None if every lr diverged. ``rule``: the spec the runs are keyed by."""
+    chosen = choose(settings, [rule], lrs or settings["lrs"], histories)
+    return None if chosen is None else chosen[1]
+
+
+def choose(settings, specs, lrs, histories):
+    """The (spec, lr) with the highest mean validation accuracy over seeds at select_steps; ties: the first
+    (specs in order, then the smallest lr); an lr where a seed diverged cannot be chosen. None if none is left."""
+    means = {(spec, lr): grid_mean(settings, spec, lr, histories) for spec in specs for lr in sorted(lrs)}
+    finite = {key: m for key, m in means.items() if math.isfinite(m)}
+    return max(finite, key=finite.get) if finite else None
 
 
 def grid_mean(settings, rule, lr, histories) -> float:
@@ -183,58 +292,109 @@ def grid_mean(settings, rule, lr, histories) -> float:
     return float(np.mean(values))
 
 
+def edge_of(lr, lrs):
+    """"largest" or "smallest" if ``lr`` is that end of the grid ``lrs`` (of two or more); else None."""
+    if lr is None or len(lrs) < 2:
+        return None
+    return "largest" if lr == max(lrs) else "smallest" if lr == min(lrs) else None
+
+
+def beyond_edge(lrs, edge) -> float:
+    """The next lr beyond the grid's ``edge``, one of the grid's end ratios further (0.1 after 0.03, 0.1 -> 0.3...)."""
+    ordered = sorted(lrs)
+    if edge == "largest":
+        return float(f"{ordered[-1] * ordered[-1] / ordered[-2]:.3g}")
+    return float(f"{ordered[0] * ordered[0] / ordered[1]:.3g}")
+
+
 def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=None) -> dict:
     """Every rule in ``settings``; see the module docstring. Returns the results file's content.
 
     cache: optional directory where each finished run is stored and found again (see _cached_run).
+    A rule whose run raises gets a row that says so ("failed"); the other rules' rows are kept.
     """
-    check_settings(settings)
+    settings = check_settings(settings)
     log = log or (lambda message: None)
     started = time.perf_counter()
     S, select, final = settings["seeds"], settings["select_steps"], settings["steps"]
-    grid = [(rule, lr, seed, select) for rule in settings["rules"] for lr in settings["lrs"] for seed in S]
-    total = len(grid) * select + len(settings["rules"]) * len(S) * final
+    specs = {rule: variants(settings, rule) for rule in settings["rules"]}
+    lrs = {rule: list(settings["lrs"]) for rule in settings["rules"]}  # grows where the edge is chosen
+    total = sum(len(specs[r]) * len(lrs[r]) * len(S) * select + len(S) * final for r in settings["rules"])
     runs = _Runs(total, progress, log)
-    features = {}
+    features, chosen, failed, extensions = {}, {}, {}, {rule: 0 for rule in settings["rules"]}
     if any(r in STACKED for r in settings["rules"]):
         for seed in S:  # the frozen features of each seed's start, shared by its top-only runs
             features[seed] = frozen_features(initial_params(_config(settings, "top", 1e-3, seed, final)), data)
-    chosen = {}
+
+    def grid_tasks(rule, grid_lrs):
+        return [(spec, lr, seed, select, False) for lr in grid_lrs for spec in specs[rule] for seed in S]
 
     def finish_grid(rule):
-        chosen[rule] = choose_lr(settings, rule, runs.histories)
-        log(f"{rule}: chosen lr {chosen[rule]}" if chosen[rule] is not None else f"{rule}: every lr diverged")
+        """The rule's grid is complete: more grid runs beyond an edge, or its chosen setting's long runs."""
+        chosen[rule] = choose(settings, specs[rule], lrs[rule], runs.histories)
+        edge = edge_of(chosen[rule][1] if chosen[rule] else None, lrs[rule])
+        if edge and settings["extend_edges"] and extensions[rule] < MAX_EDGE_EXTENSIONS:
+            extensions[rule] += 1
+            extra = beyond_edge(lrs[rule], edge)
+            lrs[rule].append(extra)
+            runs.total += len(specs[rule]) * len(S) * select
+            log(f"{rule}: the best lr {chosen[rule][1]:g} is the grid's {edge}; adding lr {extra:g}")
+            return grid_tasks(rule, [extra])
         if chosen[rule] is None:
+            log(f"{rule}: every lr diverged")
             return []
-        return [(rule, chosen[rule], seed, final, rule in ALIGNMENT_RULES) for seed in S]
+        log(f"{rule}: chosen {chosen[rule][0]} lr {chosen[rule][1]:g}" + (f" (the grid's {edge})" if edge else ""))
+        return [(chosen[rule][0], chosen[rule][1], seed, final, rule not in STACKED) for seed in S]
+
+    def fail(rule, exc):
+        failed[rule] = f"{type(exc).__name__}: {exc}"
+        log(f"{rule}: failed ({failed[rule]}); the other rules go on")
 
     def run_stacked(rule):
         def stack(keys):  # every History of a stack has the stack's wall time: count it once
             for i, (key, history) in enumerate(_stacked(data, settings, rule, keys, features).items()):
                 runs.add((rule,) + key, history, None, seconds=0.0 if i else history.train_seconds)
 
-        stack([(lr, seed, select) for lr in settings["lrs"] for seed in S])
-        if finish_grid(rule):  # one stack holds every seed of the chosen lr
-            stack([(chosen[rule], seed, final) for seed in S])
+        try:
+            todo = [(lr, seed, select) for lr in lrs[rule] for seed in S]
+            while todo:
+                stack(todo)
+                todo = [(lr, seed, steps) for _, lr, seed, steps, _ in finish_grid(rule)]
+                if todo and todo[0][2] == final:  # one stack holds every seed of the chosen lr
+                    stack(todo)
+                    todo = []
+        except Exception as exc:  # a row that failed is reported, the comparison goes on
+            fail(rule, exc)
 
     one_by_one = [r for r in settings["rules"] if r not in STACKED]
-    pending = {rule: len(settings["lrs"]) * len(S) for rule in one_by_one}  # grid runs not yet finished
+    pending = {rule: len(specs[rule]) * len(lrs[rule]) * len(S) for rule in one_by_one}  # grid runs not yet finished
 
     def finished(task, history, angles):
-        """Store a run; when it completes its rule's grid, return the chosen lr's long runs."""
+        """Store a run; when it completes its rule's grid, return the next runs of the rule."""
+        rule = task[0].split(":")[0]
         runs.add(task[:4], history, angles)
         if task[3] != select:
             return []
-        pending[task[0]] -= 1
-        return finish_grid(task[0]) if pending[task[0]] == 0 else []
+        pending[rule] -= 1
+        if pending[rule]:
+            return []
+        more = finish_grid(rule)
+        pending[rule] = sum(1 for t in more if t[3] == select)
+        return more
+
+    def task_failed(task, exc):
+        rule = task[0].split(":")[0]
+        if rule not in failed:
+            fail(rule, exc)
+        queue[:] = [t for t in queue if t[0].split(":")[0] != rule]
 
     # the runs go rule by rule (a rule's long runs before the next rule's grid), so that rows
     # complete one after another and at most ``jobs`` runs are in flight
     order = {rule: i for i, rule in enumerate(settings["rules"])}
-    queue = [(rule, lr, seed, select, False) for rule in one_by_one for lr in settings["lrs"] for seed in S]
+    queue = [task for rule in one_by_one for task in grid_tasks(rule, lrs[rule])]
 
     def next_task():
-        task = min(queue, key=lambda t: order[t[0]])  # the first of the earliest rule
+        task = min(queue, key=lambda t: order[t[0].split(":")[0]])  # the first of the earliest rule
         queue.remove(task)
         return task
 
@@ -246,25 +406,36 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
             task = next_task()
             label = f"{task[0]} lr {task[1]:g} seed {task[2]}, {task[3]} steps"
             report = (lambda step, steps, label=label: runs.report(label, step)) if progress else None
-            queue.extend(finished(*_cached_run(data, settings, task, cache, progress=report)))
+            try:
+                queue.extend(finished(*_cached_run(data, settings, task, cache, progress=report)))
+            except Exception as exc:
+                task_failed(task, exc)
     else:
         _SHARED.update(data=data, settings=settings, cache=cache)
         try:
             context = multiprocessing.get_context("fork")  # the workers inherit the data and any rule registered here
             with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-                futures = {pool.submit(_work, next_task()) for _ in range(min(jobs, len(queue)))}
+                futures = {}
+                for _ in range(min(jobs, len(queue))):
+                    task = next_task()
+                    futures[pool.submit(_work, task)] = task
                 for rule in settings["rules"]:
                     if rule in STACKED:  # in this process, while the workers train the others
                         run_stacked(rule)
                 while futures:
                     future = next(as_completed(futures))
-                    futures.discard(future)
-                    queue.extend(finished(*future.result()))
+                    task = futures.pop(future)
+                    try:
+                        queue.extend(finished(*future.result()))
+                    except Exception as exc:
+                        task_failed(task, exc)
                     while queue and len(futures) < jobs:
-                        futures.add(pool.submit(_work, next_task()))
+                        task = next_task()
+                        futures[pool.submit(_work, task)] = task
         finally:
             _SHARED.clear()
-    rows = [rule_row(settings, rule, chosen.get(rule), runs) for rule in settings["rules"]]
+    rows = [failed_row(rule, failed[rule]) if rule in failed else
+            rule_row(settings, rule, chosen.get(rule), runs, specs[rule], lrs[rule]) for rule in settings["rules"]]
     if progress is not None and hasattr(progress, "clear"):
         progress.clear()
     return {"rules": rows, "settings": settings, "code_version": code_version(), "jobs": int(jobs),
@@ -298,48 +469,65 @@ def _mean_curve(curves) -> list:
     return [float(v) for v in padded.mean(axis=0)]
 
 
-def rule_row(settings, rule, lr, runs) -> dict:
-    """The results of one rule: the grid's validation means, the chosen lr's test accuracies, curves, alignment."""
+def failed_row(rule, error: str) -> dict:
+    """The row of a rule whose run raised: what it raised, and no numbers."""
+    return {"rule": rule, "label": rules.RULES[rule].label, "stacked": rule in STACKED, "failed": error, "grid": [],
+            "chosen_lr": None, "chosen_hyperparameters": None, "chosen_at_edge": None, "test": [], "curves": None,
+            "alignment": None, "checkpoint_equals_grid": None, "run_seconds": 0.0}
+
+
+def rule_row(settings, rule, chosen, runs, specs=None, lrs=None) -> dict:
+    """The results of one rule: the grid's validation means, the chosen setting's test accuracies, curves, alignment.
+
+    chosen: (spec, lr) or None (every lr diverged); specs and lrs: the rule's grid (default: the rule alone, settings' lrs).
+    """
     S, select, final = settings["seeds"], settings["select_steps"], settings["steps"]
+    specs, lrs = specs or [rule], sorted(lrs or settings["lrs"])
     H = runs.histories
     grid = []
-    for g in settings["lrs"]:
-        histories = [H[(rule, g, seed, select)] for seed in S]
-        grid.append({"lr": g, "validation_mean": grid_mean(settings, rule, g, H),
-                     "validation_accuracies": [h.final_validation_accuracy for h in histories],
-                     "diverged_at": [h.diverged_at for h in histories]})
+    for spec in specs:
+        for g in lrs:
+            histories = [H[(spec, g, seed, select)] for seed in S]
+            grid.append({"lr": g, "hyperparameters": rules.parse_rule_spec(spec)[1],
+                         "validation_mean": grid_mean(settings, spec, g, H),
+                         "validation_accuracies": [h.final_validation_accuracy for h in histories],
+                         "diverged_at": [h.diverged_at for h in histories],
+                         "added_beyond_edge": g not in settings["lrs"]})
+    spec, lr = chosen if chosen else (None, None)
     # run_seconds: the sum of the rule's runs' training times (a stack's wall time counted once);
     # runs in worker processes overlap, so the rules' times add up to more than the wall time
-    row = {"rule": rule, "label": rules.RULES[rule].label, "stacked": rule in STACKED, "grid": grid, "chosen_lr": lr,
-           "run_seconds": runs.seconds.get(rule, 0.0)}
+    row = {"rule": rule, "label": rules.RULES[rule].label, "stacked": rule in STACKED, "failed": None, "grid": grid,
+           "chosen_lr": lr, "chosen_hyperparameters": rules.parse_rule_spec(spec)[1] if spec else None,
+           "chosen_at_edge": edge_of(lr, lrs), "run_seconds": runs.seconds.get(rule, 0.0)}
     if lr is None:
         return dict(row, test=[], curves=None, alignment=None, checkpoint_equals_grid=None)
-    long = [H[(rule, lr, seed, final)] for seed in S]
+    long = [H[(spec, lr, seed, final)] for seed in S]
     row["validation_at_select"] = summary(at_step(h, select, "validation_accuracies") for h in long)
     row["test"] = [dict(summary(at_step(h, steps) for h in long), steps=steps) for steps in dict.fromkeys((select, final))]
     row["diverged_at"] = [h.diverged_at for h in long]
     # the long run's checkpoint is the grid's run: same seed, same batches, same updates
     row["checkpoint_equals_grid"] = all(
-        at_step(h, select, "validation_accuracies") == H[(rule, lr, seed, select)].final_validation_accuracy
-        and at_step(h, select) == H[(rule, lr, seed, select)].final_test_accuracy for h, seed in zip(long, S))
+        at_step(h, select, "validation_accuracies") == H[(spec, lr, seed, select)].final_validation_accuracy
+        and at_step(h, select) == H[(spec, lr, seed, select)].final_test_accuracy for h, seed in zip(long, S))
     row["curves"] = {"eval_steps": max((h.eval_steps for h in long), key=len),
                      "test_accuracy_mean": _mean_curve([h.test_accuracies for h in long]),
                      "test_accuracy_per_seed": [list(map(float, h.test_accuracies)) for h in long],
                      "loss_steps": max((h.steps for h in long), key=len),
                      "running_loss_mean": _mean_curve([h.losses for h in long]),
                      "running_loss_per_seed": [list(map(float, h.losses)) for h in long]}
-    row["alignment"] = alignment_summary(settings, [runs.angles.get((rule, lr, seed, final)) for seed in S])
+    row["alignment"] = alignment_summary(settings, [runs.angles.get((spec, lr, seed, final)) for seed in S])
     return row
 
 
 def alignment_summary(settings, per_seed) -> dict | None:
-    """The angles of the seeds' runs: {steps, update: {W: {mean, per_seed}}, feedback: {...}}; None if not measured."""
+    """The angles of the seeds' runs: {steps, update: {W: {mean, per_seed}}, norm_ratio: {...}, feedback: {...}};
+    None if not measured (a stacked rule: top trains W3 with its exact gradient, angle 0 and ratio 1 throughout)."""
     if not per_seed or any(a is None for a in per_seed):
         return None
     steps = [s for s in settings["alignment_steps"] if all(s in a for a in per_seed)]
     out = {"steps": steps, "probe": f"the first {settings['probe_size']} validation images"}
-    for kind in ("update", "feedback"):
-        names = sorted(per_seed[0][steps[0]][kind]) if steps else []
+    for kind in ("update", "norm_ratio", "feedback"):
+        names = sorted(per_seed[0][steps[0]].get(kind, {})) if steps else []
         out[kind] = {name: {"per_seed": [[a[s][kind][name] for s in steps] for a in per_seed],
                             "mean": [float(np.mean([a[s][kind][name] for a in per_seed])) for s in steps]}
                      for name in names}
@@ -434,24 +622,44 @@ def table_text(result: dict) -> str:
              "test accuracy %, mean ± s.d. over seeds",
              f"{'rule':<10} {'chosen lr':>9} {'val % at sel.':>14} " + " ".join(f"{f'test % at {s}':>17}" for s in dict.fromkeys((st['select_steps'], st['steps'])))
              + f" {'diverged lrs':>14} {'run s':>7}"]
+    notes = []
     for row in result["rules"]:
+        if row.get("failed"):
+            lines.append(f"{row['rule']:<10} failed: {row['failed']}")
+            continue
         diverged = [f"{g['lr']:g}" for g in row["grid"] if any(d is not None for d in g["diverged_at"])]
         lr = f"{row['chosen_lr']:g}" if row["chosen_lr"] is not None else "none"
+        if row.get("chosen_at_edge"):
+            lr += "*"
+            notes.append(f"* {row['rule']}: the chosen lr is the {row['chosen_at_edge']} of its grid "
+                         f"({', '.join(f'{g:g}' for g in sorted({g['lr'] for g in row['grid']}))})")
+        if row.get("chosen_hyperparameters"):
+            notes.append(f"{row['rule']}: chosen {rules.rule_spec(row['rule'], row['chosen_hyperparameters'])}")
+        added = sorted({g["lr"] for g in row["grid"] if g.get("added_beyond_edge")})
+        if added:
+            notes.append(f"{row['rule']}: lr {', '.join(f'{g:g}' for g in added)} added beyond the grid's edge")
         tests = " ".join(f"{_percent(t):>17}" for t in row["test"]) if row["test"] else f"{'every lr diverged':>17}"
         lines.append(f"{row['rule']:<10} {lr:>9} {_percent(row.get('validation_at_select')):>14} {tests} "
                      f"{','.join(diverged) or '-':>14} {row['run_seconds']:>7.1f}")
+    lines += notes
     lines.append(f"wall time {result['wall_seconds']:.0f} s with {result['jobs']} worker process(es)")
     return "\n".join(lines)
 
 
 def compare_rules(data, names=None, *, quick: bool = False, jobs: int = 1, log=None, progress=None, cache=None,
-                  **overrides) -> dict:
-    """The comparison for the rules ``names`` (default: every registered rule, yours included).
+                  rule_kwargs: dict | None = None, hyperparameter_grid: dict | None = None, **overrides) -> dict:
+    """The comparison for the rules ``names`` (default None: every registered rule, yours included).
 
     ``quick``: few steps, 1 seed, 2 learning rates (seconds; what the tests run). ``overrides``
-    replace single settings (e.g. ``seeds=[0, 1]``). Returns what results/rules.json holds.
+    replace single settings of :class:`Protocol` (e.g. ``seeds=[0, 1]``; an unknown name is an error).
+    ``rule_kwargs`` {rule: {hyperparameter: value}}; ``hyperparameter_grid`` {rule: {hyperparameter: [values]}}
+    chosen on validation with the lr. Returns what results/rules.json holds.
     """
-    settings = dict(QUICK if quick else FULL, rules=list(names or rules.RULES), **overrides)
+    if names is not None and not list(names):
+        raise ValueError("no rules to compare: names is empty; name at least one (or pass None for every registered rule)")
+    settings = dict(make_protocol(quick, hyperparameters=dict(rule_kwargs or {}),
+                                  hyperparameter_grid=dict(hyperparameter_grid or {}), **overrides).as_dict(),
+                    rules=list(rules.RULES) if names is None else list(names))
     return measure_all(data, settings, jobs=jobs, log=log, progress=progress, cache=cache)
 
 
@@ -459,7 +667,10 @@ def compare_rules(data, names=None, *, quick: bool = False, jobs: int = 1, log=N
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--rules", default=None, help="comma-separated rule names (default: every registered rule)")
+    parser.add_argument("--rules", default=None, help="comma-separated rule names, each optionally with its "
+                        "hyperparameters, e.g. fa,kp:decay=1e-3 (default: every registered rule)")
+    parser.add_argument("--grid", action="append", default=[], metavar="RULE:NAME=V1,V2",
+                        help="a hyperparameter chosen on validation with the lr, e.g. --grid kp:decay=0,1e-4,1e-3 (repeatable)")
     parser.add_argument("--quick", action="store_true", help="a reduced run for tests: 1 seed, 2 learning rates, 400 steps")
     parser.add_argument("--jobs", type=int_at_least(1), default=min(2, os.cpu_count() or 1),
                         help="worker processes for the runs that are not stacked (default %(default)s)")
@@ -469,16 +680,36 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
 
 
+def parse_grid_options(options) -> dict:
+    """["kp:decay=0,1e-3", ...] -> {"kp": {"decay": [0.0, 0.001]}}; ValueError naming a malformed option."""
+    grid = {}
+    for option in options:
+        spec, sep, values = option.partition("=")
+        name, _, key = spec.partition(":")
+        if not sep or not key or not values.strip():
+            raise ValueError(f"--grid {option}: write RULE:NAME=V1,V2,..., e.g. --grid kp:decay=0,1e-4,1e-3")
+        parsed = [rules.parse_rule_spec(f"{name}:{key}={v.strip()}")[1][key] for v in values.split(",") if v.strip()]
+        grid.setdefault(name, {})[key] = parsed
+    return grid
+
+
 def run(args) -> int:
     """``python -m helpers rules``."""
     from .data import MnistError, load_mnist
     from .progress import TerminalProgress
 
     prog = "python -m helpers rules"
-    names = list(rules.RULES) if args.rules is None else [n.strip() for n in args.rules.split(",") if n.strip()]
-    settings = dict(QUICK if args.quick else FULL, rules=names)
     try:
-        check_settings(settings)
+        names, fixed = list(rules.RULES), {}
+        if args.rules is not None:
+            names = []
+            for spec in (n.strip() for n in args.rules.split(",") if n.strip()):
+                name, values = rules.parse_rule_spec(spec)
+                names.append(name)
+                if values:
+                    fixed[name] = values
+        settings = check_settings(dict(QUICK if args.quick else FULL, rules=names, hyperparameters=fixed,
+                                       hyperparameter_grid=parse_grid_options(args.grid)))
         if args.out is not None and not Path(args.out).resolve().parent.is_dir():
             raise ValueError(f"--out {args.out}: the directory {Path(args.out).resolve().parent} does not exist; create it or choose another path")
         if args.cache is not None and not Path(args.cache).is_dir():

@@ -53,7 +53,7 @@ def test_flags_are_used():
         (["--steps", "-5"], "--steps: must be an integer >= 1"),
         (["--batch-size", "0"], "--batch-size"),
         (["--hidden-size", "abc"], "--hidden-size: expected an integer >= 1"),
-        (["--rule", "middle"], "invalid choice: 'middle'"),
+        (["--rule", "middle"], "unknown learning rule 'middle'"),
         (["--init", "glorot"], "invalid choice: 'glorot'"),
         (["--optimizer", "rmsprop"], "invalid choice"),
         (["--batch-size", "100000"], "batch_size must be at most 55000"),

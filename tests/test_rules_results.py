@@ -32,7 +32,8 @@ def test_a_stale_file_is_detected(stored):
 def test_every_rule_of_the_package_has_its_row(stored):
     assert [r["rule"] for r in stored["rules"]] == comparison.package_rules()
     for row in stored["rules"]:
-        assert [g["lr"] for g in row["grid"]] == comparison.FULL["lrs"]
+        base = [g["lr"] for g in row["grid"] if not g["added_beyond_edge"]]
+        assert base == comparison.FULL["lrs"], row["rule"]
         chosen = next(g for g in row["grid"] if g["lr"] == row["chosen_lr"])
         assert all(d is None for d in chosen["diverged_at"]), row["rule"]  # a diverged lr is never chosen
         assert row["checkpoint_equals_grid"] is True, row["rule"]
@@ -41,12 +42,29 @@ def test_every_rule_of_the_package_has_its_row(stored):
             assert all(math.isnan(a) or 0 < a <= 1 for a in t["per_seed"]), row["rule"]
 
 
-def test_the_alignment_rules_have_their_angles_at_every_step(stored):
+def test_every_rule_trained_one_by_one_has_its_angles_and_update_ratios_at_every_step(stored):
     rows = {r["rule"]: r for r in stored["rules"]}
-    for name in comparison.ALIGNMENT_RULES:
-        a = rows[name]["alignment"]
+    for name, row in rows.items():
+        if row["stacked"]:  # top: W3's exact gradient, angle 0 and ratio 1 by construction
+            continue
+        a = row["alignment"]
         assert a["steps"] == comparison.FULL["alignment_steps"], name
-        assert all(len(a["update"][w]["per_seed"]) == 3 for w in ("W1", "W2", "W3")), name
+        trained = sorted(a["update"])
+        assert trained and all(len(a["update"][w]["per_seed"]) == 3 for w in trained), name
+        assert sorted(a["norm_ratio"]) == trained, name
+
+
+def test_a_chosen_lr_at_the_grids_edge_was_extended_or_is_flagged(stored):
+    for row in stored["rules"]:
+        lrs = sorted({g["lr"] for g in row["grid"]})
+        edge = comparison.edge_of(row["chosen_lr"], lrs)
+        assert row["chosen_at_edge"] == edge, row["rule"]
+        # the full protocol extends an edge up to MAX_EDGE_EXTENSIONS times: an edge left means those ran out
+        # or the lr beyond diverged
+        if edge:
+            added = [g for g in row["grid"] if g["added_beyond_edge"]]
+            beyond_diverged = any(any(d is not None for d in g["diverged_at"]) for g in added)
+            assert len(added) == comparison.MAX_EDGE_EXTENSIONS or beyond_diverged, row["rule"]
     assert sorted(rows["fa"]["alignment"]["feedback"]) == ["W2", "W3"]
 
 
