@@ -624,9 +624,10 @@ def alignment_angles(rows, title=None):
     angle between each W_k and its feedback matrix B_k. The default title names the rules
     whose W2 update turned toward backprop's (the angle fell from the first to the last step).
     """
-    rows = [r for r in rows if r.get("alignment")]
+    # backprop is the reference (0 degrees throughout); a rule that trains no hidden layer has no W2 angle
+    rows = [r for r in rows if r.get("alignment") and "W2" in r["alignment"]["update"] and r["rule"] != "backprop"]
     if not rows:
-        raise ValueError("no row has alignment angles; pass the rows of results/rules.json (fa, dfa, sign, uloss)")
+        raise ValueError("no row has W2 alignment angles; pass the rows of results/rules.json")
     feedback_rows = [r for r in rows if r["alignment"]["feedback"]]
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 2 + bool(feedback_rows), figsize=(4 * (2 + bool(feedback_rows)), 3.4), sharey=True)
@@ -642,10 +643,11 @@ def alignment_angles(rows, title=None):
                         continue
                     per_seed = np.asarray(a[kind][n]["per_seed"], dtype=float)
                     label = row["rule"] if name else f"{row['rule']}: {n} vs B{n[1:]}"
-                    ax.plot(a["steps"], a[kind][n]["mean"], marker="o", ms=3, color=f"C{i + j}", label=label,
+                    color = RULE_COLORS[(i + j) % len(RULE_COLORS)]
+                    ax.plot(a["steps"], a[kind][n]["mean"], marker="o", ms=3, color=color, label=label,
                             ls="-" if j == 0 else "--")
-                    ax.fill_between(a["steps"], per_seed.min(axis=0), per_seed.max(axis=0), color=f"C{i + j}", alpha=0.15)
-            ax.axhline(90, color="gray", lw=0.8, ls=":")  # 90 degrees: no better than a random direction
+                    ax.fill_between(a["steps"], per_seed.min(axis=0), per_seed.max(axis=0), color=color, alpha=0.15)
+            ax.axhline(90, color="gray", lw=0.8, ls=":")  # below 90 degrees: a descent direction; above: ascent
             _steps_axis(ax, rows[0]["alignment"]["steps"])
             ax.set_title(panel_title)
             ax.legend(fontsize=7, framealpha=1)
@@ -658,6 +660,7 @@ def alignment_angles(rows, title=None):
 
 
 def _alignment_takeaway(rows) -> str:
+    rows = [r for r in rows if r.get("alignment") and "W2" in r["alignment"]["update"] and r["rule"] != "backprop"]
     turned = [r["rule"] for r in rows if r["alignment"]["update"]["W2"]["mean"][-1] < r["alignment"]["update"]["W2"]["mean"][0]]
     others = [r["rule"] for r in rows if r["rule"] not in turned]
     text = f"{', '.join(turned)}: the W2 update turns toward backprop's during training" if turned else \
@@ -667,7 +670,7 @@ def _alignment_takeaway(rows) -> str:
 
 def alignment_alt_text(rows) -> str:
     """Alt text for :func:`alignment_angles`: what it shows, with the first and last mean angles."""
-    rows = [r for r in rows if r.get("alignment")]
+    rows = [r for r in rows if r.get("alignment") and "W2" in r["alignment"]["update"] and r["rule"] != "backprop"]
     parts = []
     for r in rows:
         a = r["alignment"]
@@ -679,34 +682,60 @@ def alignment_alt_text(rows) -> str:
             + "; ".join(parts) + ".")
 
 
-def rule_curves(rows, title=None):
-    """Test accuracy (%) against the step of each rule at its chosen lr: mean over seeds, band = range of seeds.
+RULE_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
-    rows: rows of results/rules.json (``helpers.comparison``); rows without curves (every lr diverged) are skipped.
+
+def rule_curves(rows, title=None):
+    """Test accuracy (%) and running loss against the step (log scale) of each rule at its chosen lr: mean over
+    seeds, band = range of seeds. Two panels stacked, sized for a ~600 px wide output area.
+
+    rows: rows of results/rules.json (``helpers.comparison``); rows without curves (failed, every lr diverged)
+    are skipped. The default title is the takeaway: which rule ends highest, which end below top layer only.
     """
     rows = [r for r in rows if r.get("curves")]
-    with plt.rc_context(STYLE):
-        fig, (acc_ax, loss_ax) = plt.subplots(1, 2, figsize=(9, 3.4))
+    style = dict(STYLE, **{"font.size": 11, "axes.titlesize": 11})
+    with plt.rc_context(style):
+        fig, (acc_ax, loss_ax) = plt.subplots(2, 1, figsize=(6.4, 7.2), sharex=True)
         for i, row in enumerate(rows):
-            c = row["curves"]
+            c, color = row["curves"], RULE_COLORS[i % len(RULE_COLORS)]
             per_seed = np.asarray([s + [np.nan] * (len(c["eval_steps"]) - len(s)) for s in c["test_accuracy_per_seed"]], float)
             label = f"{row['rule']} (lr {row['chosen_lr']:g})"
-            acc_ax.plot(c["eval_steps"], 100 * np.asarray(c["test_accuracy_mean"], float), color=f"C{i % 6}", label=label)
-            acc_ax.fill_between(c["eval_steps"], 100 * np.nanmin(per_seed, axis=0), 100 * np.nanmax(per_seed, axis=0),
-                                color=f"C{i % 6}", alpha=0.15)
-            loss_ax.plot(c["loss_steps"], c["running_loss_mean"], color=f"C{i % 6}", label=label)
-        acc_ax.set_xlabel("step")
+            # step 0 (the shared untrained network) is left out: evaluations are eval_every steps apart, and a
+            # line from step 0 to the first would draw a climb on the log axis that no run made
+            steps, mean = np.asarray(c["eval_steps"]), 100 * np.asarray(c["test_accuracy_mean"], float)
+            acc_ax.plot(steps[1:], mean[1:], color=color, label=label)
+            acc_ax.fill_between(steps[1:], 100 * np.nanmin(per_seed, axis=0)[1:], 100 * np.nanmax(per_seed, axis=0)[1:],
+                                color=color, alpha=0.15)
+            loss_ax.plot(c["loss_steps"][1:], c["running_loss_mean"][1:], color=color, label=label)
         acc_ax.set_ylabel("test accuracy (%)")
         acc_ax.set_title("Test accuracy (band: range over seeds)")
-        loss_ax.set_xlabel("step")
         loss_ax.set_ylabel("cross-entropy (smoothed)")
         loss_ax.set_yscale("log")
         loss_ax.set_title("Running loss, mean over seeds")
-        acc_ax.legend(fontsize=7, framealpha=1)
-        fig.suptitle(title or "Each rule at its chosen learning rate")
+        first = min(r["curves"]["loss_steps"][1] for r in rows if len(r["curves"]["loss_steps"]) > 1)
+        last = max(r["curves"]["eval_steps"][-1] for r in rows)
+        loss_ax.set_xscale("log")
+        loss_ax.set_xlim(first * 0.8, last * 1.1)
+        loss_ax.set_xlabel("training step (log scale)")
+        # the legend below the panels: inside, it would cover the early steps' lines
+        handles, labels = acc_ax.get_legend_handles_labels()
+        legend_rows = -(-len(rows) // 3)
+        fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9, framealpha=1)
+        fig.suptitle(title or _curves_takeaway(rows))
         fig.patch.set_facecolor("white")
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0.035 * legend_rows + 0.01, 1, 1))
     return fig
+
+
+def _curves_takeaway(rows) -> str:
+    final = {r["rule"]: r["curves"]["test_accuracy_mean"][-1] for r in rows}
+    best = max(final, key=lambda rule: final[rule] if np.isfinite(final[rule]) else -1)
+    text = f"{best} ends highest"
+    if "top" in final:
+        below = [rule for rule, value in final.items() if rule != "top" and value < final["top"]]
+        text += f"; {', '.join(below)} end{'s' if len(below) == 1 else ''} below top layer only" if below else \
+            "; every rule ends above top layer only"
+    return text
 
 
 def gradcheck_sweep(sweep: dict, target: float = 1e-7, title=None):

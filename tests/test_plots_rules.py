@@ -43,12 +43,26 @@ def test_alignment_title_names_the_rules_whose_update_turned_toward_backprop():
 
 def test_alignment_without_fa_has_two_panels_and_without_angles_is_refused():
     assert len(plots.alignment_angles([aligned_row("dfa", [90, 80, 70, 60])]).axes) == 2
-    with pytest.raises(ValueError, match="no row has alignment angles"):
+    with pytest.raises(ValueError, match="no row has W2 alignment angles"):
         plots.alignment_angles([{"rule": "top", "alignment": None}])
+    # backprop (the reference, 0 degrees) and a rule that trains no hidden layer have no line of their own
+    top_only = aligned_row("mine", [0] * 4)
+    top_only["alignment"]["update"] = {"W3": top_only["alignment"]["update"]["W3"]}
+    fig = plots.alignment_angles([aligned_row("backprop", [0] * 4), top_only, aligned_row("dfa", [90, 80, 70, 60])])
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["dfa"]
 
 
 def test_rule_curves_draw_each_rule_with_its_lr_and_tolerate_a_shorter_seed():
     fig = plots.rule_curves([aligned_row("fa", [90] * 4), {"rule": "x", "curves": None}])
     acc_ax, loss_ax = fig.axes
-    assert [t.get_text() for t in acc_ax.get_legend().get_texts()] == ["fa (lr 0.03)"]
-    assert acc_ax.get_ylabel() == "test accuracy (%)" and loss_ax.get_yscale() == "log"
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["fa (lr 0.03)"]
+    assert acc_ax.get_ylabel() == "test accuracy (%)" and loss_ax.get_yscale() == "log" and loss_ax.get_xscale() == "log"
+    assert fig.get_size_inches()[0] <= 6.5  # shown at ~600 px without shrinking its labels
+
+
+def test_rule_curves_title_is_the_takeaway():
+    top, fa, low = aligned_row("top", [0] * 4), aligned_row("fa", [90] * 4), aligned_row("uloss", [90] * 4)
+    top["curves"] = dict(top["curves"], test_accuracy_mean=[0.1, 0.5, 0.6])
+    low["curves"] = dict(low["curves"], test_accuracy_mean=[0.1, 0.3, 0.4])
+    assert plots.rule_curves([top, fa, low])._suptitle.get_text() == "fa ends highest; uloss ends below top layer only"
+    assert plots.rule_curves([top, fa])._suptitle.get_text() == "fa ends highest; every rule ends above top layer only"
