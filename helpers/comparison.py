@@ -180,15 +180,14 @@ def import_plugin(spec: str):
     """Import ``spec``: a module name (``my_rules``, ``pkg.rules``) or a .py file's path; return the module.
 
     A file is imported under its stem's name (``rules/kp.py`` -> ``kp``) and put in sys.modules,
-    so that its rules pickle by reference. Raises ValueError naming the problem and the fix.
+    so that its rules pickle by reference; importing it again runs the (edited) file again.
+    Raises ValueError naming the problem and the fix.
     """
     if spec.endswith(".py") or os.sep in spec or "/" in spec:
         path = Path(spec).expanduser()
         if not path.is_file():
             raise ValueError(f"--import {spec}: no such file; give a .py file's path or a module name")
-        name = path.stem
-        if name in sys.modules and getattr(sys.modules[name], "__file__", None) == str(path.resolve()):
-            return sys.modules[name]
+        name = path.stem  # executed afresh each time: an edited file's rules replace the old ones
         module_spec = importlib.util.spec_from_file_location(name, path.resolve())
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[name] = module
@@ -213,16 +212,15 @@ def _plugin_imports(rule_names) -> list:
     """What a fresh (spawned) worker must import to know ``rule_names``: the modules (or files) defining them."""
     imports = []
     for name in rule_names:
-        cls = rules.RULES[name]
-        module = sys.modules.get(cls.__module__)
-        if module is rules or cls.__module__.startswith("helpers."):
+        where = results.plugin_object(rules.RULES[name]).__module__  # a function rule's class is made in helpers.rules
+        if where.startswith("helpers."):
             continue
-        origin = getattr(module, "__file__", None)
-        if cls.__module__ == "__main__" or origin is None:
-            raise ValueError(f"rule {name!r} is defined in {cls.__module__} (a notebook or a script): worker processes "
-                             f"on this platform start fresh ({multiprocessing.get_start_method()}) and cannot import it; "
-                             "put it in a module (python -m helpers rules --import my_rules.py) or use one job (jobs=1)")
-        spec = origin if importlib.util.find_spec(cls.__module__) is None else cls.__module__
+        origin = getattr(sys.modules.get(where), "__file__", None)
+        if where == "__main__" or origin is None:
+            raise ValueError(f"rule {name!r} is defined in {where} (a notebook or a script): worker processes "
+                             "on this platform start fresh (spawn) and cannot import it; put it in a module "
+                             "(python -m helpers rules --import my_rules.py) or use one job (jobs=1)")
+        spec = where if "." in where else origin  # a package's module by name (its relative imports), else its file
         if spec not in imports:
             imports.append(spec)
     return imports
@@ -576,7 +574,7 @@ class _Tracked:
 
     def where(self) -> str:
         label = self.label[len("done: "):] if self.label.startswith("done: ") else self.label
-        what = (f"after {label} finished" if self.label.startswith("done: ") else f"at {label}") if label else "the start"
+        what = (f"after {label} finished" if self.label.startswith("done: ") else f"at {label}") if label else "at the start"
         return f"{what}, step {self.step:,} of {self.total:,}" if self.total else what
 
 

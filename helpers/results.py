@@ -47,7 +47,7 @@ NUMERICAL_MODULES = ("helpers.layers", "helpers.model", "helpers.optimizers", "h
 
 # top-level names of this module that do not make numbers (writing, reading, fingerprints): left out of its digest
 NOT_NUMERICAL = ("write_results", "check_output_path", "load_results", "nan_back", "normalized_code", "module_source",
-                 "module_digest", "module_digests", "plugin_source", "plugin_digests", "provenance", "code_version",
+                 "module_digest", "module_digests", "plugin_object", "plugin_source", "plugin_digests", "provenance", "code_version",
                  "results_problems", "_LocalNames", "_own_nodes", "_strip_docstrings", "_text_digest", "_dropped", "_source_digest", "OLD_STYLE",
                  "NAN_KEYS", "NUMERICAL_MODULES", "ROOT", "NOT_NUMERICAL")
 
@@ -333,18 +333,24 @@ def module_digests(names) -> dict:
     return {name: module_digest(name) for name in names}
 
 
-def plugin_source(cls) -> str | None:
-    """The source of a learning rule registered from outside the package: its class (and its bases
-    from outside helpers), or the function it was registered from; None when Python cannot find it
-    (a rule typed at an interactive prompt or made with exec)."""
+def plugin_object(cls):
+    """What a user registered as the rule ``cls``: the function (register_rule wraps it in a class) or the class."""
     function = getattr(cls, "__wrapped__", None)
     if function is None and cls.__name__.startswith("FunctionRule_"):
         # register_rule wraps a function in a class whose directions() calls it: the function is in the closure
         cells = getattr(cls.__dict__.get("directions"), "__closure__", None) or ()
         function = next((c.cell_contents for c in cells if inspect.isfunction(c.cell_contents)), None)
+    return cls if function is None else function
+
+
+def plugin_source(cls) -> str | None:
+    """The source of a learning rule registered from outside the package: its class (and its bases
+    from outside helpers), or the function it was registered from; None when Python cannot find it
+    (a rule typed at an interactive prompt or made with exec)."""
+    registered = plugin_object(cls)
     try:
-        if function is not None:
-            return inspect.getsource(function)
+        if registered is not cls:
+            return inspect.getsource(registered)
         own = [k for k in cls.__mro__ if k is not object and not k.__module__.startswith("helpers.")]
         return "\n".join(inspect.getsource(k) for k in own)
     except (OSError, TypeError):
