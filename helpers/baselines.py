@@ -618,12 +618,14 @@ def measure_all(data, settings, log=None, partial=None) -> dict:
         done[unit] = measure_unit(data, settings, unit, features)
         if partial is not None:
             write_results(partial, {"settings": settings, "provenance": record, "units": done})
-    rows = [row for unit in units(settings) for row in done[unit]["rows"]]
     speedup = done["speedup"]["speedup"] if "speedup" in done else None
-    # the sweep's SGD lr 0.001 run is the top-only run at that step count (same seeds, batches, updates): list it once
+    # the sweep's SGD lr 0.001 run is the top-only run at that step count (same seeds, batches, updates): list it
+    # once, with every part it belongs to ("parts": select a part's rows by it, not by their labels)
     unique = {}
-    for row in rows:
-        unique.setdefault((row["method"], row["setting"], row["steps"], row["hidden_size"]), row)
+    for unit in units(settings):
+        for row in done[unit]["rows"]:
+            kept = unique.setdefault((row["method"], row["setting"], row["steps"], row["hidden_size"]), dict(row, parts=[]))
+            kept["parts"].append(unit.split()[0])
     return {"rows": list(unique.values()), "speedup": speedup, "settings": settings,
             "code_version": results.code_version(record), "provenance": record,
             "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}

@@ -352,16 +352,21 @@ def test_baselines_out_keeps_each_finished_part_and_a_rerun_resumes(mnist, tmp_p
     capsys.readouterr()
     assert measured == [] and not partial.exists()  # the top-only rows were kept, not measured again
     stored = json.loads(out.read_text())
-    assert stored["rows"][:2] == kept["units"]["top"]["rows"]
+    assert stored["rows"][:2] == [dict(row, parts=["top"]) for row in kept["units"]["top"]["rows"]]
     assert [(r["method"], r["setting"]) for r in stored["rows"][2:]] == [
         (method, f"width {w}{lr}") for w in (16, 32)
         for method, lr in [("top layer only, SGD", ""), ("top layer only, SGD", f", lr {w / 128000:g}"), ("least-squares readout", "")]]
     assert stored["provenance"] == baselines.provenance() and baselines.load_results(out)["rows"][0]["seeds"] == [0, 1]
 
 
-def test_baselines_rows_carry_their_lr_and_optimizer_as_data(mnist):
+def test_baselines_rows_carry_their_lr_optimizer_and_parts_as_data(mnist, monkeypatch):
     rows = baselines.measure_sweep(mnist, [0], (("sgd", 0.01), ("adam", 0.001)), steps=50).rows
     assert [(r["optimizer"], r["lr"]) for r in rows] == [("sgd", 0.01), ("adam", 0.001)]
+    monkeypatch.setattr(baselines, "DEFAULT_SWEEP", (("sgd", 0.001), ("adam", 0.001)))
+    settings = dict(baselines.QUICK, seeds=[0], steps=[100], sweep_steps=100, parts=["top", "sweep"])
+    rows = baselines.measure_all(mnist, settings)["rows"]
+    # the sweep's SGD lr 0.001 run is the top-only run: one row, in both parts
+    assert [(r["optimizer"], r["lr"], r["parts"]) for r in rows] == [("sgd", 0.001, ["top", "sweep"]), ("adam", 0.001, ["sweep"])]
 
 
 def test_baselines_says_before_measuring_that_the_widest_rows_do_not_fit(tmp_path, monkeypatch, capsys):
