@@ -17,6 +17,13 @@ for all of them (exactly the batches :func:`helpers.train.train` would draw).
 The result equals running :func:`helpers.train.train` once per configuration
 (:func:`train_one_by_one`), to rounding. The least-squares and softmax readouts
 are batched over seeds.
+
+Results file. ``python -m helpers baselines --out results/baselines.json``
+saves each finished unit (a part; one width of the width sweep) in
+``results/baselines.json.partial`` as it goes, so a failure or Ctrl-C keeps
+what is done and the same command resumes; the results file is written whole
+at the end (helpers.results). The width-2048 rows hold about 13.3 GB at once
+(:func:`width_memory_bytes`): the command checks the available memory first.
 """
 
 from __future__ import annotations

@@ -16,7 +16,13 @@ other rules run one at a time through ``helpers.train.train``, in ``jobs``
 worker processes (each run uses one BLAS thread; the runs are independent,
 so the numbers do not depend on ``jobs``). A rule registered with
 ``helpers.rules.register_rule`` (in a notebook cell) gets its row from
-:func:`compare_rules` without any change to the project.
+:func:`compare_rules` without any change to the project; from the shell,
+``python -m helpers rules --import my_rules.py --rules mine``.
+
+``--out`` is checked before any training and written whole at the end
+(helpers.results.write_results); ``--cache DIR`` keeps each finished run, so
+a rerun after Ctrl-C, a dead worker or an error resumes. The file records the
+digests of the code that made it (helpers.results.provenance).
 """
 
 from __future__ import annotations
@@ -123,16 +129,21 @@ def _train_one(data, settings, rule, lr, seed, steps, align, progress=None):
     return history, learning_rule.angles
 
 
-def _cached_run(data, settings, task, cache=None, progress=None, log=None):
+def _cached_run(data, settings, task, cache=None, progress=None, log=None, record=None):
     """``_train_one`` for task (rule, lr, seed, steps, align), loaded from ``cache`` (a directory) if it holds it.
 
     A cached run is keyed by the digests of the code it executes (helpers.results: the numerical
     modules and, for a plug-in rule, the rule's own source), the settings (but the list of rules)
     and the task. A rule whose source Python cannot find is never cached. An entry that does
-    not load (a truncated or foreign file) is named and trained again.
+    not load (a truncated or foreign file) is named and trained again. ``record``: the
+    :func:`provenance` taken when the comparison started (default: now), so that a file
+    edited during a long run does not file old results under the new code's key.
     """
-    record = provenance([task[0]]) if cache is not None else None
-    if record is None or None in record["rules"].values():
+    if cache is None:
+        return task, *_train_one(data, settings, *task, progress=progress)
+    record = record or provenance([task[0]])
+    record = dict(record, rules={name: d for name, d in record["rules"].items() if name == task[0]})
+    if None in record["rules"].values():
         return task, *_train_one(data, settings, *task, progress=progress)
     same = json.dumps({k: v for k, v in settings_for_key(settings).items() if k != "rules"}, sort_keys=True)
     key = hashlib.sha256(f"{results.code_version(record)} {same} {task!r}".encode("utf-8")).hexdigest()[:24]
@@ -169,7 +180,7 @@ def _stderr(message):
 # dependency: not worth it for the rare notebook user who wants worker processes off Linux.
 
 START_METHOD = None  # None: fork where the platform has it, else spawn (tests set "spawn" to check that path)
-_SHARED = {}  # (data, settings, cache) in a worker process, set by _init_worker
+_SHARED = {}  # (data, settings, cache, record) in a worker process, set by _init_worker
 
 
 class WorkerDied(RuntimeError):
@@ -234,7 +245,7 @@ def _watch_parent(parent: int):
             os._exit(1)
 
 
-def _init_worker(data, settings, cache, imports, parent):
+def _init_worker(data, settings, cache, record, imports, parent):
     # Ctrl-C is the parent's to handle: a worker ignores it (no traceback per worker), the parent ends the workers
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):  # the kernel ends this process when the parent dies, at once
@@ -247,11 +258,11 @@ def _init_worker(data, settings, cache, imports, parent):
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()  # every platform: poll
     for spec in imports:
         import_plugin(spec)
-    _SHARED.update(data=data, settings=settings, cache=cache)
+    _SHARED.update(data=data, settings=settings, cache=cache, record=record)
 
 
 def _work(task):
-    return _cached_run(_SHARED["data"], _SHARED["settings"], task, _SHARED["cache"])
+    return _cached_run(_SHARED["data"], _SHARED["settings"], task, _SHARED["cache"], record=_SHARED["record"])
 
 
 def _end_workers(pool):
@@ -314,6 +325,7 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
     cache: optional directory where each finished run is stored and found again (see _cached_run).
     """
     check_settings(settings)
+    record = provenance(settings["rules"])  # the code as it is now, when the runs start
     log = log or (lambda message: None)
     started = time.perf_counter()
     S, select, final = settings["seeds"], settings["select_steps"], settings["steps"]
@@ -371,13 +383,13 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
             task = next_task()
             label = f"{task[0]} lr {task[1]:g} seed {task[2]}, {task[3]} steps"
             report = (lambda step, steps, label=label: runs.report(label, step)) if progress else None
-            queue.extend(finished(*_cached_run(data, settings, task, cache, progress=report)))
+            queue.extend(finished(*_cached_run(data, settings, task, cache, progress=report, record=record)))
     else:
         method = START_METHOD or ("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
         context = multiprocessing.get_context(method)
         imports = [] if method == "fork" else _plugin_imports(one_by_one)
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                                   initargs=(data, settings, cache, imports, os.getpid()))
+                                   initargs=(data, settings, cache, record, imports, os.getpid()))
         futures = {}
         try:
             for _ in range(min(jobs, len(queue))):
@@ -406,7 +418,6 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
     rows = [rule_row(settings, rule, chosen.get(rule), runs) for rule in settings["rules"]]
     if progress is not None and hasattr(progress, "clear"):
         progress.clear()
-    record = provenance(settings["rules"])
     return {"rules": rows, "settings": settings, "code_version": results.code_version(record), "provenance": record,
             "jobs": int(jobs),
             "wall_seconds": time.perf_counter() - started,
