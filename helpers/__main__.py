@@ -1,14 +1,19 @@
 """Command line: the experiments without Jupyter.
 
-    python -m helpers train [--steps N --lr LR ... --json]
-    python -m helpers baselines [--json]
-    python -m helpers rules [--json] [--quick] [--rules a,b] [--out PATH]
+    python -m helpers train [--steps N --lr LR ... --json] [--import my_rules.py --rule mine]
+    python -m helpers baselines [--json] [--out PATH]
+    python -m helpers rules [--json] [--quick] [--rules a,b] [--out PATH] [--cache DIR] [--import MODULE_OR_FILE]
 
-Bad arguments exit with status 2 and one line naming the problem.
+Bad arguments exit with status 2 and one line naming the problem; so do a file
+that cannot be written and a lack of memory (status 1 once training has started).
+``--import`` (repeatable) imports a module or a .py file before the rule names
+are checked: a rule registered there (``helpers.rules.register_rule``) is then
+a choice of ``--rule`` and ``--rules``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
@@ -38,6 +43,20 @@ def add_train_arguments(parser):
     parser.add_argument("--eval-every", type=int_at_least(1), default=d.eval_every, help="print the test accuracy every N steps")
     parser.add_argument("--data-dir", default=None, help="directory with the four MNIST .gz files (default: MNIST_DIR, then data/mnist)")
     parser.add_argument("--json", action="store_true", help="end with one JSON object on the last line of stdout")
+    add_import_argument(parser)
+
+
+def add_import_argument(parser):
+    # read by main() before the parsers are built (see _imports); declared here for --help and so that it parses
+    parser.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE_OR_FILE",
+                        help="import a module or a .py file first (repeatable): the rules it registers can be named")
+
+
+def _imports(argv) -> list:
+    """The --import values of argv, read before the parsers exist (their --rule choices need the rules)."""
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--import", dest="imports", action="append", default=[])
+    return early.parse_known_args(argv)[0].imports
 
 
 def run_train(args) -> int:
@@ -57,13 +76,33 @@ def run_train(args) -> int:
     except (ValueError, MnistError) as exc:
         print(f"python -m helpers train: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"python -m helpers train: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""),
+              file=sys.stderr)
+        return 2
     print(
         f"MLP 784-{config.hidden_size}-{config.hidden_size}-10, training with the rule {rules.rule_spec(config.rule, hyperparameters)} ({rules.RULES[config.rule].label})"
         f" with {config.optimizer}, lr {config.lr:g}, batch {config.batch_size}, {config.steps} steps, seed {config.seed}, init {config.init}"
     )
     progress = TerminalProgress()
+    reached = [0]
+
+    def tracked(step, steps):  # the bar, and the step Ctrl-C reports
+        reached[0] = step
+        return progress(step, steps)
+
     try:
-        _, history = train(data, config, rule=rule, verbose=progress.print_line, progress=progress if progress.enabled else None)
+        _, history = train(data, config, rule=rule, verbose=progress.print_line, progress=tracked)
+    except KeyboardInterrupt:
+        progress.clear()
+        print(f"python -m helpers train: interrupted at step {reached[0]:,} of {config.steps:,} (a single run keeps "
+              "nothing: run it again)", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        progress.clear()
+        print(f"python -m helpers train: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""),
+              file=sys.stderr)
+        return 1
     except MemoryError:
         progress.clear()
         h = config.hidden_size  # the frozen layer W2 (h x h) and the features of 70,000 images (h each), float64
@@ -81,11 +120,21 @@ def run_train(args) -> int:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    for spec in _imports(argv):
+        try:
+            comparison.import_plugin(spec)
+        except ValueError as exc:
+            command = next((a for a in argv if a in ("train", "rules", "baselines")), "")
+            print(f"python -m helpers {command}: error: {exc}".replace("  ", " "), file=sys.stderr)
+            return 2
     parser = OneLineParser(prog="python -m helpers", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     add_train_arguments(commands.add_parser("train", help="the reference experiment (top layer only, 10,000 steps)"))
     baselines.add_arguments(commands.add_parser("baselines", help="the baselines table (see notebook 07)"))
-    comparison.add_arguments(commands.add_parser("rules", help="every learning rule on the baseline's protocol (results/rules.json)"))
+    rules_parser = commands.add_parser("rules", help="every learning rule on the baseline's protocol (results/rules.json)")
+    comparison.add_arguments(rules_parser)
+    add_import_argument(rules_parser)
     args = parser.parse_args(argv)
     if args.command == "train":
         return run_train(args)

@@ -17,27 +17,36 @@ for all of them (exactly the batches :func:`helpers.train.train` would draw).
 The result equals running :func:`helpers.train.train` once per configuration
 (:func:`train_one_by_one`), to rounding. The least-squares and softmax readouts
 are batched over seeds.
+
+Results file. ``python -m helpers baselines --out results/baselines.json``
+saves each finished unit (a part; one width of the width sweep) in
+``results/baselines.json.partial`` as it goes, so a failure or Ctrl-C keeps
+what is done and the same command resumes; the results file is written whole
+at the end (helpers.results). The width-2048 rows hold about 13.3 GB at once
+(:func:`width_memory_bytes`): the command checks the available memory first.
 """
 
 from __future__ import annotations
 
-import ast
-import json
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 
-from . import model
+from . import conditioning, model, results
 from .cli_args import int_at_least, positive_float
 from .data import Split
 from .layers import shift_scores, softmax_cross_entropy_gradient, softmax_cross_entropy_losses
 from .optimizers import OPTIMIZERS
 from .readout import train_top_layers, with_ones
+from .results import accuracy_at, summary, write_results
 from .rules import TopLayerOnly
-from .train import FrozenFeatures, History, TrainConfig, frozen_features, initial_params, train
+from .train import FrozenFeatures, TrainConfig, frozen_features, initial_params, train
 
 
 # ---------------------------------------------------------------- features
@@ -82,14 +91,6 @@ def train_one_by_one(data, configs, *, features=None) -> list:
 
 
 # ---------------------------------------------------------------- the ceiling of the frozen features
-# (everything from here down to the table is the measurement part: code_version() hashes it)
-
-import hashlib  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from . import conditioning  # noqa: E402
-
 
 
 def least_squares_readout(features: np.ndarray, labels: np.ndarray, ridge: float = 1e-10) -> np.ndarray:
@@ -191,19 +192,14 @@ def make_row(method: str, setting: str, steps, accuracies, seeds, wall_seconds: 
     spread = standard deviation over seeds (ddof=1; 0 for a single seed).
     seeds = [] for a deterministic method (no random draw: one accuracy).
     extra: train_images (how many training images the method saw; 55,000 unless a subset),
-    validation_accuracies (one per seed, for runs that choose on them) and notes.
+    validation_accuracies (one per seed, for runs that choose on them) and notes. A training
+    row also carries its ``lr`` and ``optimizer`` (and a conditioning row its ``features``):
+    select rows by these fields, not by parsing the ``setting`` label that the table shows.
     """
-    accuracies = [float(a) for a in accuracies]
-    spread = float(np.std(accuracies, ddof=1)) if len(accuracies) > 1 else 0.0
+    s = summary(accuracies)
     return {"method": method, "setting": setting, "steps": steps, "hidden_size": hidden_size,
-            "seeds": [int(s) for s in seeds], "test_accuracy_mean": float(np.mean(accuracies)),
-            "test_accuracy_spread": spread, "test_accuracies": accuracies, "wall_seconds": float(wall_seconds), **extra}
-
-
-def accuracy_at(history: History, step: int, split: str = "test") -> float:
-    """Test (or ``split="validation"``) accuracy recorded at ``step`` (NaN when the run diverged before it)."""
-    recorded = history.test_accuracies if split == "test" else history.validation_accuracies
-    return recorded[history.eval_steps.index(step)] if step in history.eval_steps else float("nan")
+            "seeds": [int(seed) for seed in seeds], "test_accuracy_mean": s["mean"],
+            "test_accuracy_spread": s["sd"], "test_accuracies": s["per_seed"], "wall_seconds": float(wall_seconds), **extra}
 
 
 def validation_at(histories, step: int) -> list:
@@ -246,7 +242,7 @@ def measure_top_only(data, seeds, checkpoints=(10000, 20000, 50000), features=No
     lr = configs[0].lr
     rows = [make_row("top layer only, SGD", f"lr {lr:g}", c, [accuracy_at(h, c) for h in histories], seeds,
                      seconds, configs[0].hidden_size, train_images=len(data.train),
-                     validation_accuracies=validation_at(histories, c),
+                     validation_accuracies=validation_at(histories, c), lr=lr, optimizer=configs[0].optimizer,
                      **({"train_accuracies": final} if c == steps else {})) for c in sorted(checkpoints)]
     return Measurement(rows, histories)
 
@@ -266,7 +262,8 @@ def measure_all_layers(data, seeds, steps=10000, **config) -> Measurement:
     method = "all layers" if histories[0].config.optimizer == "sgd" else f"all layers, {OPTIMIZER_NAMES[histories[0].config.optimizer]}"
     rows = [make_row(method, f"lr {histories[0].config.lr:g}", c, [accuracy_at(h, c) for h in histories], seeds,
                      sum(h.train_seconds for h in histories), histories[0].config.hidden_size,
-                     train_images=len(data.train), diverged_seeds=diverged,
+                     train_images=len(data.train), diverged_seeds=diverged, lr=histories[0].config.lr,
+                     optimizer=histories[0].config.optimizer,
                      validation_accuracies=validation_at(histories, c), **(at_end if c == steps else {}))
             for c in checkpoints]
     return Measurement(rows, histories)
@@ -329,7 +326,7 @@ def measure_sweep(data, seeds, sweep=DEFAULT_SWEEP, steps=10000, features=None) 
         diverged = [h.config.seed for h in runs if h.diverged_at is not None]
         rows.append(make_row(method, f"lr {lr:g}", steps, [accuracy_at(h, steps) for h in runs], seeds,
                              runs[0].train_seconds, train_images=len(data.train), diverged_seeds=diverged,
-                             validation_accuracies=validation_at(runs, steps),
+                             validation_accuracies=validation_at(runs, steps), lr=lr, optimizer=optimizer,
                              train_accuracies=[top_train_accuracy(p, features[c.seed], data.train.labels)
                                                for c, p, _ in chosen]))
     return Measurement(rows, [h for _, h in results])
@@ -360,7 +357,7 @@ def measure_widths(data, widths=DEFAULT_WIDTHS, seeds=(0,), steps=10000, train_i
                                        features=features)
             rows.append(make_row("top layer only, SGD", setting, steps, [accuracy_at(h, steps) for _, h in results],
                                  seeds, time.perf_counter() - started, width, features_seconds=features_seconds,
-                                 train_images=n_train, feature_std=feature_std, lr=lr,
+                                 train_images=n_train, feature_std=feature_std, lr=lr, optimizer="sgd",
                                  validation_accuracies=validation_at([h for _, h in results], steps)))
         # stacked one seed at a time, each seed's features freed as soon as they are copied: at width 2048
         # six seeds' features are ~7 GB, and holding them next to the stack ran out of memory
@@ -437,7 +434,7 @@ def measure_conditioning(data, seeds, features=None, lr: float = 1e-3, steps: in
         histories += runs
         rows.append(make_row("top layer only, SGD", f"lr {lr:g}, {name} features", steps, [accuracy_at(h, steps) for h in runs],
                              seeds, runs[0].train_seconds, train_images=len(data.train),
-                             validation_accuracies=validation_at(runs, steps),
+                             validation_accuracies=validation_at(runs, steps), lr=lr, optimizer="sgd", features=name,
                              train_accuracies=[top_train_accuracy(p, changed[s], data.train.labels)
                                                for s, (p, _) in zip(seeds, results)],
                              condition_numbers=[conditioning.condition_number(spectra[s][name]) for s in seeds],
@@ -511,7 +508,13 @@ FULL = {"seeds": [0, 1, 2], "steps": [10000, 20000, 50000], "sweep_steps": 10000
         "all_layers_lrs": list(ALL_LAYERS_LRS), "widths": list(DEFAULT_WIDTHS), "width_seeds": [0, 1, 2, 3, 4, 5],
         "width_steps": 10000, "width_train_images": None, "softmax_iterations": 100}
 RESULTS_PATH = Path(__file__).resolve().parent.parent / "results" / "baselines.json"
-RESULTS_COMMAND = "python -m helpers baselines --json > results/baselines.json"
+RESULTS_COMMAND = "python -m helpers baselines --out results/baselines.json"
+MODULES = results.NUMERICAL_MODULES + ("helpers.conditioning", __name__)  # the code the baselines' numbers come from
+# top-level names that do not make numbers (printing, the command line, the file's bookkeeping): left out of
+# this module's digest (helpers.results.provenance), so editing them keeps the results fresh
+NOT_NUMERICAL = ("format_table", "add_arguments", "resolve_settings", "run", "table_text", "provenance", "code_version",
+                 "load_results", "results_problems", "load_partial", "available_memory", "width_memory_bytes",
+                 "check_memory", "_describe", "RESULTS_PATH", "RESULTS_COMMAND", "MODULES", "NOT_NUMERICAL")
 
 
 def add_arguments(parser) -> None:
@@ -531,6 +534,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--quick", action="store_true", help="a reduced run (seconds, for tests): 2 seeds, few steps, widths 16 32")
     parser.add_argument("--data-dir", default=None, help="directory with the four MNIST .gz files")
     parser.add_argument("--json", action="store_true", help="print one JSON object (rows, settings, speedup) instead of the table")
+    parser.add_argument("--out", default=None, help="write the JSON results to this file (checked before any measuring; "
+                        "each finished part is kept in PATH.partial, and a rerun of the same command resumes from it)")
 
 
 def resolve_settings(args) -> dict:
@@ -548,124 +553,215 @@ def resolve_settings(args) -> dict:
     return settings
 
 
-def measure_all(data, settings, log=None) -> dict:
-    """Every measurement in ``settings`` (see :func:`resolve_settings`).  Returns {rows, speedup, settings}."""
+def units(settings) -> list:
+    """The measurements of a run, in order: its parts, with the width sweep one unit per width (each is saved when done)."""
+    out = []
+    for part in PARTS:
+        if part in settings["parts"]:
+            out += [f"widths {w}" for w in settings["widths"]] if part == "widths" else [part]
+    return out
+
+
+def measure_unit(data, settings, unit, features) -> dict:
+    """One unit of :func:`units`: {"rows": [...], "speedup": dict or None}.  ``features``: {seed: FrozenFeatures}, filled as needed."""
+    seeds = settings["seeds"]
+    if unit in ("top", "readouts", "conditioning", "sweep", "speedup"):
+        for s in seeds:
+            if s not in features:
+                features[s] = features_for(data, s)
+    speedup = None
+    if unit == "top":
+        rows = measure_top_only(data, seeds, settings["steps"], features).rows
+    elif unit == "all-layers":
+        rows = measure_all_layers_grid(data, seeds, settings["all_layers_lrs"], settings["all_layers_steps"]).rows
+    elif unit == "readouts":
+        rows = measure_readouts(data, seeds, features, settings["softmax_iterations"]).rows
+    elif unit == "raw-pixels":
+        rows = measure_raw_pixels(data, settings["softmax_iterations"]).rows
+    elif unit == "conditioning":
+        rows = measure_conditioning(data, seeds, features, steps=settings["sweep_steps"]).rows
+    elif unit == "sweep":
+        rows = measure_sweep(data, seeds, DEFAULT_SWEEP, settings["sweep_steps"], features).rows
+    elif unit.startswith("widths "):
+        width = int(unit.split()[1])
+        check_memory(width, settings["width_seeds"], settings["width_train_images"])
+        rows = measure_widths(data, [width], settings["width_seeds"], settings["width_steps"], settings["width_train_images"]).rows
+    elif unit == "speedup":
+        rows, speedup = [], measure_speedup(data, sweep_configs(seeds, DEFAULT_SWEEP, min(2000, settings["sweep_steps"])), features)
+    else:
+        raise ValueError(f"unknown unit {unit!r}; the units are {', '.join(units(dict(settings, parts=list(PARTS))))}")
+    return {"rows": rows, "speedup": speedup}
+
+
+def _describe(settings, unit) -> str:
+    seeds = settings["seeds"]
+    if unit.startswith("widths "):
+        return f"width {unit.split()[1]}, seeds {settings['width_seeds']}"
+    return {"top": f"top layer only, SGD lr 0.001, {max(settings['steps'])} steps, seeds {seeds}",
+            "all-layers": f"all layers, {settings['all_layers_steps']} steps per seed, seeds {seeds}, lr {settings['all_layers_lrs']}",
+            "readouts": "least-squares and softmax readouts",
+            "raw-pixels": "readouts of the raw pixels and nearest class mean",
+            "conditioning": f"top layer only on centered / scaled features, {settings['sweep_steps']} steps",
+            "sweep": f"learning rates and optimizers, {settings['sweep_steps']} steps (one stack)",
+            "speedup": f"speed-up: the sweep's {len(seeds) * len(DEFAULT_SWEEP)} runs, vectorized vs one by one"}[unit]
+
+
+def measure_all(data, settings, log=None, partial=None) -> dict:
+    """Every measurement in ``settings`` (see :func:`resolve_settings`).  Returns {rows, speedup, settings, provenance, ...}.
+
+    partial: optional path of a resume file. Each finished unit (a part; one width of the width
+    sweep) is saved there at once (whole: helpers.results.write_results); a later call with the
+    same settings and code skips the units it holds. A file of other settings or code is replaced.
+    """
     log = log or (lambda message: None)
-    seeds, parts = settings["seeds"], settings["parts"]
-    features = {s: features_for(data, s) for s in seeds} if set(parts) & {"top", "readouts", "conditioning", "sweep", "speedup"} else {}
-    rows, speedup = [], None
-    if "top" in parts:
-        log(f"top layer only, SGD lr 0.001, {max(settings['steps'])} steps, seeds {seeds} (vectorized over seeds)")
-        rows += measure_top_only(data, seeds, settings["steps"], features).rows
-    if "all-layers" in parts:
-        log(f"all layers, {settings['all_layers_steps']} steps per seed, seeds {seeds}, lr {settings['all_layers_lrs']}")
-        rows += measure_all_layers_grid(data, seeds, settings["all_layers_lrs"], settings["all_layers_steps"]).rows
-    if "readouts" in parts:
-        log("least-squares and softmax readouts")
-        rows += measure_readouts(data, seeds, features, settings["softmax_iterations"]).rows
-    if "raw-pixels" in parts:
-        log("readouts of the raw pixels and nearest class mean")
-        rows += measure_raw_pixels(data, settings["softmax_iterations"]).rows
-    if "conditioning" in parts:
-        log(f"top layer only on centered / scaled features, {settings['sweep_steps']} steps")
-        rows += measure_conditioning(data, seeds, features, steps=settings["sweep_steps"]).rows
-    if "sweep" in parts:
-        log(f"learning rates and optimizers, {settings['sweep_steps']} steps (one stack)")
-        rows += measure_sweep(data, seeds, DEFAULT_SWEEP, settings["sweep_steps"], features).rows
-    if "widths" in parts:
-        log(f"widths {settings['widths']}, seeds {settings['width_seeds']}")
-        rows += measure_widths(data, settings["widths"], settings["width_seeds"], settings["width_steps"],
-                               settings["width_train_images"]).rows
-    if "speedup" in parts:
-        steps = min(2000, settings["sweep_steps"])
-        log(f"speed-up: the sweep's {len(seeds) * len(DEFAULT_SWEEP)} runs, {steps} steps, vectorized vs one by one")
-        speedup = measure_speedup(data, sweep_configs(seeds, DEFAULT_SWEEP, steps), features)
-    # the sweep's SGD lr 0.001 run is the top-only run at that step count (same seeds, batches, updates): list it once
+    record = provenance()
+    done = load_partial(partial, settings, record, log) if partial is not None else {}
+    features = {}
+    for unit in units(settings):
+        if unit in done:
+            log(f"{_describe(settings, unit)}: kept from {partial}")
+            continue
+        log(_describe(settings, unit))
+        done[unit] = measure_unit(data, settings, unit, features)
+        if partial is not None:
+            write_results(partial, {"settings": settings, "provenance": record, "units": done})
+    speedup = done["speedup"]["speedup"] if "speedup" in done else None
+    # the sweep's SGD lr 0.001 run is the top-only run at that step count (same seeds, batches, updates): list it
+    # once, with every part it belongs to ("parts": select a part's rows by it, not by their labels)
     unique = {}
-    for row in rows:
-        unique.setdefault((row["method"], row["setting"], row["steps"], row["hidden_size"]), row)
-    return {"rows": list(unique.values()), "speedup": speedup, "settings": settings, "code_version": code_version(),
+    for unit in units(settings):
+        for row in done[unit]["rows"]:
+            kept = unique.setdefault((row["method"], row["setting"], row["steps"], row["hidden_size"]), dict(row, parts=[]))
+            kept["parts"].append(unit.split()[0])
+    return {"rows": list(unique.values()), "speedup": speedup, "settings": settings,
+            "code_version": results.code_version(record), "provenance": record,
             "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
-def code_version(sources: list[str] | None = None) -> str:
-    """SHA-256 (first 16 hex digits) of the measurement code: this module's measurement section, and helpers.conditioning.
-
-    What is hashed is the code, not its text: the syntax tree without docstrings
-    (``code_fingerprint``), so a comment, a docstring or a blank line changes
-    nothing, while any change to what the code does marks the results stale.
-    The training engine above is not hashed: its results are pinned by tests
-    (vectorized = one by one), and tests/test_baselines_results.py recomputes
-    some cheap rows of the results file.
-    """
-    text = "".join(code_fingerprint(source) for source in (sources or measured_sources()))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def measured_sources() -> list[str]:
-    """The source text that ``code_version`` hashes: this module's measurement section, then helpers/conditioning.py."""
-    source = Path(__file__).read_text(encoding="utf-8")
-    start = source.index("\n# (everything " + "from here down to the table is the measurement part")
-    end = source.index("\n# ---------------------------------------------------------------- " + "the table\n")
-    return [source[start:end], Path(conditioning.__file__).read_text(encoding="utf-8")]
+def load_partial(path, settings, record, log) -> dict:
+    """The finished units a resume file holds, {unit: {rows, speedup}}; {} if there is none or it is of other settings or code."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    try:
+        saved = results.load_results(path)
+    except (OSError, ValueError) as exc:
+        log(f"ignoring {path}: it does not load ({exc}); measuring everything")
+        return {}
+    if saved.get("settings") != results.finite(settings) or saved.get("provenance", {}).get("modules") != record["modules"]:
+        log(f"ignoring {path}: made with other settings or code; measuring everything")
+        return {}
+    return dict(saved.get("units", {}))
 
 
-def code_fingerprint(source: str) -> str:
-    """The syntax tree of ``source`` without docstrings, as text: the same for code that differs only in
-    comments, docstrings, blank lines or spacing."""
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
-                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)):
-            node.body = body[1:] or [ast.Pass()]
-    return ast.dump(tree)  # no line or column numbers
+def provenance() -> dict:
+    """The digests of the code the baselines' numbers come from (helpers.results.provenance)."""
+    return results.provenance(MODULES)
+
+
+def code_version() -> str:
+    """One digest (16 hex digits) of :func:`provenance`: the ``code_version`` a results file records."""
+    return results.code_version(provenance())
 
 
 def load_results(path=None) -> dict:
-    """The results file that ``python -m helpers baselines --json`` wrote (default results/baselines.json)."""
-    return json.loads(Path(path or RESULTS_PATH).read_text(encoding="utf-8"), object_hook=_nan_rows)
+    """The results file that ``python -m helpers baselines --out`` wrote (default results/baselines.json), nan restored."""
+    return results.load_results(path or RESULTS_PATH)
 
 
 def results_problems(result: dict) -> list:
-    """Why a results file was not made by the current full configuration ([] when it was)."""
-    problems = []
-    expected = dict(FULL, parts=list(PARTS))
-    for key, value in expected.items():
-        if result.get("settings", {}).get(key) != value:
-            problems.append(f"setting {key}: file has {result.get('settings', {}).get(key)!r}, the code's full run uses {value!r}")
-    if result.get("code_version") != code_version():
-        problems.append(f"code_version: file has {result.get('code_version')!r}, the code is {code_version()!r}")
-    return problems
+    """Why a results file was not made by the current full configuration and code ([] when it was)."""
+    return results.results_problems(result, dict(FULL, parts=list(PARTS)), provenance(), RESULTS_COMMAND)
 
 
-def _nan_rows(obj: dict) -> dict:
-    """JSON null accuracies (diverged runs) back to NaN, as measure_all returns them."""
-    if "test_accuracies" in obj:
-        obj["test_accuracies"] = [float("nan") if a is None else a for a in obj["test_accuracies"]]
-        for key in ("test_accuracy_mean", "test_accuracy_spread"):
-            if obj.get(key) is None:
-                obj[key] = float("nan")
-    return obj
+# ---------------------------------------------------------------- memory for the widest networks
+
+
+def width_memory_bytes(width: int, seeds, train_images=None, test_images: int = 10000, validation_images: int = 5000) -> int:
+    """Bytes (float64) that :func:`measure_widths` holds at once at ``width``: every seed's frozen features
+    (train, test, validation) and, next to them, their stack with a column of ones for the least-squares readout."""
+    n_train = 55000 if train_images is None else train_images
+    features = len(seeds) * (n_train + test_images + validation_images) * width * 8
+    stack = len(seeds) * (n_train + test_images) * (width + 1) * 8
+    return features + stack
+
+
+def available_memory() -> int | None:
+    """Bytes this process can still allocate without swapping (Linux: MemAvailable, and a container's limit); None if unknown."""
+    candidates = []
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                candidates.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        try:
+            candidates.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (ValueError, OSError, AttributeError):
+            pass
+    try:  # cgroup v2 (a container or a systemd slice): its limit minus what it uses
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit != "max":
+            candidates.append(int(limit) - int(Path("/sys/fs/cgroup/memory.current").read_text()))
+    except (OSError, ValueError):
+        pass
+    return min(candidates) if candidates else None
+
+
+def check_memory(width: int, seeds, train_images=None) -> None:
+    """Raise MemoryError naming the size and the fix unless the width-``width`` rows fit in the available memory."""
+    need, have = width_memory_bytes(width, seeds, train_images), available_memory()
+    if have is not None and need > have:
+        n = 55000 if train_images is None else train_images
+        raise MemoryError(f"the width-{width} rows need about {need / 1e9:.1f} GB of memory ({len(seeds)} seeds' frozen "
+                          f"features of {n:,} training images x {width} units, and their stack for the least-squares "
+                          f"readout); {have / 1e9:.1f} GB is available: free memory, or leave the width out (--widths), "
+                          "or use fewer seeds (--width-seeds) or images (--width-train-images)")
 
 
 def run(args) -> int:
-    """``python -m helpers baselines``: print the summary table (or one JSON object with --json)."""
+    """``python -m helpers baselines``: print the summary table (or one JSON object with --json); --out writes the file."""
     from .data import MnistError, load_mnist
 
     prog = "python -m helpers baselines"
     try:
         settings = resolve_settings(args)
+        if args.out is not None:
+            results.check_output_path(args.out)
+        if "widths" in settings["parts"]:  # the widest first: say now, not after the other parts, that it cannot fit
+            check_memory(max(settings["widths"]), settings["width_seeds"], settings["width_train_images"])
         data = load_mnist(args.data_dir)
-    except (ValueError, MnistError) as exc:
+    except (ValueError, MnistError, MemoryError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
-    result = measure_all(data, settings, log=lambda message: print(f"measuring: {message}", file=sys.stderr, flush=True))
-    if args.json:
-        print(json.dumps(_finite(result), allow_nan=False, default=_json_default))
-        return 0
-    print(table_text(result))
+    except OSError as exc:
+        print(f"{prog}: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
+        return 2
+    partial = Path(f"{args.out}.partial") if args.out is not None else None
+    kept = f"the finished parts are kept in {partial}: rerun the same command to resume" if partial else \
+        "nothing is kept: with --out PATH each finished part is saved and a rerun resumes"
+    where = ["the start"]
+
+    def log(message):
+        where[0] = message
+        print(f"measuring: {message}", file=sys.stderr, flush=True)
+
+    try:
+        result = measure_all(data, settings, log=log, partial=partial)
+        if args.out is not None:
+            write_results(args.out, result)
+            partial.unlink(missing_ok=True)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted at {where[0]}; {kept}", file=sys.stderr)
+        return 130
+    except MemoryError as exc:
+        print(f"{prog}: error: not enough memory at {where[0]} ({exc or 'an allocation failed'}); {kept}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        path = exc.filename or args.out
+        print(f"{prog}: error: {exc.strerror or exc}" + (f": {path}" if path else "")
+              + (f" (the old {args.out} is unchanged; {kept})" if args.out else ""), file=sys.stderr)
+        return 1
+    print(results.to_json(result) if args.json else table_text(result))
     return 0
 
 
@@ -682,20 +778,3 @@ def table_text(result: dict) -> str:
     if "widths" in result["settings"]["parts"]:
         lines.append("width rows: wall times exclude the features (features_seconds in --json)")
     return "\n".join(lines)
-
-
-def _finite(value):
-    """The result with NaN (a diverged run's accuracy) as None, so the JSON is standard."""
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")

@@ -20,36 +20,50 @@ other rules run one at a time through ``helpers.train.train``, in ``jobs``
 worker processes (each run uses one BLAS thread; the runs are independent,
 so the numbers do not depend on ``jobs``). A rule registered with
 ``helpers.rules.register_rule`` (in a notebook cell) gets its row from
-:func:`compare_rules` without any change to the project.
+:func:`compare_rules` without any change to the project; from the shell,
+``python -m helpers rules --import my_rules.py --rules mine``.
+
+``--out`` is checked before any training and written whole at the end
+(helpers.results.write_results); ``--cache DIR`` keeps each finished run, so
+a rerun after Ctrl-C, a dead worker or an error resumes. The file records the
+digests of the code that made it (helpers.results.provenance).
 """
 
 from __future__ import annotations
 
-import ast
+import dataclasses
 import hashlib
+import importlib
+import importlib.util
 import json
 import math
 import multiprocessing
 import os
 import pickle
 import re
+import signal
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from . import rules
+from . import results, rules
 from .alignment import AlignmentRecorder, probe_batch
 from .cli_args import int_at_least
 from .readout import train_top_layers
-from .train import TrainConfig, frozen_features, initial_params, train
+from .results import accuracy_at, summary, to_json
+from .train import History, TrainConfig, frozen_features, initial_params, train
 
 STACKED = ("top",)  # rules that train_top_layers trains (many runs in lockstep)
 MAX_EDGE_EXTENSIONS = 3  # at most this many learning rates are added beyond an edge of the grid
+# errors of the machine, not of a rule: they stop the comparison instead of failing one row
+ENVIRONMENT_ERRORS = (MemoryError, OSError)
 
 
 @dataclass(frozen=True)
@@ -137,8 +151,14 @@ QUICK_OVERRIDES = {"seeds": [0], "lrs": [0.01, 0.1], "select_steps": 200, "steps
                    "eval_every": 100, "alignment_steps": [0, 10, 100, 400], "probe_size": 200, "extend_edges": False}
 FULL = Protocol().as_dict()
 QUICK = make_protocol(quick=True).as_dict()
+# top-level names that do not make numbers (printing, the command line, the worker processes, the file's
+# bookkeeping): left out of this module's digest (helpers.results.provenance), so editing them keeps results fresh
+NOT_NUMERICAL = ("table_text", "_percent", "add_arguments", "run", "_Tracked", "import_plugin", "_plugin_imports",
+                 "_watch_parent", "_init_worker", "_work", "_end_workers", "_stderr", "WorkerDied", "START_METHOD",
+                 "_SHARED", "MODULES", "settings_for_key", "provenance", "code_version", "results_problems",
+                 "load_results", "RESULTS_PATH", "RESULTS_COMMAND", "NOT_NUMERICAL", "parse_grid_options")
 RESULTS_PATH = Path(__file__).resolve().parent.parent / "results" / "rules.json"
-RESULTS_COMMAND = "python -m helpers rules --json > results/rules.json"
+RESULTS_COMMAND = "python -m helpers rules --out results/rules.json"
 
 
 def package_rules() -> list:
@@ -209,20 +229,35 @@ def _train_one(data, settings, spec, lr, seed, steps, align, progress=None):
     return history, learning_rule.angles
 
 
-def _cached_run(data, settings, task, cache=None, progress=None):
+def _cached_run(data, settings, task, cache=None, progress=None, log=None, record=None):
     """``_train_one`` for task (rule, lr, seed, steps, align), loaded from ``cache`` (a directory) if it holds it.
 
-    A cached run is keyed by the code version, the settings (but the list of rules)
-    and the task: delete the directory after changing a rule of your own.
+    A cached run is keyed by the digests of the code it executes (helpers.results: the numerical
+    modules and, for a plug-in rule, the rule's own source), the settings (but the list of rules)
+    and the task. A rule whose source Python cannot find is never cached. An entry that does
+    not load (a truncated or foreign file) is named and trained again. ``record``: the
+    :func:`provenance` taken when the comparison started (default: now), so that a file
+    edited during a long run does not file old results under the new code's key.
     """
     if cache is None:
         return task, *_train_one(data, settings, *task, progress=progress)
-    same = json.dumps({k: v for k, v in settings.items() if k != "rules"}, sort_keys=True)
-    key = hashlib.sha256(f"{code_version()} {same} {task!r}".encode("utf-8")).hexdigest()[:24]
-    readable = re.sub(r"[^A-Za-z0-9_.-]", "_", task[0])  # "kp:decay=0.001" -> "kp_decay_0.001": a file name anywhere
-    path = Path(cache) / f"{readable}-lr{task[1]:g}-seed{task[2]}-{task[3]}-{key}.pickle"
+    rule = task[0].split(":")[0]  # task[0] is a spec: the rule and its hyperparameters ("kp:decay=0.001")
+    record = record or provenance([rule])
+    record = dict(record, rules={name: d for name, d in record["rules"].items() if name == rule})
+    if None in record["rules"].values():
+        return task, *_train_one(data, settings, *task, progress=progress)
+    same = json.dumps({k: v for k, v in settings_for_key(settings).items() if k != "rules"}, sort_keys=True)
+    key = hashlib.sha256(f"{results.code_version(record)} {same} {task!r}".encode("utf-8")).hexdigest()[:24]
+    slug = re.sub(r"[^A-Za-z0-9_.-]", "_", task[0])  # a rule's name never makes a path outside the directory
+    path = Path(cache) / f"{slug}-lr{task[1]:g}-seed{task[2]}-{task[3]}-{key}.pickle"
     if path.is_file():
-        return (task, *pickle.loads(path.read_bytes()))
+        try:
+            history, angles = pickle.loads(path.read_bytes())
+            if not isinstance(history, History):
+                raise TypeError(f"holds a {type(history).__name__}, not a History")
+            return task, history, angles
+        except Exception as exc:  # noqa: BLE001 (a damaged pickle raises anything: EOFError, UnpicklingError, ...)
+            (log or _stderr)(f"cache entry {path} is corrupt ({type(exc).__name__}: {exc}); training it again")
     result = _train_one(data, settings, *task, progress=progress)
     partial = path.with_suffix(f".{os.getpid()}.part")
     partial.write_bytes(pickle.dumps(result))
@@ -230,11 +265,113 @@ def _cached_run(data, settings, task, cache=None, progress=None):
     return (task, *result)
 
 
-_SHARED = {}  # (data, settings, cache) for the forked worker processes: inherited, not pickled
+def _stderr(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- worker processes
+#
+# The runs that are not stacked go to ``jobs`` worker processes (concurrent.futures). Where the
+# platform has ``fork`` (Linux), the workers start as copies of this process: they inherit the
+# data and every rule registered here, a notebook cell's included, at no cost. Elsewhere (macOS,
+# Windows) they start fresh (``spawn``): they get the data pickled and import the modules that
+# define the plug-in rules (``--import`` ones included); a rule defined in a notebook or script
+# (``__main__``) cannot be imported there and is refused with a clear error (use jobs=1 or put it
+# in a module). joblib/loky would pickle such rules by value (cloudpickle), at the price of a new
+# dependency: not worth it for the rare notebook user who wants worker processes off Linux.
+
+START_METHOD = None  # None: fork where the platform has it, else spawn (tests set "spawn" to check that path)
+_SHARED = {}  # (data, settings, cache, record) in a worker process, set by _init_worker
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended without a result (killed, most often for lack of memory)."""
+
+
+def import_plugin(spec: str):
+    """Import ``spec``: a module name (``my_rules``, ``pkg.rules``) or a .py file's path; return the module.
+
+    A file is imported under its stem's name (``rules/kp.py`` -> ``kp``) and put in sys.modules,
+    so that its rules pickle by reference; importing it again runs the (edited) file again.
+    Raises ValueError naming the problem and the fix.
+    """
+    if spec.endswith(".py") or os.sep in spec or "/" in spec:
+        path = Path(spec).expanduser()
+        if not path.is_file():
+            raise ValueError(f"--import {spec}: no such file; give a .py file's path or a module name")
+        name = path.stem  # executed afresh each time: an edited file's rules replace the old ones
+        module_spec = importlib.util.spec_from_file_location(name, path.resolve())
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[name] = module
+        try:
+            module_spec.loader.exec_module(module)
+        except Exception as exc:
+            sys.modules.pop(name, None)
+            raise ValueError(f"--import {spec}: importing it raised {type(exc).__name__}: {exc}") from exc
+        return module
+    try:
+        return importlib.import_module(spec)
+    except ModuleNotFoundError as exc:
+        if exc.name and spec.split(".")[0].startswith(exc.name.split(".")[0]):
+            raise ValueError(f"--import {spec}: no module named {exc.name!r} on the path; give a .py file's path, "
+                             "or run from the directory that holds the module") from exc
+        raise ValueError(f"--import {spec}: importing it raised ModuleNotFoundError: {exc}") from exc
+    except Exception as exc:
+        raise ValueError(f"--import {spec}: importing it raised {type(exc).__name__}: {exc}") from exc
+
+
+def _plugin_imports(rule_names) -> list:
+    """What a fresh (spawned) worker must import to know ``rule_names``: the modules (or files) defining them."""
+    imports = []
+    for name in rule_names:
+        where = results.plugin_object(rules.RULES[name]).__module__  # a function rule's class is made in helpers.rules
+        if where.startswith("helpers."):
+            continue
+        origin = getattr(sys.modules.get(where), "__file__", None)
+        if where == "__main__" or origin is None:
+            raise ValueError(f"rule {name!r} is defined in {where} (a notebook or a script): worker processes "
+                             "on this platform start fresh (spawn) and cannot import it; put it in a module "
+                             "(python -m helpers rules --import my_rules.py) or use one job (jobs=1)")
+        spec = where if "." in where else origin  # a package's module by name (its relative imports), else its file
+        if spec not in imports:
+            imports.append(spec)
+    return imports
+
+
+def _watch_parent(parent: int):
+    """End this worker when its parent process is gone (a killed ``rules --jobs 2`` leaves no worker waiting)."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def _init_worker(data, settings, cache, record, imports, parent):
+    # Ctrl-C is the parent's to handle: a worker ignores it (no traceback per worker), the parent ends the workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):  # the kernel ends this process when the parent dies, at once
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()  # every platform: poll
+    for spec in imports:
+        import_plugin(spec)
+    _SHARED.update(data=data, settings=settings, cache=cache, record=record)
 
 
 def _work(task):
-    return _cached_run(_SHARED["data"], _SHARED["settings"], task, _SHARED["cache"])
+    return _cached_run(_SHARED["data"], _SHARED["settings"], task, _SHARED["cache"], record=_SHARED["record"])
+
+
+def _end_workers(pool):
+    """Stop a pool's worker processes now (on Ctrl-C or an error), not after their current runs."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.terminate()
 
 
 def _stacked(data, settings, rule, keys, features):
@@ -314,6 +451,7 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
     A rule whose run raises gets a row that says so ("failed"); the other rules' rows are kept.
     """
     settings = check_settings(settings)
+    record = provenance(settings["rules"])  # the code as it is now, when the runs start
     log = log or (lambda message: None)
     started = time.perf_counter()
     S, select, final = settings["seeds"], settings["select_steps"], settings["steps"]
@@ -347,6 +485,8 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
         return [(chosen[rule][0], chosen[rule][1], seed, final, rule not in STACKED) for seed in S]
 
     def fail(rule, exc):
+        if isinstance(exc, ENVIRONMENT_ERRORS):  # the machine's, not the rule's: stop (a rerun with --cache resumes)
+            raise exc
         failed[rule] = f"{type(exc).__name__}: {exc}"
         log(f"{rule}: failed ({failed[rule]}); the other rules go on")
 
@@ -407,57 +547,55 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
             label = f"{task[0]} lr {task[1]:g} seed {task[2]}, {task[3]} steps"
             report = (lambda step, steps, label=label: runs.report(label, step)) if progress else None
             try:
-                queue.extend(finished(*_cached_run(data, settings, task, cache, progress=report)))
+                queue.extend(finished(*_cached_run(data, settings, task, cache, progress=report, record=record)))
             except Exception as exc:
                 task_failed(task, exc)
     else:
-        _SHARED.update(data=data, settings=settings, cache=cache)
+        method = START_METHOD or ("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        context = multiprocessing.get_context(method)
+        imports = [] if method == "fork" else _plugin_imports(one_by_one)
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
+                                   initargs=(data, settings, cache, record, imports, os.getpid()))
+        futures = {}
         try:
-            context = multiprocessing.get_context("fork")  # the workers inherit the data and any rule registered here
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-                futures = {}
-                for _ in range(min(jobs, len(queue))):
+            for _ in range(min(jobs, len(queue))):
+                task = next_task()
+                futures[pool.submit(_work, task)] = task
+            for rule in settings["rules"]:
+                if rule in STACKED:  # in this process, while the workers train the others
+                    run_stacked(rule)
+            while futures:
+                future = next(as_completed(futures))
+                task = futures.pop(future)
+                try:
+                    done = future.result()
+                except BrokenProcessPool:
+                    where = f" --cache {cache}" if cache is not None else " --cache DIR"
+                    raise WorkerDied(f"a worker process died while training {task[0]} lr {task[1]:g} seed {task[2]} "
+                                     f"(out of memory?); resume with{where} --jobs 1") from None
+                except Exception as exc:  # the rule raised: its row says so, the others go on
+                    task_failed(task, exc)
+                    done = None
+                if done is not None:
+                    queue.extend(finished(*done))
+                while queue and len(futures) < jobs:
                     task = next_task()
                     futures[pool.submit(_work, task)] = task
-                for rule in settings["rules"]:
-                    if rule in STACKED:  # in this process, while the workers train the others
-                        run_stacked(rule)
-                while futures:
-                    future = next(as_completed(futures))
-                    task = futures.pop(future)
-                    try:
-                        queue.extend(finished(*future.result()))
-                    except Exception as exc:
-                        task_failed(task, exc)
-                    while queue and len(futures) < jobs:
-                        task = next_task()
-                        futures[pool.submit(_work, task)] = task
-        finally:
-            _SHARED.clear()
+        except BaseException:
+            _end_workers(pool)
+            raise
+        pool.shutdown(wait=True)
     rows = [failed_row(rule, failed[rule]) if rule in failed else
             rule_row(settings, rule, chosen.get(rule), runs, specs[rule], lrs[rule]) for rule in settings["rules"]]
     if progress is not None and hasattr(progress, "clear"):
         progress.clear()
-    return {"rules": rows, "settings": settings, "code_version": code_version(), "jobs": int(jobs),
+    return {"rules": rows, "settings": settings, "code_version": results.code_version(record), "provenance": record,
+            "jobs": int(jobs),
             "wall_seconds": time.perf_counter() - started,
             "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
 # ---------------------------------------------------------------- one rule's row
-
-
-def summary(values) -> dict:
-    """mean and sd (ddof=1; 0 for one seed) of per-seed values; nan (JSON null) if a run diverged."""
-    values = [float(v) for v in values]
-    sd = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-    return {"mean": float(np.mean(values)), "sd": sd, "per_seed": values}
-
-
-def at_step(history, step, what="test_accuracies") -> float:
-    """The accuracy a History recorded at ``step``; nan if the run diverged before it."""
-    if history.diverged_at is not None and history.diverged_at <= step:
-        return float("nan")
-    return float(getattr(history, what)[history.eval_steps.index(step)])
 
 
 def _mean_curve(curves) -> list:
@@ -502,13 +640,13 @@ def rule_row(settings, rule, chosen, runs, specs=None, lrs=None) -> dict:
     if lr is None:
         return dict(row, test=[], curves=None, alignment=None, checkpoint_equals_grid=None)
     long = [H[(spec, lr, seed, final)] for seed in S]
-    row["validation_at_select"] = summary(at_step(h, select, "validation_accuracies") for h in long)
-    row["test"] = [dict(summary(at_step(h, steps) for h in long), steps=steps) for steps in dict.fromkeys((select, final))]
+    row["validation_at_select"] = summary(accuracy_at(h, select, "validation") for h in long)
+    row["test"] = [dict(summary(accuracy_at(h, steps) for h in long), steps=steps) for steps in dict.fromkeys((select, final))]
     row["diverged_at"] = [h.diverged_at for h in long]
     # the long run's checkpoint is the grid's run: same seed, same batches, same updates
     row["checkpoint_equals_grid"] = all(
-        at_step(h, select, "validation_accuracies") == H[(spec, lr, seed, select)].final_validation_accuracy
-        and at_step(h, select) == H[(spec, lr, seed, select)].final_test_accuracy for h, seed in zip(long, S))
+        accuracy_at(h, select, "validation") == H[(spec, lr, seed, select)].final_validation_accuracy
+        and accuracy_at(h, select) == H[(spec, lr, seed, select)].final_test_accuracy for h, seed in zip(long, S))
     row["curves"] = {"eval_steps": max((h.eval_steps for h in long), key=len),
                      "test_accuracy_mean": _mean_curve([h.test_accuracies for h in long]),
                      "test_accuracy_per_seed": [list(map(float, h.test_accuracies)) for h in long],
@@ -536,76 +674,36 @@ def alignment_summary(settings, per_seed) -> dict | None:
 
 # ---------------------------------------------------------------- what the file records
 
-
-def _strip_docstrings(tree):
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
-            first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-                node.body = node.body[1:] or [ast.Pass()]
-    return tree
+MODULES = results.NUMERICAL_MODULES + ("helpers.alignment", __name__)  # the code a comparison's numbers come from
 
 
-def syntax_digest(source: str) -> str:
-    """SHA-256 of Python source's syntax tree without docstrings: comments and docstrings do not change it."""
-    return hashlib.sha256(ast.dump(_strip_docstrings(ast.parse(source))).encode("utf-8")).hexdigest()
+def settings_for_key(settings) -> dict:
+    """The protocol settings as a plain dict (from a mapping or a dataclass): what a cache key and the file record."""
+    if dataclasses.is_dataclass(settings) and not isinstance(settings, type):
+        return dataclasses.asdict(settings)
+    return dict(settings)
 
 
-def code_version() -> str:
-    """SHA-256 (first 16 hex digits) of the measuring code: helpers/rules.py, train.py, alignment.py and this module.
+def provenance(rule_names=None) -> dict:
+    """The digests of the code that makes the rows of ``rule_names`` (default: the package's rules): every
+    numerical module (helpers.results.NUMERICAL_MODULES, alignment, this module's measuring code) and each
+    plug-in rule's own source."""
+    return results.provenance(MODULES, package_rules() if rule_names is None else rule_names)
 
-    Each file counts by its syntax tree without docstrings (:func:`syntax_digest`), so
-    editing a comment or a docstring does not make the stored results stale.
-    (``ast.dump`` may differ between Python versions: regenerate after changing Python.)
-    """
-    from . import alignment, train as train_module
 
-    digests = [syntax_digest(Path(m.__file__).read_text(encoding="utf-8"))
-               for m in (rules, train_module, alignment, sys.modules[__name__])]
-    return hashlib.sha256("".join(digests).encode("ascii")).hexdigest()[:16]
+def code_version(rule_names=None) -> str:
+    """One digest (16 hex digits) of :func:`provenance`: the ``code_version`` a results file records."""
+    return results.code_version(provenance(rule_names))
 
 
 def results_problems(result: dict) -> list:
     """Why a results file was not made by the current full settings and code ([] when it was)."""
-    problems = []
-    for key, value in full_settings().items():
-        if result.get("settings", {}).get(key) != value:
-            problems.append(f"setting {key}: file has {result.get('settings', {}).get(key)!r}, the full run uses {value!r}")
-    if result.get("code_version") != code_version():
-        problems.append(f"code_version: file has {result.get('code_version')!r}, the code is {code_version()!r}")
-    return problems
+    return results.results_problems(result, full_settings(), provenance(), RESULTS_COMMAND)
 
 
 def load_results(path=None) -> dict:
     """results/rules.json (or ``path``), with JSON null accuracies back as nan."""
-    return json.loads(Path(path or RESULTS_PATH).read_text(encoding="utf-8"), object_hook=_nan_back)
-
-
-def _nan_back(obj: dict) -> dict:
-    for key in ("mean", "sd", "validation_mean"):
-        if key in obj and obj[key] is None:
-            obj[key] = float("nan")
-    for key in ("per_seed", "validation_accuracies", "test_accuracy_mean", "running_loss_mean"):
-        if isinstance(obj.get(key), list) and obj[key] and not isinstance(obj[key][0], list):
-            obj[key] = [float("nan") if v is None else v for v in obj[key]]
-    return obj
-
-
-def _finite(value):
-    """The result with nan (a diverged run) as None, so the JSON is standard."""
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def to_json(result: dict) -> str:
-    return json.dumps(_finite(result), allow_nan=False)
+    return results.load_results(path or RESULTS_PATH)
 
 
 def _percent(s) -> str:
@@ -674,8 +772,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--quick", action="store_true", help="a reduced run for tests: 1 seed, 2 learning rates, 400 steps")
     parser.add_argument("--jobs", type=int_at_least(1), default=min(2, os.cpu_count() or 1),
                         help="worker processes for the runs that are not stacked (default %(default)s)")
-    parser.add_argument("--cache", default=None, help="a directory to keep finished runs in: a rerun loads them instead of training again")
-    parser.add_argument("--out", default=None, help="also write the JSON results to this file")
+    parser.add_argument("--cache", default=None, help="a directory to keep finished runs in: a rerun (after Ctrl-C or "
+                        "a failure) loads them instead of training again")
+    parser.add_argument("--out", default=None, help="write the JSON results to this file (checked before any training; "
+                        "replaced whole when the run has finished, never left half-written)")
     parser.add_argument("--data-dir", default=None, help="directory with the four MNIST .gz files")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
 
@@ -693,8 +793,28 @@ def parse_grid_options(options) -> dict:
     return grid
 
 
+class _Tracked:
+    """The progress bar, remembering where the comparison is (for the line Ctrl-C prints)."""
+
+    def __init__(self, bar):
+        self.bar, self.label, self.step, self.total = bar, "", 0, 0
+
+    def __call__(self, step, total):
+        self.step, self.total = step, total
+        self.bar.label = self.label
+        return self.bar(step, total)
+
+    def clear(self):
+        self.bar.clear()
+
+    def where(self) -> str:
+        label = self.label[len("done: "):] if self.label.startswith("done: ") else self.label
+        what = (f"after {label} finished" if self.label.startswith("done: ") else f"at {label}") if label else "at the start"
+        return f"{what}, step {self.step:,} of {self.total:,}" if self.total else what
+
+
 def run(args) -> int:
-    """``python -m helpers rules``."""
+    """``python -m helpers rules``: the table (or --json); --out writes the file whole, after the run."""
     from .data import MnistError, load_mnist
     from .progress import TerminalProgress
 
@@ -710,19 +830,48 @@ def run(args) -> int:
                     fixed[name] = values
         settings = check_settings(dict(QUICK if args.quick else FULL, rules=names, hyperparameters=fixed,
                                        hyperparameter_grid=parse_grid_options(args.grid)))
-        if args.out is not None and not Path(args.out).resolve().parent.is_dir():
-            raise ValueError(f"--out {args.out}: the directory {Path(args.out).resolve().parent} does not exist; create it or choose another path")
+        if args.out is not None:
+            results.check_output_path(args.out)
         if args.cache is not None and not Path(args.cache).is_dir():
             raise ValueError(f"--cache {args.cache}: not a directory; create it (mkdir) or leave --cache out")
         data = load_mnist(args.data_dir)
     except (ValueError, MnistError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
-    progress = TerminalProgress(unit="steps")
-    result = measure_all(data, settings, jobs=args.jobs, progress=progress if progress.enabled else None, cache=args.cache,
-                         log=lambda message: progress.clear() or print(f"measured: {message}", file=sys.stderr, flush=True))
-    text = to_json(result)
-    if args.out is not None:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
-    print(text if args.json else table_text(result))
+    except OSError as exc:
+        print(f"{prog}: error: {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
+        return 2
+    bar = TerminalProgress(unit="steps")
+    progress = _Tracked(bar)
+    resume = f"rerun the same command to resume from --cache {args.cache}" if args.cache else \
+        "rerun with --cache DIR to keep finished runs (a later rerun resumes from them)"
+    try:
+        result = measure_all(data, settings, jobs=args.jobs, progress=progress, cache=args.cache,
+                             log=lambda message: bar.clear() or print(f"measured: {message}", file=sys.stderr, flush=True))
+        if args.out is not None:
+            results.write_results(args.out, result)
+    except KeyboardInterrupt:
+        bar.clear()
+        print(f"{prog}: interrupted {progress.where()}; {resume}", file=sys.stderr)
+        return 130
+    except WorkerDied as exc:
+        bar.clear()
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    except MemoryError as exc:
+        bar.clear()
+        print(f"{prog}: error: not enough memory {progress.where()} ({exc or 'an allocation failed'}); "
+              f"close other programs or use --jobs 1; {resume}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        bar.clear()
+        path = exc.filename or args.out
+        print(f"{prog}: error: {exc.strerror or exc}" + (f": {path}" if path else "")
+              + (f" (the old {args.out} is unchanged)" if args.out else ""), file=sys.stderr)
+        return 1
+    except ValueError as exc:  # a rule's own complaint (e.g. a direction of the wrong shape)
+        bar.clear()
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    print(to_json(result) if args.json else table_text(result))
     return 0

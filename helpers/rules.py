@@ -176,7 +176,7 @@ def _function_rule(name, function):
         def directions(self, params, batch, cache, scores, dscores):
             return function(params, batch, cache, scores, dscores)
     return type(f"FunctionRule_{name}", (LearningRule,),
-                {"directions": directions, "__doc__": function.__doc__, "function": staticmethod(function),
+                {"directions": directions, "__doc__": function.__doc__, "__wrapped__": staticmethod(function),
                  "__module__": getattr(function, "__module__", __name__) or __name__})
 
 
@@ -280,18 +280,6 @@ def rule_spec(name: str, hyperparameters: dict | None = None) -> str:
     """The inverse of :func:`parse_rule_spec`: ("kp", {"decay": 0.001}) -> "kp:decay=0.001"."""
     return ":".join([name] + [f"{k}={v!r}" if isinstance(v, str) else f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                               for k, v in sorted((hyperparameters or {}).items())])
-
-
-def rule_source(name: str) -> str:
-    """The source code of the rule registered as ``name`` (its class, or the function it wraps)."""
-    cls = RULES[check_rule(name)]
-    target = cls.__dict__["function"] if "function" in cls.__dict__ else cls
-    target = getattr(target, "__func__", target)
-    try:
-        return inspect.getsource(target)
-    except (OSError, TypeError):  # defined where no source is kept (an exec'd string): its bytecode, then
-        code = getattr(target, "__code__", None)
-        return repr(code.co_code) if code is not None else repr(sorted(vars(target)))
 
 
 def check_directions(rule: LearningRule, directions, params: dict) -> None:

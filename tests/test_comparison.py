@@ -75,13 +75,6 @@ def test_a_diverged_run_is_null_in_the_json_and_nan_when_loaded(tmp_path):
     assert math.isnan(loaded["mean"]) and loaded["per_seed"][0] == 0.5 and math.isnan(loaded["per_seed"][1])
 
 
-def test_the_code_hash_ignores_docstrings_and_comments_but_not_code():
-    code = 'def f(x):\n    """Twice x."""\n    return 2 * x  # why\n'
-    assert comparison.syntax_digest(code) == comparison.syntax_digest("def f(x):\n    return 2 * x\n")
-    assert comparison.syntax_digest(code) != comparison.syntax_digest("def f(x):\n    return 3 * x\n")
-    assert comparison.syntax_digest('"""Module."""\nX = 1\n') == comparison.syntax_digest("X = 1\n")
-
-
 @pytest.mark.parametrize("settings, message", [
     ({"rules": []}, "no rules to compare"),
     ({"rules": ["hebb"]}, "unknown learning rule 'hebb'"),
@@ -116,6 +109,7 @@ def test_the_cli_writes_the_json_it_prints(tmp_path):
     record = json.loads(result.stdout)
     assert json.loads(out.read_text()) == record
     assert [r["rule"] for r in record["rules"]] == ["top", "sign"] and record["settings"]["rules"] == ["top", "sign"]
-    assert record["code_version"] == comparison.code_version() and record["jobs"] == 2
+    assert record["code_version"] == comparison.code_version(["top", "sign"]) and record["jobs"] == 2
+    assert record["provenance"] == comparison.provenance(["top", "sign"])
     sign = record["rules"][1]
     assert all(d is not None for d in sign["grid"][1]["diverged_at"]) == (sign["grid"][1]["validation_mean"] is None)

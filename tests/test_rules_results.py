@@ -1,6 +1,6 @@
 """results/rules.json (the learning-rule comparison) was made by the current code and full settings.
 
-Regenerate it with:  python -m helpers rules --json > results/rules.json
+Regenerate it with:  python -m helpers rules --out results/rules.json
 """
 
 import math
@@ -20,13 +20,17 @@ def stored():
 
 def test_made_with_the_current_settings_and_code(stored):
     problems = comparison.results_problems(stored)
-    assert not problems, f"results/rules.json is stale ({'; '.join(problems)}): run `{comparison.RESULTS_COMMAND}`"
+    assert not problems, f"results/rules.json is stale: {'; '.join(problems)}"
 
 
 def test_a_stale_file_is_detected(stored):
-    changed = dict(stored, settings=dict(stored["settings"], lrs=[0.1]), code_version="0" * 16)
-    problems = comparison.results_problems(changed)
-    assert any("lrs" in p for p in problems) and any("code_version" in p for p in problems)
+    current = dict(stored, settings=dict(stored["settings"], lrs=[0.1]), provenance=comparison.provenance())
+    problems = comparison.results_problems(current)
+    assert any("lrs" in p for p in problems) and not any("code changed" in p for p in problems)
+    edited = dict(current["provenance"], modules=dict(current["provenance"]["modules"], **{"helpers.layers": "0" * 16}))
+    problems = comparison.results_problems(dict(current, provenance=edited))
+    assert any("code changed since the file was made: helpers.layers" in p for p in problems), problems
+    assert problems[-1] == f"regenerate with `{comparison.RESULTS_COMMAND}`"
 
 
 def test_every_rule_of_the_package_has_its_row(stored):
