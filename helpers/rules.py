@@ -20,6 +20,12 @@ Registered rules (``RULES``; ``python -m helpers train --rule NAME``):
   sent to every hidden layer through its own fixed random matrix.
 - ``sign``: sign symmetry (Liao, Leibo & Poggio, 2016): sign(W_k)^T in place of W_k^T.
 - ``uloss``: the original author's "U loss" (Greydanus, np_nets, 2017), ported faithfully.
+- ``kp``: Kolen-Pollack (Akrout et al., 2019): FA whose B_k get W_k's updates, both decayed
+  (``decay``), so that B_k comes to equal W_k.
+- ``nodepert``: node perturbation: each hidden layer's gradient estimated from the loss's change under
+  Gaussian noise (``sigma``) on its pre-activations; the top layer exact.
+- ``synthgrad``: synthetic gradients (Jaderberg et al., 2016), ported from the original author's
+  np_nets ``synthgrad.py``: a linear module per hidden layer predicts dl/dh_k from h_k (``synth_lr``).
 
 Fixed random state a rule needs (feedback matrices) is drawn in ``setup`` from
 a generator of its own, ``context.rng``, the third seeded stream beside
@@ -60,7 +66,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import model
-from .layers import relu_backward, softmax_cross_entropy
+from .layers import relu_backward, shift_scores, softmax_cross_entropy, softmax_cross_entropy_losses
 
 
 @dataclass
@@ -479,3 +485,230 @@ class ULoss(LearningRule):
             grads[f"W{k}"], grads[f"b{k}"] = x.T @ dz, dz.sum(axis=0)
             above = h
         return grads
+
+
+def _check_number(rule: str, name: str, value, low: float, inclusive: bool) -> None:
+    # hyperparameters arrive from the command line and from grids: refuse the nonsensical with a way out
+    ok = np.isfinite(value) and (value >= low if inclusive else value > low)
+    if not ok:
+        raise ValueError(f"rule {rule!r}: {name} must be a finite number {'>=' if inclusive else '>'} {low:g}, "
+                         f"got {value!r} (e.g. {rule}:{name}={rule_hyperparameters(RULES[rule])[name]:g})")
+
+
+@register_rule("kp", label="Kolen-Pollack")
+class KolenPollack(FeedbackAlignment):
+    """Akrout et al. (2019), "Deep learning without weight transport": feedback alignment whose B_k learn.
+
+    The backward pass uses B_k (fan_in, fan_out, like W_k; k = 2 .. top) where backprop uses W_k, as ``fa``
+    does, and B_k starts as FA's. Each step B_k gets the update of W_k, which needs no transport of W:
+    g_k = h_{k-1}^T delta_k is local to layer k. Both decay, with SGD:
+
+        W_k -= lr (g_k + decay W_k)        (the direction returned: g_k + decay W_k, W1's too)
+        B_k -= lr (g_k + decay B_k)        (in after_update)
+
+    so B_k - W_k shrinks by the factor (1 - lr decay) every step and the backward pass becomes backprop's;
+    with decay = 0 the difference never changes and B_k only follows W_k. With momentum or Adam, B_k moves
+    by the step W_k actually made (the optimizer's of g_k + decay W_k) plus lr decay (W_k - B_k), taken
+    before the step: B_k - W_k shrinks by the same factor. Biases are not decayed.
+
+    ``decay`` 1e-3: the best validation accuracy of 0, 1e-4, 1e-3, 1e-2, 3e-2 (97.58, 97.60, 97.74, 95.58,
+    90.10%; seed 0, 10,000 steps, SGD at lr 0.03).
+    ``feedback`` {k: B_k}: starting feedback (copied; the rule's B_k learn), drawn in setup unless given.
+    """
+
+    def __init__(self, decay: float = 1e-3, feedback: dict | None = None):
+        _check_number("kp", "decay", decay, 0.0, inclusive=True)
+        super().__init__(feedback)
+        self.decay = decay
+
+    def setup(self, params, data, context):
+        super().setup(params, data, context)
+        self.feedback = {k: np.array(B, dtype=float) for k, B in self.feedback.items()}  # ours to update
+        self.before = None
+
+    def directions(self, params, batch, cache, scores, dscores):
+        grads = backward_with(self.feedback, dscores, cache)
+        for name in grads:
+            if name.startswith("W"):
+                grads[name] = grads[name] + self.decay * params[name]
+        return grads
+
+    def loss_and_directions(self, params, index):
+        # W_k before the step (the optimizer updates in place): after_update moves B_k by W_k's actual step
+        self.before = {k: params[f"W{k}"].copy() for k in self.feedback}
+        return super().loss_and_directions(params, index)
+
+    def after_update(self, params, directions, context):
+        if self.before is None:
+            raise RuntimeError("kp.after_update follows loss_and_directions (it needs W_k before the step): "
+                               "train the rule with helpers.train.train")
+        shrink = context.lr * self.decay
+        for k, B in self.feedback.items():
+            before = self.before[k]
+            # B += (W - W_before) - lr decay (B - W_before); with SGD this is B -= lr (g + decay B)
+            B += (params[f"W{k}"] - before) - shrink * (B - before)
+        self.before = None
+
+
+def _example_losses(scores, labels):
+    """Each example's cross-entropy.  scores (N, 10), labels (N,) -> (N,)."""
+    shifted = shift_scores(scores)
+    return softmax_cross_entropy_losses(shifted, np.eye(shifted.shape[1])[labels])
+
+
+@register_rule("nodepert", label="node perturbation")
+class NodePerturbation(LearningRule):
+    """Node perturbation: each hidden layer's gradient estimated from the loss's response to noise.
+
+    For hidden layer k, a second forward pass from layer k up adds sigma xi (xi ~ N(0, 1), shape (N, H_k))
+    to the pre-activations z_k; each example's loss change, times its noise, estimates the gradient:
+    dL/dz_k ~ (l_i(z + sigma xi) - l_i(z)) xi / (sigma N), unbiased as sigma -> 0 (REINFORCE with the
+    clean loss as the baseline). W_k's direction is then h_{k-1}^T dz_k, as backprop's is from the exact dz_k.
+    Each hidden layer is perturbed in a pass of its own: the estimate's variance grows with that layer's
+    width alone (128), not with all hidden units (256), for one more forward of the layers above.
+    The top layer gets its exact gradient: its output error is local to it (the loss is computed there), so
+    there is no credit to assign, and estimating it too would only add noise that DFA's and the U loss's
+    rows (also exact at the top) do not have.
+
+    ``directions`` has no side effects: the noise comes from a generator seeded by a base drawn once in
+    ``setup`` from the rule's generator and by the batch's indices, so the same batch gets the same noise
+    (the alignment recorder's probe leaves the run unchanged).
+    ``sigma`` 0.1: the best validation accuracy of 1e-3, 1e-2, 0.1, 1 (87.32, 87.32, 88.32, 87.92%; seed 0,
+    10,000 steps, SGD at lr 0.01; at lr 0.03 every sigma diverged: the estimate's noise, not its bias).
+    1e-3 and 1e-2 train alike: that small, the loss responds linearly to the noise and sigma cancels out
+    of the estimate; a 1-point edge of 0.1 over them is one seed's measurement.
+    """
+
+    def __init__(self, sigma: float = 0.1):
+        _check_number("nodepert", "sigma", sigma, 0.0, inclusive=False)
+        self.sigma = sigma
+
+    def setup(self, params, data, context):
+        super().setup(params, data, context)
+        if self.context.rng is None:
+            raise ValueError("node perturbation draws its noise seed from the rule's generator: "
+                             "pass setup a RunContext(rng=...) (helpers.train.train does)")
+        self.base_seed = int(self.context.rng.integers(2**63))
+
+    def directions(self, params, batch, cache, scores, dscores):
+        top = len(cache)
+        n = len(batch.labels)
+        (h_below, _), _ = cache[top - 1]
+        grads = {f"W{top}": h_below.T @ dscores, f"b{top}": dscores.sum(axis=0)}
+        noise_rng = np.random.default_rng([self.base_seed, *np.asarray(batch.index, dtype=np.int64).tolist()])
+        clean = _example_losses(scores, batch.labels)
+        for k in range(1, top):
+            (x, W), _ = cache[k - 1]
+            noise = noise_rng.standard_normal((n, W.shape[1]))
+            h = np.maximum(x @ W + params[f"b{k}"] + self.sigma * noise, 0.0)
+            for j in range(k + 1, top + 1):  # the layers above, on the perturbed activations
+                h = h @ params[f"W{j}"] + params[f"b{j}"]
+                if j < top:
+                    h = np.maximum(h, 0.0)
+            change = _example_losses(h, batch.labels) - clean  # (N,)
+            dz = (change / (self.sigma * n))[:, None] * noise
+            grads[f"W{k}"], grads[f"b{k}"] = x.T @ dz, dz.sum(axis=0)
+        return grads
+
+
+@register_rule("synthgrad", label="synthetic gradients (Greydanus 2017)")
+class SyntheticGradients(LearningRule):
+    """Synthetic gradients (Jaderberg et al., 2016), ported from the original author's np_nets ``synthgrad.py``.
+
+    Each hidden layer k has a linear module (M_k (H_k, H_k), c_k (H_k,)) that predicts, from the layer's
+    output h_k, the gradient of the example's own loss with respect to h_k: s_k = h_k M_k + c_k (N, H_k).
+    Layer k learns from the prediction as from a gradient, dz_k = s_k where h_k > 0, divided by N (the
+    batch mean), without waiting for the layers above. The top layer gets its exact gradient. The modules'
+    targets, one layer's backward step each: for the last hidden layer the true N dscores W_top^T, for a
+    lower layer k the gradient the layer above's prediction sends down, (s_{k+1} where h_{k+1} > 0) W_{k+1}^T
+    (bootstrapped, as in Jaderberg et al.: no backward pass through more than one layer). After each update
+    the modules take one normalized step (NLMS) on 0.5 * mean squared error: the gradient times
+    ``synth_lr`` / (1 + mean |h_k|^2), whatever the run's optimizer (the modules are the rule's state, not
+    the network's). The batch's mean |[h_k, 1]|^2 bounds the largest eigenvalue of [h_k, 1]^T [h_k, 1] / N,
+    so any synth_lr below 2 fits the batch without overshooting, however large h_k grows as the layers learn.
+    As in his code, the modules do not see the label (Jaderberg et al.'s cDNI does): the best a linear
+    module of h_k can predict is the gradient's mean given h_k.
+
+    Where the port differs from ``synthgrad.py``, and why:
+
+    - Network: his is 784-100-10 with a ReLU on the scores (the loss sees relu(scores)); this is the
+      project's 784-128-128-10 with plain scores, so that every rule trains the same network.
+    - What is predicted: his modules map h_k to the flattened per-example gradient of every parameter
+      (W1's module alone would be 128 x 100,352 here, 100 MB), and his W2 module sees the relu'd scores.
+      This port predicts dl/dh_k as his later notebook (synthetic-gradients.ipynb) and the paper do: the
+      module is H_k x H_k, and W_k's direction comes from the prediction as backprop's does from the gradient.
+      So only the hidden layers are synthetic; his top layer was synthetic too.
+    - Targets and update order: he trains the modules every 10th step (synth_step) on the true gradient from a
+      full backward pass, then updates the network with the prediction made before that training. Here the
+      modules train every step, after the network's update, on the bootstrapped one-layer targets above:
+      cheap (one product per layer), and the network needs no full backward pass ever.
+    - Constants: his lr 2e-2, slr 1e-4, batch 10, 1,000 steps, Gaussian module init times 1e-2; here the
+      project's protocol (batch 32, the run's lr and optimizer), modules start at zero (the paper's choice:
+      the hidden layers stay put until a module has learned something, instead of following a random map).
+    - Module step: his is a fixed slr; here it is normalized (above). A fixed step is stable only below
+      2 / (largest eigenvalue of [h_k, 1]^T [h_k, 1] / N), 0.063 for h1 at initialization (31.6): fixed steps of 0.1
+      (the best on validation at lr 0.03) diverged at lr 0.01 within 330 steps, for seeds 0 and 1.
+      ``synth_lr`` 1: validation 87.88, 88.56, 90.46, 90.78% at 0.1, 0.3, 1, 1.5 (seed 0, 10,000 steps, SGD
+      at lr 0.03); 1 rather than 1.5, whose 0.3 points are one seed's, because the noise NLMS leaves in the
+      fit grows as synth_lr / (2 - synth_lr): three times larger at 1.5, and unbounded towards 2.
+    - Module loss: his modules fit every example's prediction to the batch's mean gradient, by
+      smodel -= slr h^T (s - g) summed over the batch; here each example's prediction fits that example's
+      own gradient (N times the batch mean's share), by the mean over the batch, so that synth_lr does not
+      depend on the batch size.
+    """
+
+    def __init__(self, synth_lr: float = 1.0):
+        _check_number("synthgrad", "synth_lr", synth_lr, 0.0, inclusive=False)
+        if synth_lr >= 2:
+            raise ValueError(f"rule 'synthgrad': synth_lr must be below 2 (a normalized step of 2 or more "
+                             f"overshoots the batch's fit), got {synth_lr!r} (e.g. synthgrad:synth_lr=0.5)")
+        self.synth_lr = synth_lr
+
+    def setup(self, params, data, context):
+        super().setup(params, data, context)
+        top = model.num_layers(params)
+        # zero modules: no random state, and a reused rule object starts each run afresh
+        self.modules = {k: (np.zeros((params[f"W{k}"].shape[1],) * 2), np.zeros(params[f"W{k}"].shape[1]))
+                        for k in range(1, top)}
+        self.pending = None
+
+    def predictions(self, params, cache, dscores):
+        """The directions and the modules' normalized steps: (cache, dscores (N, 10)) -> ({name: direction},
+        {k: (dM_k (H_k, H_k), dc_k (H_k,))}), to be taken times synth_lr. Changes nothing."""
+        top = len(cache)
+        n = len(dscores)
+        (h_below, W_top), _ = cache[top - 1]
+        grads = {f"W{top}": h_below.T @ dscores, f"b{top}": dscores.sum(axis=0)}
+        module_steps = {}
+        target = n * dscores @ W_top.T  # each example's own dl/dh_{top-1}: the exact one, the top's backward step
+        for k in range(top - 1, 0, -1):
+            (x, W), h = cache[k - 1]
+            M, c = self.modules[k]
+            predicted = h @ M + c  # (N, H_k): the synthetic dl/dh_k
+            error = predicted - target
+            scale = n * (1.0 + np.einsum("ij,ij->", h, h) / n)  # N (1 + mean |h_k|^2): the NLMS normalization
+            module_steps[k] = (h.T @ error / scale, error.sum(axis=0) / scale)
+            dz = relu_backward(predicted, h)
+            grads[f"W{k}"], grads[f"b{k}"] = x.T @ dz / n, dz.sum(axis=0) / n
+            target = dz @ W.T  # layer k - 1's target, bootstrapped from this layer's prediction
+        return grads, module_steps
+
+    def directions(self, params, batch, cache, scores, dscores):
+        return self.predictions(params, cache, dscores)[0]
+
+    def loss_and_directions(self, params, index):
+        images, labels = self.data.train.images[index], self.data.train.labels[index]
+        scores, cache = model.forward(params, images)
+        loss, dscores = softmax_cross_entropy(scores, labels)
+        directions, self.pending = self.predictions(params, cache, dscores)  # the modules learn in after_update
+        return loss, directions
+
+    def after_update(self, params, directions, context):
+        if self.pending is None:
+            raise RuntimeError("synthgrad.after_update follows loss_and_directions (it trains the modules on that "
+                               "step's targets): train the rule with helpers.train.train")
+        for k, (dM, dc) in self.pending.items():
+            M, c = self.modules[k]
+            M -= self.synth_lr * dM
+            c -= self.synth_lr * dc
+        self.pending = None
