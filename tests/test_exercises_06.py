@@ -48,7 +48,7 @@ def test_lr_chosen_on_validation(capsys):
     assert_no_direction(out)
     # the right learning rate with the wrong report: its validation accuracy, too coarse, another number, no number
     wrong_reports = {round(100 * validation, 2): "validation accuracy", round(100 * test, 1): "fewer digits",
-                     50: "not its run's test accuracy", "most": "digits"}
+                     "50.00": "not its run's test accuracy", 50: "fewer digits", "most": "digits"}
     if round(100 * test, 1) == round(100 * test, 2):  # a test accuracy with one decimal cannot be given too coarsely
         wrong_reports[round(100 * test)] = wrong_reports.pop(round(100 * test, 1))
     for report, hint in wrong_reports.items():

@@ -105,9 +105,8 @@ def check_z1_rms(answer, hidden_size: int = 2048, mean_square: float | None = No
     hint = next((h for m, h in mistakes if matches(value, m, sig=3)), None)
     return _report(False, "", hint or form_hint(value, expected, sig=3, stated=stated) or
                    "use Var(z1) = 784 Var(W) E[x^2] + Var(b) with the reference's Var(W) and Var(b), and E[x^2] = the "
-                   "mean of the squared pixels over all 55,000 training images (mnist.train.images; not their "
-                   "variance: pixels do not have mean 0, and a subset shifts the third digit); then take the square "
-                   "root. The prediction, not a measurement.")
+                   "mean of the squared pixels (not their variance) over all 55,000 training images; then take the "
+                   "square root: the prediction, not a measurement.")
 
 
 def _draw(student_fn, fan_in, fan_out, seed):

@@ -177,9 +177,8 @@ def _smoothed_cases():
     ]
 
 
-_EPSILON = ("an epsilon inside the log (log(P + 1e-12)) or a clipped P: it changes every small probability and caps "
-            "a log-probability of -1500 at about -28. Compute log P directly: s_j - m - log(sum_k exp(s_k - m)), "
-            "m each row's maximum.")
+_EPSILON = ("an epsilon inside the log (log(P + 1e-12)) or a clipped P caps a log-probability of -1500 at about -28: "
+            "compute log P directly, s_j - m - log(sum_k exp(s_k - m)).")
 
 
 @guarded
