@@ -80,8 +80,8 @@ def check_ema_start_weight(answer, smoothing: float = 0.99, share: float = 0.01)
         hint = (f"that is the real solution of {smoothing}**t = {share}; a number of steps is a whole number, and the "
                 "exercise asks for the first step at which the weight is below the threshold.")
     elif value == first - 1:
-        hint = (f"that is the real solution of {smoothing}**t = {share} rounded down; is the weight at that step "
-                f"already below {share}?")
+        hint = (f"that is the real solution of {smoothing}**t = {share} rounded down; the step asked for must "
+                f"satisfy {smoothing}**t < {share}.")
     elif abs(float(value) - 1 / (1 - smoothing)) < 0.5:
         hint = ("that is 1 / (1 - smoothing), the EMA's time constant: after it the start still weighs about 1/e, "
                 "37%. Solve smoothing**t < share for t.")
