@@ -149,3 +149,16 @@ def test_the_width_choice_gets_one_hint_for_every_wrong_width(capsys, monkeypatc
     said = hints(capsys, exercises.check_smallest_width, [16, 32, 128, 256])
     assert len(said) == 1, said  # narrower and wider widths get the same words
     assert run(capsys, exercises.check_smallest_width, 64)[0]
+
+
+HUGE = [1e309, 10**400, "9" * 5000, "1e400"]
+
+
+def test_second_answers_that_no_float_holds_get_a_hint(capsys, slider, monkeypatch):
+    _, chosen, _ = slider
+    monkeypatch.setattr(ex05, "_batch_runs", lambda data, batch_size: np.full((3, 2), 0.4))
+    for answer in HUGE:
+        for check, args in ((exercises.check_lr_chosen_on_validation, (chosen, answer)),
+                            (exercises.check_batch_doubling, (0.4, answer, None))):
+            ok, out = run(capsys, check, *args)
+            assert not ok and "finite number" in out, (answer, out)
