@@ -103,8 +103,8 @@ def check_double_mean_error(answer, batch_size: int = 64) -> None:
         (100 * expected, "give the relative error as a fraction, not as a percent."),
     ]
     hint = next((h for m, h in mistakes if matches(value, m, decimals=4 if m < 1 else 2)), None)
-    return _report(False, "", hint or form_hint(value, expected, decimals=4, stated="four decimals (or an exact "
-                   "fraction)") or "write the analytic gradient as g = ĝ / N (ĝ: the numerical one) and simplify "
+    return _report(False, "", hint or form_hint(value, expected, decimals=4, stated="four decimals, or an exact "
+                   "fraction") or "write the analytic gradient as g = ĝ / N (ĝ: the numerical one) and simplify "
                    "||g - ĝ|| / (||g|| + ||ĝ||).")
 
 
