@@ -173,3 +173,63 @@ def test_no_wrong_answer_makes_a_checker_print_the_answer(capsys, checker, args,
             continue
         for text in forms(answer):
             assert text not in out, (value, text, out)
+
+
+ALL_NUMERIC = [  # (checker, arguments after the answer): the answer is read before anything else is computed
+    (exercises.check_label_magic_number, ()), (exercises.check_idx_file_size, ()),
+    (exercises.check_parameter_count, ()), (exercises.check_weight_std, ("xavier",)),
+    (exercises.check_z1_rms, ()), (exercises.check_uniform_loss, ()), (exercises.check_loss_as_probability, ()),
+    (exercises.check_forward_multiply_adds, ()), (exercises.check_backward_multiply_adds, ()),
+    (exercises.check_double_mean_error, ()), (exercises.check_digit_precision, (None, None)),
+    (exercises.check_ema_start_weight, ()), (exercises.check_batch_doubling, (0.5, None)),
+    (exercises.check_lr_chosen_on_validation, ()), (exercises.check_divergence_threshold, ()),
+    (exercises.check_smallest_width, ()), (exercises.check_raw_pixel_gain, ()),
+    (exercises.check_slow_eigenvalue, ()), (exercises.check_momentum_lr, ()), (exercises.check_fa_gap, ()),
+    (exercises.check_dfa_savings, ()),
+]
+
+
+@pytest.mark.parametrize("checker, args", ALL_NUMERIC, ids=lambda c: getattr(c, "__name__", ""))
+@pytest.mark.parametrize("answer", [1e309, -1e309, 10**400, -(10**400), "9" * 5000, "1e400", "-1e999999",
+                                    "9" * 400 + "/3", np.float64(np.inf)], ids=lambda a: str(a)[:12])
+def test_a_number_no_float_holds_gets_a_hint_never_an_overflow(capsys, checker, args, answer):
+    ok, out = run(capsys, checker, answer, *args)
+    assert not ok and "finite number" in out, out
+
+
+def test_a_tiny_number_is_read_as_zero_not_an_error():
+    assert _check.read_number("1e-500") == 0 and _check.read_number("0." + "0" * 600 + "1") == 0
+
+
+def test_a_precision_hint_depends_on_the_answers_form_only():
+    stated = "three decimals"
+    coarse = {_check.form_hint(_check.read_number(a), 2.302585, decimals=3, stated=stated)
+              for a in ("2.3", "2.30", "2.31", "2.2", "9.9", "0.1", "2", "-2.3")}
+    assert len(coarse) == 1 and "three decimals" in coarse.pop()  # near or far: the same words
+    for a in ("2.301", "2.304", "2.300", "2.350", "9.999", "2.3020"):
+        assert _check.form_hint(_check.read_number(a), 2.302585, decimals=3, stated=stated) is None, a
+    assert "cut" in _check.form_hint(_check.read_number("2.302"), 2.302585, decimals=3, stated=stated)
+    # significant digits are counted as written: "0.0690" has three
+    assert _check.form_hint(_check.read_number("0.0690"), 0.0693, sig=3, stated="x") is None
+    assert _check.form_hint(_check.read_number("0.069"), 0.0693, sig=3, stated="x") is not None
+
+
+def test_a_mistake_is_named_only_at_the_exercises_precision_or_exactly():
+    assert _check.matches(_check.read_number("0.9688"), 31 / 32, decimals=4)
+    assert _check.matches(_check.read_number("31/32"), 31 / 32, decimals=4)
+    assert not _check.matches(_check.read_number("0.969"), 31 / 32, decimals=4)  # too coarse to tell apart
+    assert not _check.matches(_check.read_number("0.9690"), 31 / 32, decimals=4)
+    assert _check.matches(_check.read_number("1"), 1.0, decimals=3)  # exactly the mistake, however written
+
+
+def test_numpys_broadcast_error_becomes_a_hint():
+    with pytest.raises(_check.Hint, match="keepdims=True") as raised:
+        _check.call(lambda x: x / x.sum(axis=1), np.ones((4, 10)))
+    assert "operands" not in str(raised.value)
+
+
+@pytest.mark.parametrize("got, want, words", [((1, 10), (10,), "length 1"), ((10, 1), (10,), "length 1"),
+                                              ((10, 6), (6, 10), "transposed"), ((3, 4), (5, 6), "")])
+def test_a_wrong_shape_is_named(got, want, words):
+    note = _check.shape_note(got, want)
+    assert (words in note) if words else note == ""

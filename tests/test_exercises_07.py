@@ -111,9 +111,10 @@ def test_numbers_at_the_precision_the_exercises_state(capsys):
     for answer in (round(softmax, 1), f"{softmax:.1f}", f"{softmax:.1f}%", f"{softmax:.2f}"):
         assert said(capsys, ex.check_raw_pixel_gain, answer).startswith("correct:"), answer
     assert "least-squares" in said(capsys, ex.check_raw_pixel_gain, round(squares, 1))
-    out = said(capsys, ex.check_raw_pixel_gain, round(softmax, 1) - 0.1)
-    assert "one decimal" in out
+    out = said(capsys, ex.check_raw_pixel_gain, f"{round(softmax, 1) - 0.1:.1f}")  # a tenth off: no "close"
+    assert "subtract their mean" in out and "decimal" not in out
     assert_hidden(out, [softmax])
+    assert "one decimal" in said(capsys, ex.check_raw_pixel_gain, round(softmax))  # too few digits, whatever they are
     for answer in ("3/80", "0.0375", 0.0375, "0.03750", np.float32(0.0375)):
         assert said(capsys, ex.check_momentum_lr, answer).startswith("correct:"), answer
     assert "three significant digits" in said(capsys, ex.check_momentum_lr, 0.037)

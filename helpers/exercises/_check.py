@@ -14,6 +14,12 @@ The family's rules, each in one place here:
   the exercise allows it, percents ("51.4%"). ``at_precision`` compares with the
   precision the exercise states (decimals, significant digits, a relative
   tolerance, or exact for counts): an answer rounded to that precision passes.
+  ``form_hint`` is the only hint about precision, and it depends on how the
+  answer is written, never on how near it is: fewer digits than the exercise
+  asks for (said of every such answer), or exactly the value cut off instead of
+  rounded. ``matches`` names a mistake only at the same precision (or exactly),
+  so no band of answers around the target gets a hint of its own: a sequence of
+  answers cannot narrow the target down (no oracle).
 - Returns: ``returned_array``, ``returned_number`` and ``returned_tuple`` turn a
   wrong return type or shape (a layer's ``(out, cache)``, the whole
   ``(loss, dscores)``, a dict, a string, a wrong shape) into a hint that names
@@ -32,12 +38,16 @@ from __future__ import annotations
 import functools
 import math
 import re
+import sys
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
 import numpy as np
 
 NO_ANSWER = "no answer yet: replace None with your answer and run the cell again."
+LARGEST = Decimal(repr(sys.float_info.max))  # 1.8e308: beyond it no float holds the answer
+NOT_FINITE = "give a finite number (yours is nan or infinite)."
+TOO_LARGE = "give a finite number (yours is larger than any float can hold, about 1.8e308)."
 
 
 class Hint(Exception):
@@ -126,16 +136,22 @@ def read_number(answer, *, percent: bool = False, whole: bool = False, points: b
             return read_number(answer, percent=percent, whole=whole, points=points)
         if isinstance(answer, Fraction):
             value = Decimal(answer.numerator) / Decimal(answer.denominator)
+        elif isinstance(answer, (int, np.integer)):
+            value = Decimal(int(answer))  # never through float: 10**400 is an int, not an OverflowError
         else:
             try:
                 number = float(answer)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise Hint(f"give a number; you gave a {type(answer).__name__}.") from None
             if not math.isfinite(number):
-                raise Hint("give a finite number (yours is nan or infinite).")
-            value = Decimal(int(answer)) if isinstance(answer, (int, np.integer)) else Decimal(repr(number))
+                raise Hint(NOT_FINITE)
+            value = Decimal(repr(number))
     if not value.is_finite():
-        raise Hint("give a finite number (yours is nan or infinite).")
+        raise Hint(NOT_FINITE)
+    if abs(value) > LARGEST:  # "9" * 5000, 10**400, "1e400": every later comparison would overflow
+        raise Hint(TOO_LARGE)
+    if value and value.adjusted() < -400:  # below the smallest float: it is 0 to every comparison
+        value = Decimal(0)
     if whole and value != value.to_integral_value():
         raise Hint("give a whole number: this exercise counts something.")
     return value.scaleb(-2) if is_percent else value
@@ -195,6 +211,12 @@ def call(fn, *args, copy: bool = True):
             result = fn(*copies)
     except NotImplementedError:
         raise Hint("no answer yet: write the function body and run the cell again.") from None
+    except ValueError as exc:
+        if "broadcast" in str(exc):  # NumPy's words name no mistake: the usual one is a lost axis
+            raise Hint("your function combines arrays whose shapes do not line up: a sum or maximum over axis=1 of "
+                       "an (N, C) array has shape (N,); keep the axis (keepdims=True, shape (N, 1)) to combine it "
+                       "with the rows.") from None
+        raise Hint(f"your function raised ValueError: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - any failure of the student's code is reported, not raised
         raise Hint(f"your function raised {type(exc).__name__}: {exc}") from None
     modified = copy and any(isinstance(a, np.ndarray) and not np.array_equal(a, c, equal_nan=a.dtype.kind == "f")
@@ -231,8 +253,18 @@ def returned_array(result, shape: tuple, what: str, label: str = "your function 
         raise Hint(f"{label} a {type(result).__name__}; return {what}.")
     array = _numeric(result, what)
     if array.shape != shape:
-        raise Hint(f"{label} shape {array.shape}; return {what}, shape {shape}.")
+        raise Hint(f"{label} shape {array.shape}; return {what}, shape {shape}{shape_note(array.shape, shape)}.")
     return array
+
+
+def shape_note(got: tuple, want: tuple) -> str:
+    """What a wrong shape most likely is: a kept axis of length 1 (a (1, H) bias), or a transpose."""
+    got, want = tuple(got), tuple(want)
+    if got == (1, *want) or got == (*want, 1):
+        return " (drop the extra axis of length 1: sum without keepdims, or .ravel())"
+    if len(want) == 2 and got == want[::-1] and want[0] != want[1]:
+        return " (it is transposed: check the order of the product)"
+    return ""
 
 
 def returned_number(result, what: str, label: str = "your function returned"):
@@ -297,17 +329,67 @@ def agree(got, want, dtype=None, scale: float = 1.0) -> bool:
     return bool(np.all(np.abs(got - want) <= tolerance * (np.abs(want) + largest)))
 
 
-def precision_note(value, expected: float, *, decimals: int | None = None, sig: int | None = None,
-                   scale: int = 0, stated: str = "") -> str | None:
-    """A hint for an answer that is ``expected`` at a coarser precision than the one ``stated`` (too few
-    digits) or within two units of it (cut off instead of rounded); None when the answer is further off
-    (then it is another mistake)."""
+def _decimals(expected: float, decimals: int | None, sig: int | None, scale: int) -> int | None:
+    """The stated precision as decimals in units of 10**scale (None: exact or relative)."""
     want = float(expected) * 10.0 ** -scale
-    value = Decimal(value).scaleb(-scale)
-    if decimals is None:
+    if decimals is None and sig is not None:
         decimals = sig - 1 - math.floor(math.log10(abs(want))) if want else sig
-    given = -value.normalize().as_tuple().exponent if value else 0
-    coarse = given < decimals and abs(float(value) - want) <= 0.5 * 10.0 ** -given * (1 + 1e-9)
-    if coarse or abs(float(value) - want) <= 2 * 10.0 ** -decimals:
-        return f"not at the precision the exercise asks for ({stated}): round it (do not cut digits off), or give more digits."
+    return decimals
+
+
+def _written(value, scale: int = 0) -> tuple:
+    """(decimals, significant digits) of the answer as the student wrote it, in units of 10**scale: "0.50" has
+    two decimals, the float 0.5 one (a float keeps no trailing zeros)."""
+    value = Decimal(value).scaleb(-scale)
+    digits = value.as_tuple().digits
+    significant = len(digits) - next((i for i, d in enumerate(digits) if d), len(digits))
+    return -value.as_tuple().exponent, significant
+
+
+def coarse(value, expected: float, *, decimals: int | None = None, sig: int | None = None, scale: int = 0) -> bool:
+    """Is the answer written with fewer digits than the exercise states? (Its form only, not its value.)"""
+    if decimals is None and sig is None:
+        return False
+    given_decimals, given_sig = _written(value, scale)
+    return given_sig < sig if decimals is None else given_decimals < decimals
+
+
+def matches(value, mistake: float, *, decimals: int | None = None, sig: int | None = None, rel: float | None = None,
+            scale: int = 0) -> bool:
+    """Is the answer a named mistake: exactly that value, or that value at the exercise's own precision?
+
+    A mistake is named only where the right value would be accepted: never for a
+    coarser answer, and never for a band wider than the precision, so a hint that
+    names a mistake derived from the target (its square, its sign) cannot be
+    used to home in on the target."""
+    value = Decimal(value)
+    if math.isclose(float(value), float(mistake), rel_tol=1e-9, abs_tol=1e-300):
+        return True
+    if coarse(value, mistake, decimals=decimals, sig=sig, scale=scale):
+        return False
+    return at_precision(value, mistake, decimals=decimals, sig=sig, rel=rel, scale=scale)
+
+
+def form_hint(value, expected: float, *, decimals: int | None = None, sig: int | None = None, scale: int = 0,
+              stated: str = "") -> str | None:
+    """For a wrong answer, a hint about how it is written, or None (the caller then names the mistake).
+
+    Fewer digits than ``stated``: every such answer gets the same words, whatever
+    its digits, so the hint never says how near it is. Exactly the stated digits
+    and equal to ``expected`` cut off where it should be rounded: the one value a
+    right computation cut off hears so. Nothing else about precision is said.
+    """
+    if coarse(value, expected, decimals=decimals, sig=sig, scale=scale):
+        return f"your answer has fewer digits than the exercise asks for ({stated})."
+    places = _decimals(expected, decimals, sig, scale)
+    if places is None:
+        return None
+    value, want = Decimal(value).scaleb(-scale), Decimal(repr(float(expected))).scaleb(-scale)
+    given = _written(value)[0] if decimals is not None else None
+    if decimals is None:  # significant digits: the decimals they give at the target's size
+        given = _written(value)[0] if _written(value)[1] == sig else None
+    unit = Decimal(1).scaleb(-places)
+    cut = want.quantize(unit, rounding="ROUND_DOWN")
+    if given == places and value == cut and cut != want.quantize(unit, ROUND_HALF_UP):
+        return f"you cut the digits off; round to {stated} instead."
     return None

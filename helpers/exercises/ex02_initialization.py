@@ -7,7 +7,8 @@ import math
 import numpy as np
 
 from .. import model
-from ._check import _no_answer, _report, at_precision, call, guarded, near, precision_note, read_number, returned_array
+from ._check import (_no_answer, _report, at_precision, call, form_hint, guarded, matches, near, read_number,
+                     returned_array)
 
 __all__ = ["check_parameter_count", "check_weight_std", "check_z1_rms", "check_glorot_uniform", "check_he_uniform"]
 
@@ -54,13 +55,14 @@ def check_weight_std(answer, scheme: str, layer: int = 3, hidden_size: int = 128
         return
     value = read_number(answer)
     expected, fan_in, fan_out = _weight_std(scheme, layer, hidden_size)
-    if near(value, expected**2, 0.02):
-        return _report(False, "", "that looks like the variance; the question asks for the standard deviation.")
-    if scheme == "xavier" and near(value, math.sqrt(6 / (fan_in + fan_out)), 0.02):
+    if at_precision(value, expected, rel=0.02):
+        return _report(True, f"the {scheme} scheme gives W{layer} that standard deviation.", "")
+    if matches(value, expected**2, rel=0.02):
+        return _report(False, "", "that is the variance; the question asks for the standard deviation.")
+    if scheme == "xavier" and matches(value, math.sqrt(6 / (fan_in + fan_out)), rel=0.02):
         return _report(False, "", "that is the half-width a of the uniform distribution; its standard deviation is a / sqrt(3).")
     return _report(
-        at_precision(value, expected, rel=0.02),
-        f"the {scheme} scheme gives W{layer} that standard deviation.",
+        False, "",
         f"W{layer} has fan-in {fan_in} and fan-out {fan_out}; which of them does the {scheme} scheme use? "
         "(For a uniform distribution on [-a, a] the variance is a**2 / 3.)",
     )
@@ -91,26 +93,20 @@ def check_z1_rms(answer, hidden_size: int = 2048, mean_square: float | None = No
     if at_precision(value, expected, sig=3):
         return _report(True, "that is what Var(z) = n_in Var(W) E[x^2] + Var(b) predicts; the measured value "
                        "should be within a few percent.", "")
-    if near(value, expected**2, 0.03):
-        return _report(False, "", "that looks like the variance of z1; the question asks for its root-mean-square.")
-    if near(value, math.sqrt(mean_square + 1 / hidden_size), 0.03):
-        return _report(False, "", "the reference divides by the fan-out (the hidden size), not by the 784 inputs.")
-    if near(value, _z1_rms(128, mean_square), 0.03):
-        return _report(False, "", f"that is the prediction for 128 hidden units; redo it with {hidden_size}.")
-    if at_precision(value, math.sqrt(model.INPUT_SIZE / hidden_size * mean_square), sig=3):
-        return _report(False, "", "you left out the bias: the reference draws b1 with variance 1 / fan-out too, "
-                       "and Var(z) includes + Var(b).")
-    if len(value.as_tuple().digits) >= 3 and near(value, expected, 0.03):
-        # three digits, a few percent off: E[x^2] from a subset of the images (or the measurement), not a rounding slip
-        return _report(False, "", "close, but not the prediction at three significant digits: give the formula's value "
-                       "(not the measurement), with E[x^2] over all 55,000 training images (mnist.train.images); "
-                       "a subset of them shifts the third digit.")
-    return _report(
-        False, "",
-        precision_note(value, expected, sig=3, stated="three significant digits") or
-        "use Var(z1) = 784 Var(W) E[x^2] + Var(b) with the reference's Var(W) and Var(b), and E[x^2] = the mean of the "
-        "squared training pixels (not their variance: pixels do not have mean 0); then take the square root.",
-    )
+    stated = "three significant digits"
+    mistakes = [
+        (expected**2, "that is the variance of z1; the question asks for its root-mean-square."),
+        (math.sqrt(mean_square + 1 / hidden_size), "the reference divides by the fan-out (the hidden size), not by "
+         "the 784 inputs."),
+        (_z1_rms(128, mean_square), f"that is the prediction for 128 hidden units; redo it with {hidden_size}."),
+        (math.sqrt(model.INPUT_SIZE / hidden_size * mean_square), "you left out the bias: the reference draws b1 with "
+         "variance 1 / fan-out too, and Var(z) includes + Var(b)."),
+    ]
+    hint = next((h for m, h in mistakes if matches(value, m, sig=3)), None)
+    return _report(False, "", hint or form_hint(value, expected, sig=3, stated=stated) or
+                   "use Var(z1) = 784 Var(W) E[x^2] + Var(b) with the reference's Var(W) and Var(b), and E[x^2] = the "
+                   "mean of the squared pixels (not their variance) over all 55,000 training images; then take the "
+                   "square root: the prediction, not a measurement.")
 
 
 def _draw(student_fn, fan_in, fan_out, seed):

@@ -1,7 +1,7 @@
 """Checkers for the exercises of notebook 04 (backward pass).
 
 1. read:   the multiply-adds of a backward pass (batch 64, hidden layers of 256)
-2. derive: the relative error a gradient check reports when the batch mean's 1/N is applied twice
+2. derive: the relative error a gradient check reports when the batch mean's 1/N is applied twice (4 decimals)
 3. code:   the gradient of a temperature-scaled softmax cross-entropy
 4. code:   the gradients of the top layer with an L2 penalty on its weights
 """
@@ -12,8 +12,8 @@ import numpy as np
 
 from .. import layers, model
 from .ex03_forward_pass import _forward_multiply_adds  # one home: notebook 3 counts the forward pass
-from ._check import (Hint, _no_answer, _report, agree, at_precision, call, guarded, near, precision_note, read_number,
-                     returned_array, returned_number, returned_tuple, working_dtype)
+from ._check import (Hint, _no_answer, _report, agree, at_precision, call, form_hint, guarded, matches, read_number,
+                     returned_array, returned_number, returned_tuple, shape_note, working_dtype)
 
 __all__ = [
     "check_backward_multiply_adds",
@@ -85,24 +85,27 @@ def _double_mean_error(batch_size: int) -> float:
 @guarded
 def check_double_mean_error(answer, batch_size: int = 64) -> None:
     """Exercise 2: the relative error of a gradient check when the 1/N is applied twice, batch ``batch_size``:
-    three decimals, as the exercise says, or an exact fraction ("63/65")."""
+    four decimals, as the exercise says, or an exact fraction ("63/65"). Four, because at three the first-order
+    shortcut 1 - 2/N (0.96875 for N = 64) rounds like the exact (N - 1)/(N + 1) = 0.96923."""
     if _no_answer(answer):
         return
     value = read_number(answer)
     expected = _double_mean_error(batch_size)
-    if at_precision(value, expected, decimals=3):
+    if at_precision(value, expected, decimals=4):
         return _report(True, "the error does not depend on the data at all: only on N.", "")
-    if at_precision(value, _double_mean_error(32), decimals=3):
-        hint = f"that is the figure for a batch of 32; the exercise asks for {batch_size}."
-    elif any(near(value, f) for f in (batch_size, 1 / batch_size, batch_size - 1)):
-        hint = ("that is the factor between the two gradients; the check reports ||g - ĝ|| / (||g|| + ||ĝ||). "
-                "Write the analytic gradient as g = ĝ / N and simplify.")
-    elif 1 < value <= 100 and at_precision(value, 100 * expected, decimals=1):
-        hint = "give the relative error as a fraction, not as a percent."
-    else:
-        hint = precision_note(value, expected, decimals=3, stated="three decimals") or (
-            "write the analytic gradient as g = ĝ / N (ĝ: the numerical one) and simplify ||g - ĝ|| / (||g|| + ||ĝ||).")
-    return _report(False, "", hint)
+    factor = ("that is the factor between the two gradients; the check reports ||g - ĝ|| / (||g|| + ||ĝ||). "
+              "Write the analytic gradient as g = ĝ / N and simplify.")
+    mistakes = [
+        (_double_mean_error(32), f"that is the figure for a batch of 32; the exercise asks for {batch_size}."),
+        (1 - 2 / batch_size, "that is 1 - 2/N, a first-order approximation; the exercise asks for the exact relative "
+         "error: simplify without dropping terms."),
+        (batch_size, factor), (1 / batch_size, factor), (batch_size - 1, factor),
+        (100 * expected, "give the relative error as a fraction, not as a percent."),
+    ]
+    hint = next((h for m, h in mistakes if matches(value, m, decimals=4 if m < 1 else 2)), None)
+    return _report(False, "", hint or form_hint(value, expected, decimals=4, stated="four decimals, or an exact "
+                   "fraction") or "write the analytic gradient as g = ĝ / N (ĝ: the numerical one) and simplify "
+                   "||g - ĝ|| / (||g|| + ||ĝ||).")
 
 
 # ---------------------------------------------------------------- exercise 3 (code)
@@ -188,12 +191,15 @@ def check_l2_top_layer(student_fn) -> None:
     scale = float(np.abs(h2 @ W3 + b3).max())
     want_loss, want_dW3, want_db3 = _l2_top_layer(h2, W3, b3, y, reg)
     data_loss, penalty = want_loss - 0.5 * reg * np.sum(W3 * W3), 0.5 * reg * np.sum(W3 * W3)
+    twice = ("the 1/N of the batch mean is applied twice: dscores from softmax_cross_entropy already carries it, "
+             "so h2.T @ dscores and dscores.sum(axis=0) need no further division by N.")
     if not agree(loss, want_loss, dtype, scale):
         wrong = [
             (data_loss, "the loss is missing the penalty (reg / 2) * sum(W3**2)."),
             (data_loss + 2 * penalty, "the penalty is (reg / 2) * sum(W3**2): mind the 1/2."),
             (data_loss + penalty / n, "the penalty is added once to the batch's mean loss, not averaged over the batch."),
             (data_loss + penalty + 0.5 * reg * np.sum(b3 * b3), "only W3 is penalised, not the bias."),
+            (n * data_loss + penalty, "that is the sum of the images' losses; the data term is their mean."),
         ]
         return _report(False, "", next((h for w, h in wrong if agree(loss, w, dtype, scale)), "the loss is the batch "
                                        "mean of the cross-entropy plus (reg / 2) * sum(W3**2)."))
@@ -205,12 +211,21 @@ def check_l2_top_layer(student_fn) -> None:
             (want_dW3 + reg * W3, "the gradient of (reg / 2) * sum(W3**2) has no factor 2: the 1/2 cancels it."),
             (want_dW3 - reg * W3 + reg * W3 / n, "the penalty is not part of the batch mean: no 1/N on its gradient."),
             (want_dW3 - 2 * reg * W3, "the penalty is added to the loss, so its gradient is added to dW3 too: check the sign."),
+            ((want_dW3 - reg * W3) / n + reg * W3, twice),
+            (want_dW3 / n, twice),
+            ((want_dW3 - reg * W3) * n + reg * W3, "the data term's gradient is N times too large: dscores of the "
+             "batch mean already carries the 1/N; use it as it is."),
         ]
         return _report(False, "", next((h for w, h in wrong if agree(dW3, w, dtype, scale)), "dW3 has the right shape "
                                        "but wrong values: it is the data term's gradient plus the penalty's."))
     if not agree(db3, want_db3, dtype, scale):
-        return _report(False, "", "only W3 is penalised: db3 is the data term's gradient alone."
-                       if agree(db3, want_db3 + reg * b3, dtype, scale) else "db3: the bias is added to every row of scores.")
+        wrong = [
+            (want_db3 + reg * b3, "only W3 is penalised: db3 is the data term's gradient alone."),
+            (want_db3 / n, "db3 as dscores.mean(0) applies the 1/N of the batch mean twice: dscores already "
+             "carries it, so sum it over the batch instead."),
+        ]
+        return _report(False, "", next((h for w, h in wrong if agree(db3, w, dtype, scale)), "db3: the bias is added "
+                                       "to every row of scores, so its gradient sums dscores over the batch."))
     return _report(True, "the loss and both gradients match; the penalty pulls every weight towards 0.", "")
 
 
@@ -219,5 +234,5 @@ def expected_numbers() -> dict:
     exact = _backward_multiply_adds(64, "all", 256)
     return {
         "check_backward_multiply_adds": [exact, float(exact)],
-        "check_double_mean_error": [_double_mean_error(64), round(_double_mean_error(64), 3)],
+        "check_double_mean_error": [_double_mean_error(64), round(_double_mean_error(64), 4)],
     }

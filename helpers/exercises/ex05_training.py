@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .. import model
-from ._check import (Hint, _no_answer, _report, agree, at_precision, call, guarded, precision_note, read_number,
+from ._check import (Hint, _no_answer, _report, agree, at_precision, call, form_hint, guarded, matches, read_number,
                      returned_array, returned_tuple, share, working_dtype)
 
 __all__ = ["check_digit_precision", "check_ema_start_weight", "check_momentum_step", "check_batch_doubling"]
@@ -40,22 +40,21 @@ def check_digit_precision(answer, params, data, digit: int = 7) -> None:
     value = read_number(answer, percent=True)
     precision, recall, hits = _precision_and_recall(params, data, digit)
 
-    def is_share(x):
-        return at_precision(share(value), x, decimals=0, scale=-2)  # whole percents
-
-    if is_share(precision):
+    fraction = share(value)
+    if at_precision(fraction, precision, decimals=0, scale=-2):  # whole percents
         return _report(True, f"about {100 * (1 - precision):.0f}% of the network's {digit}s are other digits.", "")
+    mistakes = [
+        (recall, f"that divides by the row, the true {digit}s: it is the share of {digit}s recognised (the recall). "
+         f"The exercise divides by the column: every image predicted as {digit}."),
+        (1 - precision, f"that is the share of the column that is NOT a {digit}."),
+    ]
     if value == hits:
         hint = "that is a count (the diagonal entry); the exercise asks for a share of the column."
-    elif is_share(recall):
-        hint = (f"that divides by the row, the true {digit}s: it is the share of {digit}s recognised (the recall). "
-                f"The exercise divides by the column: every image predicted as {digit}.")
-    elif is_share(1 - precision):
-        hint = f"that is the share of the column that is NOT a {digit}."
     else:
-        hint = precision_note(share(value), precision, decimals=0, scale=-2, stated="a whole percent or finer") or (
-            f"take the column of predicted {digit}s: its diagonal entry divided by its total.")
-    return _report(False, "", hint)
+        hint = next((h for m, h in mistakes if matches(fraction, m, decimals=0, scale=-2)), None)
+    return _report(False, "", hint or form_hint(fraction, precision, decimals=0, scale=-2,
+                                                stated="a whole percent or finer") or
+                   f"take the column of predicted {digit}s: its diagonal entry divided by its total.")
 
 
 # ---------------------------------------------------------------- exercise 2 (derive)
@@ -81,8 +80,8 @@ def check_ema_start_weight(answer, smoothing: float = 0.99, share: float = 0.01)
         hint = (f"that is the real solution of {smoothing}**t = {share}; a number of steps is a whole number, and the "
                 "exercise asks for the first step at which the weight is below the threshold.")
     elif value == first - 1:
-        hint = (f"at that step {smoothing}**t is not yet below {share}: check how you turned the real solution "
-                "into a whole step (rounding down keeps the step before the crossing).")
+        hint = (f"that is the real solution of {smoothing}**t = {share} rounded down; the step asked for must "
+                f"satisfy {smoothing}**t < {share}.")
     elif abs(float(value) - 1 / (1 - smoothing)) < 0.5:
         hint = ("that is 1 / (1 - smoothing), the EMA's time constant: after it the start still weighs about 1/e, "
                 "37%. Solve smoothing**t < share for t.")
@@ -108,12 +107,15 @@ def _reference_momentum_steps(weights, grads, lr, beta):
     return history
 
 
-def _student_momentum_steps(student_fn, start, grads, lr, beta):
-    """The weights after each of the student's steps from a zero velocity, and the coarsest dtype they used."""
+def _student_momentum_steps(student_fn, start, grads, lr, beta, swapped=False):
+    """The weights after each of the student's steps from a zero velocity, and the coarsest dtype they used
+    (``swapped``: read the returned pair as (new_velocity, new_weights))."""
     weights, velocity, got, dtypes = start.copy(), np.zeros_like(start), [], []
     for g in grads:
         result, _ = call(student_fn, weights.copy(), velocity.copy(), g.copy(), lr, beta)
         new_weights, new_velocity = returned_tuple(result, ("new_weights", "new_velocity"), "arrays")
+        if swapped:
+            new_weights, new_velocity = new_velocity, new_weights
         weights = returned_array(new_weights, start.shape, "new_weights, shaped like the weights", "the new_weights you returned is")
         velocity = returned_array(new_velocity, start.shape, "new_velocity, shaped like the weights", "the new_velocity you returned is")
         dtypes.append(working_dtype(weights, velocity))
@@ -161,6 +163,9 @@ def check_momentum_step(student_fn, lr: float = 0.1, beta: float = 0.9) -> None:
             path.append(w)
         if same_path(path, got):
             return _report(False, "", hint)
+    swapped, _ = _student_momentum_steps(student_fn, start, grads, lr, beta, swapped=True)
+    if same_path(want, swapped):
+        return _report(False, "", "the two arrays are swapped: return (new_weights, new_velocity), in that order.")
     first_ok = agree(got[0], want[0], dtype, scale=10)
     return _report(False, "", "the first step matches, later ones do not: check how the velocity carries over."
                    if first_ok else "your first step already differs: run one step of Momentum from a zero velocity, "
@@ -220,17 +225,21 @@ def check_batch_doubling(accuracy_10k, accuracy_5k, data) -> None:
         return _report(True, "both means match the runs of seeds 0, 1, 2 at batch 64.", "")
     batch_32 = _batch_runs(data, 32).mean(axis=0)
     names = ("after 10,000 steps", "after 5,000 steps")
-    for g, m, m32, seed0, name in zip(got, means, batch_32, want[0], names):
+    for column, (g, m, m32, name) in enumerate(zip(got, means, batch_32, names)):
         if same(g, m):
             continue
         if exactly(g, m32):
             return _report(False, "", f"{name}: that is the mean of batch 32; set batch_size=64.")
-        if same(g, seed0):
-            return _report(False, "", f"{name}: that is seed 0 alone; average over seeds 0, 1 and 2.")
-        other = means[1] if name == names[0] else means[0]
-        if same(g, other):
+        median = np.median(want[:, column])  # with three seeds, one of them
+        for seed, run in zip(_SEEDS, want[:, column]):
+            if matches(g, run, decimals=1, scale=-2):
+                alone = "the median of the three seeds" if run == median else f"seed {seed} alone"
+                return _report(False, "", f"{name}: that is {alone}; the exercise asks for the mean over seeds "
+                               "0, 1 and 2.")
+        other = means[1 - column]
+        if matches(g, other, decimals=1, scale=-2):
             return _report(False, "", "the two numbers are swapped: 10,000 steps first, then 5,000.")
-        note = precision_note(g, m, decimals=1, scale=-2, stated="one decimal of a percent or finer")
+        note = form_hint(g, m, decimals=1, scale=-2, stated="one decimal of a percent or finer")
         if note:
             return _report(False, "", f"{name}: {note}")
         return _report(False, "", f"{name}: train TrainConfig(seed=seed, batch_size=64) for seeds 0, 1, 2 and read "

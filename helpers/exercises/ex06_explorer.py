@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from ._check import Hint, _no_answer, _report, at_precision, guarded, near, precision_note, read_number, share
+from ._check import Hint, _no_answer, _report, at_precision, form_hint, guarded, matches, near, read_number, share
 
 __all__ = ["check_lr_chosen_on_validation", "check_divergence_threshold", "check_smallest_width"]
 
@@ -63,9 +63,9 @@ def check_lr_chosen_on_validation(chosen_lr, test_accuracy=None) -> None:
     accuracy, reported once (in percent to two decimals, or as a fraction to four).
 
     Two runs decide the choice: the answer's, which must end above 80% on validation, and the slider's
-    next value to the left, which must not. A hint says which of the two fails, never where the answer
-    lies; an answer whose run is above 80% on the test set but not on validation is the choice the test
-    set would make, and its hint says that the validation set chooses.
+    next value to the left, which must not. Every wrong value gets the same hint, which never says which of
+    the two fails (that would let a binary search find the answer); only the choice the test set would make,
+    one value, is named as that mistake.
     """
     from ..explorer import lr_grid
 
@@ -82,15 +82,14 @@ def check_lr_chosen_on_validation(chosen_lr, test_accuracy=None) -> None:
         return _report(False, "", "the slider moves in steps of 10^0.1 (0.01, 0.013, 0.016, ...): give one of its values.")
     on_slider = 10.0 ** (round(exponent) * 0.1)
     (validation, test), (validation_left, _) = _accuracies((on_slider, on_slider / 10**0.1))
-    if validation <= TARGET and test > TARGET:
-        return _report(False, "", "that run ends above 80% on the test set, not on validation: that is the choice "
-                       "the test set would make. The validation set chooses (final_validation_accuracy); the test set "
-                       "only reports the chosen run.")
-    if validation <= TARGET:
-        return _report(False, "", "the run at that learning rate ends at or below 80% validation accuracy.")
-    if validation_left > TARGET:
-        return _report(False, "", "that run ends above 80% on validation, but it is not the smallest value of the "
-                       "slider that does.")
+    if not validation > TARGET >= validation_left:
+        if math.isclose(on_slider, lr_chosen_on_test(), rel_tol=1e-6):
+            return _report(False, "", "that is the choice the test set would make (its run ends above 80% on the "
+                           "test set). The validation set chooses (final_validation_accuracy); the test set only "
+                           "reports the chosen run.")
+        return _report(False, "", "that is not the smallest value of the slider whose run ends above 80% validation "
+                       "accuracy: read final_validation_accuracy of every run in grid.histories (not the test "
+                       "accuracy) and take the first that ends above 0.8.")
     if test_accuracy is None:
         return _report(False, "", "that learning rate is the right choice; now report its run's test accuracy "
                        "as the second answer.")
@@ -100,12 +99,12 @@ def check_lr_chosen_on_validation(chosen_lr, test_accuracy=None) -> None:
         raise Hint(f"the test accuracy: {hint}") from None
     if at_precision(got, test, decimals=2, scale=-2):
         return _report(True, "chosen on the validation set, and that run's test accuracy reported once.", "")
-    if at_precision(got, validation, decimals=2, scale=-2):
+    if matches(got, validation, decimals=2, scale=-2):
         return _report(False, "", "the learning rate is right, but that is its validation accuracy: "
                        "report the run's test accuracy (final_test_accuracy).")
-    note = precision_note(got, test, decimals=2, scale=-2, stated=STATED)
+    note = form_hint(got, test, decimals=2, scale=-2, stated=STATED)
     if note:
-        return _report(False, "", f"the learning rate is right; its test accuracy is {note}")
+        return _report(False, "", f"the learning rate is right; its test accuracy: {note}")
     _report(False, "", "the learning rate is right, but that is not its run's test accuracy: read "
             "final_test_accuracy of the history at that learning rate (grid.histories[grid.index(lr)]).")
 
@@ -151,13 +150,12 @@ def check_smallest_width(answer) -> None:
     if value not in WIDTHS:
         return _report(False, "", "choose one of the hidden sizes the exercise lists (powers of two from 16 on).")
     width = int(value)
-    if _width_accuracy(width) <= WIDTH_TARGET:
-        return _report(False, "", "at that width the run ends at or below 70% validation accuracy "
-                       "(final_validation_accuracy: the validation split chooses).")
     narrower = WIDTHS[WIDTHS.index(width) - 1] if width != WIDTHS[0] else None
-    if narrower is not None and _width_accuracy(narrower) > WIDTH_TARGET:
-        return _report(False, "", "that width ends above 70% on validation, but it is not the smallest of the listed "
-                       "widths that does.")
+    if _width_accuracy(width) <= WIDTH_TARGET or (narrower is not None and _width_accuracy(narrower) > WIDTH_TARGET):
+        # one hint for every wrong width: "at or below 70%" against "not the smallest" would point the way
+        return _report(False, "", "that is not the smallest of the listed widths whose run ends above 70% "
+                       "validation accuracy: train each width and read final_validation_accuracy (the validation "
+                       "split chooses, not the test split).")
     _report(True, "that width gets above 70% on validation and the next narrower one does not; its test accuracy "
             "is the figure to report.", "")
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._check import (_no_answer, _report, agree, at_precision, call, guarded, near, precision_note, read_number,
+from ._check import (_no_answer, _report, agree, at_precision, call, form_hint, guarded, matches, read_number,
                      returned_array, returned_tuple, working_dtype)
 
 __all__ = ["check_raw_pixel_gain", "check_slow_eigenvalue", "check_momentum_lr", "check_standardize", "expected_numbers"]
@@ -51,13 +51,14 @@ def check_raw_pixel_gain(answer) -> None:
     softmax, squares = _raw_pixel_gains()
     if at_precision(value, softmax, decimals=1):
         return _report(True, "a linear readout of the raw pixels beats the same readout of 128 random features.", "")
-    if at_precision(value, -softmax, decimals=1):
-        return _report(False, "", "check the sign: raw pixels minus frozen features, so positive if the pixels win.")
-    if at_precision(value, squares, decimals=1):
-        return _report(False, "", "that is the least-squares readouts' gap; the question asks about the softmax readouts.")
-    if near(value, softmax / 100, 0.03):
-        return _report(False, "", "give percentage points (e.g. 3.5 for 3.5 points), not a fraction.")
-    return _report(False, "", precision_note(value, softmax, decimals=1, stated="one decimal") or
+    mistakes = [
+        (-softmax, "check the sign: raw pixels minus frozen features, so positive if the pixels win."),
+        (squares, "that is the least-squares readouts' gap; the question asks about the softmax readouts."),
+    ]
+    hint = next((h for m, h in mistakes if matches(value, m, decimals=1)), None)
+    if hint is None and matches(value, softmax / 100, decimals=3):  # a fraction: one decimal of a point is three
+        hint = "give percentage points (e.g. 3.5 for 3.5 points), not a fraction."
+    return _report(False, "", hint or form_hint(value, softmax, decimals=1, stated="one decimal") or
                    "take the two 'softmax readout' rows of the summary table (raw pixels, and the frozen features "
                    "'to convergence') and subtract their mean test accuracies.")
 
@@ -72,11 +73,13 @@ def check_slow_eigenvalue(answer) -> None:
     exact = _slow_eigenvalue()
     if at_precision(value, exact, sig=3):
         return _report(True, "directions with a smaller eigenvalue keep more than half of their initial error.", "")
-    if near(value, 1 / (LR * STEPS), 0.01):
-        return _report(False, "", "1 / (lr T) is where the error shrinks by a factor e; you want a factor 2.")
-    if near(value, 1 / LR, 0.01) or near(value, 1 / STEPS, 0.01):
-        return _report(False, "", "the error after T steps is (1 - lr lambda)^T times the initial error: both lr and T matter.")
-    return _report(False, "", precision_note(value, exact, sig=3, stated="three significant digits") or
+    mistakes = [
+        (1 / (LR * STEPS), "1 / (lr T) is where the error shrinks by a factor e; you want a factor 2."),
+        (1 / LR, "the error after T steps is (1 - lr lambda)^T times the initial error: both lr and T matter."),
+        (1 / STEPS, "the error after T steps is (1 - lr lambda)^T times the initial error: both lr and T matter."),
+    ]
+    hint = next((h for m, h in mistakes if matches(value, m, sig=3)), None)
+    return _report(False, "", hint or form_hint(value, exact, sig=3, stated="three significant digits") or
                    "solve (1 - lr lambda)^T = 1/2 for lambda (or use (1 - x)^T ~ exp(-x T) for small x).")
 
 
@@ -90,13 +93,16 @@ def check_momentum_lr(answer) -> None:
     expected = MOMENTUM_LR / (1 - MOMENTUM_BETA)
     if at_precision(value, expected, sig=3):
         return _report(True, "on a steady gradient the velocity grows to g / (1 - beta), so momentum multiplies the step.", "")
-    if near(value, MOMENTUM_LR / (1 - 0.9), 0.01) or near(value, 0.001 / (1 - MOMENTUM_BETA), 0.01):
-        return _report(False, "", "that mixes in section 6's settings (beta 0.9, lr 0.001); use the question's beta and lr.")
-    if near(value, MOMENTUM_LR * (1 - MOMENTUM_BETA), 0.01):
-        return _report(False, "", "the velocity accumulates gradients, so it grows; it does not shrink by (1 - beta).")
-    if near(value, MOMENTUM_LR / MOMENTUM_BETA, 0.01) or near(value, MOMENTUM_LR, 0.01):
-        return _report(False, "", "write v_t = beta v_(t-1) + g for a constant g and find the value v_t settles at (a geometric series).")
-    return _report(False, "", precision_note(value, expected, sig=3, stated="three significant digits") or
+    section_6 = "that mixes in section 6's settings (beta 0.9, lr 0.001); use the question's beta and lr."
+    series = "write v_t = beta v_(t-1) + g for a constant g and find the value v_t settles at (a geometric series)."
+    mistakes = [
+        (MOMENTUM_LR / (1 - 0.9), section_6), (0.001 / (1 - MOMENTUM_BETA), section_6),
+        (MOMENTUM_LR * (1 - MOMENTUM_BETA), "the velocity accumulates gradients, so it grows; it does not shrink by "
+         "(1 - beta)."),
+        (MOMENTUM_LR / MOMENTUM_BETA, series), (MOMENTUM_LR, series),
+    ]
+    hint = next((h for m, h in mistakes if matches(value, m, sig=3)), None)
+    return _report(False, "", hint or form_hint(value, expected, sig=3, stated="three significant digits") or
                    "sum the geometric series g (1 + beta + beta^2 + ...) that the velocity tends to, then multiply by lr.")
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check import (Hint, _no_answer, _report, agree, at_precision, call, guarded, near, precision_note, read_number,
-                     working_dtype)
+from ._check import (Hint, _no_answer, _report, agree, at_precision, call, form_hint, guarded, matches, read_number,
+                     shape_note, working_dtype)
 
 __all__ = ["check_fa_gap", "check_dfa_savings", "check_fa_directions", "expected_numbers"]
 
@@ -41,11 +41,11 @@ def check_fa_gap(answer) -> None:
     gap = _fa_gap()
     if at_precision(value, gap, decimals=1):
         return _report(True, "the transpose is worth that much at 10,000 steps; the curves show whether FA catches up.", "")
-    if at_precision(value, -gap, decimals=1):
+    if matches(value, -gap, decimals=1):
         return _report(False, "", "check the sign: backprop minus feedback alignment.")
-    if near(value, gap / 100, 0.05):
+    if matches(value, gap / 100, decimals=3):  # a fraction: one decimal of a point is three
         return _report(False, "", "give percentage points (2.5 for 2.5 points), not a fraction.")
-    return _report(False, "", precision_note(value, gap, decimals=1, stated="one decimal") or
+    return _report(False, "", form_hint(value, gap, decimals=1, stated="one decimal") or
                    "read both rows at 10,000 steps (the mean over seeds), not at 50,000, and subtract.")
 
 
@@ -107,7 +107,7 @@ def check_fa_directions(fa_directions) -> None:
         for key in sorted(expected):
             if np.shape(got[key]) != expected[key].shape:
                 raise Hint(f"the direction of {key} has shape {np.shape(got[key])}; it must have the parameter's "
-                           f"shape {expected[key].shape} (a transpose missing or extra?).")
+                           f"shape {expected[key].shape}{shape_note(np.shape(got[key]), expected[key].shape)}.")
         wrong = [key for key in sorted(expected) if not agree(got[key], expected[key], working_dtype(got[key]))]
         if wrong and name == "backprop":
             raise Hint(f"with B_k = W_k this must be backprop's gradient, and {', '.join(wrong)} differ: "
