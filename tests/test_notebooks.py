@@ -543,3 +543,45 @@ def test_navigation_script_on_a_copy_is_idempotent_and_replaces_old_links(tmp_pa
     assert "&larr;" not in read(tmp_path / "01_first.ipynb").cells[-1].source
     assert "&rarr;" not in read(tmp_path / "03_third.ipynb").cells[-1].source
     assert sum("setup" in tags(c) for c in middle.cells) == 1
+
+
+PROJECTOR_OUTPUT_PX, PROJECTOR_MIN_TEXT_PX = 592, 12  # a 1024 px screen with the file browser open
+
+
+def shown_text_heights(fig) -> dict:
+    """{text: height in px} of every visible text once the figure is shrunk into PROJECTOR_OUTPUT_PX, as Jupyter shows it."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")  # what the inline backend stores
+    width = Image.open(buffer).size[0]
+    scale = min(1.0, PROJECTOR_OUTPUT_PX / width)
+    texts = []
+    for ax in fig.axes:
+        texts += ax.texts + [ax.title]
+        texts += list(ax.get_legend().get_texts()) if ax.get_legend() else []
+        if ax.axison:
+            texts += [ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(), *ax.get_yticklabels()]
+    return {t.get_text(): t.get_fontsize() * fig.dpi / 72 * scale for t in texts if t.get_text() and t.get_visible()}
+
+
+def test_notebook_4s_figures_are_readable_on_a_projector(mnist):
+    # drawn as notebook 4 draws them: the graph 8 in wide, the step sweep of its batch
+    import matplotlib.pyplot as plt
+
+    from helpers import plots
+    from helpers.gradcheck import step_size_sweep
+    from helpers.train import TrainConfig, initial_params
+
+    sweep = step_size_sweep(initial_params(TrainConfig()), mnist.train.images[:8], mnist.train.labels[:8],
+                            [1e-2, 1e-5, 1e-9], samples=2)
+    for fig in (plots.computational_graph(width=8),
+                plots.gradcheck_sweep(sweep, title="A correct gradient's error: too large a step meets\n"
+                                                   "the ReLU kinks, too small a step the rounding")):
+        heights = shown_text_heights(fig)
+        assert min(heights.values()) >= PROJECTOR_MIN_TEXT_PX, heights
+        plt.close(fig)
+    source = "".join(read(ROOT / "notebooks" / "04_backward_pass.ipynb").cells[4].source)
+    assert "plots.computational_graph(width=8)" in source
