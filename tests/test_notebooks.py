@@ -585,3 +585,30 @@ def test_notebook_4s_figures_are_readable_on_a_projector(mnist):
         plt.close(fig)
     source = "".join(read(ROOT / "notebooks" / "04_backward_pass.ipynb").cells[4].source)
     assert "plots.computational_graph(width=8)" in source
+
+
+def test_reading_time_counts_prose_code_and_predictions_apart():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import navigation
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [md("# Title words\n\nPredict before you run it: guess a number. A prediction is not a prompt."),
+                code("x = 1\n\ny = 2"), md("The reference:\n\n```python\nz = 3\n```"),
+                md("## Solutions\n\nPredict nothing here, the words after are not read.")]
+    words, lines, predictions = navigation.reading_parts(nb)
+    assert (lines, predictions) == (3, 2)  # two code-cell lines and one quoted line; "prediction" is no prompt
+    assert words == len("# Title words Predict before you run it: guess a number. A prediction is not a prompt. The reference:".split())
+    minutes = words / navigation.WORDS_PER_MINUTE + 3 * navigation.SECONDS_PER_CODE_LINE / 60 + 2 * navigation.MINUTES_PER_PREDICTION
+    assert navigation.reading_minutes(words, lines, predictions) == math.ceil(minutes)
+    # notebooks 1-4 come out near the 1.6 times their word count at 150 words a minute that reading them took
+    for path in LESSONS[:4]:
+        nb = read(path)
+        cells = nb.cells[:next(i for i, c in enumerate(nb.cells) if c.source.startswith("## Solutions"))]
+        all_words = sum(len(c.source.split()) for c in cells if not {"setup", "navigation"} & set(tags(c)))
+        ratio = navigation.reading_minutes(*navigation.reading_parts(nb)) / (all_words / 150)
+        assert 1.3 < ratio < 1.9, (path.name, ratio)
