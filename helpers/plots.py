@@ -211,7 +211,7 @@ def training_curves(histories, labels=None):
 
 # ---------------------------------------------------------------- notebooks 04 and 05: the graph, the running loss, the mistakes
 
-GRAPH_COLORS = {"forward": "#333333", "top": "#d62728", "all": "#9a9a9a"}
+GRAPH_COLORS = {"forward": "#333333", "top": "#d62728", "all": "#767676"}  # grey: 4.5:1 on white, readable projected
 
 
 # the graph is shown at the width of a notebook's output on a projector (1024 px wide, file browser open:
@@ -219,7 +219,7 @@ GRAPH_COLORS = {"forward": "#333333", "top": "#d62728", "all": "#9a9a9a"}
 GRAPH_SHOWN_WIDTH_PX, GRAPH_MIN_TEXT_PX = 640, 10.0
 
 
-def computational_graph():
+def computational_graph(width: float = 9.0):
     """The network's forward and backward pass as a graph, marking what top-only training uses.
 
     Values (X, z1, h1, z2, h2, scores, L) sit on a row, joined left to right
@@ -230,6 +230,9 @@ def computational_graph():
     of the batch mean is marked where it enters: in dscores.
     Sized for a projector: shown GRAPH_SHOWN_WIDTH_PX wide, its smallest text
     is at least GRAPH_MIN_TEXT_PX pixels high (tests/test_plots_training.py).
+    ``width`` (inches; the height follows): the text keeps its size in points,
+    so a narrower figure shrunk into a narrow output area keeps larger text
+    (notebook 4 draws it 8 in wide for a 592 px output area).
     Returns a Figure (one Axes, axis off).
     """
     values = ["X", "z1", "h1", "z2", "h2", "scores", "L"]
@@ -238,7 +241,7 @@ def computational_graph():
     half_width = [0.35, 0.4, 0.4, 0.4, 0.4, 0.75, 0.35]  # of each value's box, where arrows stop
     big, small = 15, 12  # points; at 9 in wide shown in 640 px: 14.8 and 11.9 px
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(9, 5.2))
+        fig, ax = plt.subplots(figsize=(width, 5.2 * width / 9))
         fig.patch.set_facecolor("white")
         ax.set_xlim(-0.6, 13.0)
         ax.set_ylim(-3.3, 2.4)
@@ -251,7 +254,7 @@ def computational_graph():
 
         for x, name in zip(xs, values):
             ax.text(x, 0, name, ha="center", va="center", fontsize=big, bbox=box, zorder=3)
-        ax.text(xs[4], 0.62, "fixed while\nW1, W2 frozen", ha="center", va="bottom", fontsize=small, color="#555555")
+        ax.text(xs[4] - 0.25, 0.62, "fixed while\nW1, W2 frozen", ha="center", va="bottom", fontsize=small, color="#555555")
         for i, op in enumerate(ops):
             left, right, mid = xs[i] + half_width[i] + 0.05, xs[i + 1] - half_width[i + 1] - 0.05, (xs[i] + xs[i + 1]) / 2
             arrow(left, 0.1, right, 0.1, GRAPH_COLORS["forward"])
@@ -739,26 +742,26 @@ def _curves_takeaway(rows) -> str:
 
 
 def gradcheck_sweep(sweep: dict, target: float = 1e-7, title=None):
-    """Relative error of a gradient check against its step (the argument h), log-log: one line per parameter.
+    """Relative error of a gradient check against its step eps, log-log: one line per parameter.
 
-    sweep: {h: {name: relative error}} (``helpers.gradcheck.step_size_sweep``);
+    sweep: {eps: {name: relative error}} (``helpers.gradcheck.step_size_sweep``);
     target: a dashed line, the usual "a correct gradient is below" rule.
     The x axis runs from large h to small, the way a student tries them.
     """
     steps = np.array(sorted(sweep, reverse=True))
     names = list(sweep[steps[0]])
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(7, 3.4))
+        fig, ax = plt.subplots(figsize=(5.7, 3.6))  # at most 592 px wide, so shown at full size in a 592 px output area: 9 pt is 12.5 px
         for name in names:
             ax.plot(steps, [max(sweep[h][name], 1e-300) for h in steps], marker="o", ms=3, lw=1.4, label=name)
         ax.axhline(target, color="#555555", ls="--", lw=1, label=f"target: below {target:g}")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.invert_xaxis()
-        ax.set_xlabel("finite-difference step ε (the argument h; log scale, large to small)")
+        ax.set_xlabel("finite-difference step ε (log scale, large to small)")
         ax.set_ylabel("relative error (log scale)")
         ax.set_title(title or "Gradient check against the step size")
-        ax.legend(fontsize=8, ncol=2, loc="upper center", framealpha=1)
+        ax.legend(ncol=2, loc="upper center", framealpha=1)
         fig.patch.set_facecolor("white")
         fig.tight_layout()
     return fig

@@ -543,3 +543,72 @@ def test_navigation_script_on_a_copy_is_idempotent_and_replaces_old_links(tmp_pa
     assert "&larr;" not in read(tmp_path / "01_first.ipynb").cells[-1].source
     assert "&rarr;" not in read(tmp_path / "03_third.ipynb").cells[-1].source
     assert sum("setup" in tags(c) for c in middle.cells) == 1
+
+
+PROJECTOR_OUTPUT_PX, PROJECTOR_MIN_TEXT_PX = 592, 12  # a 1024 px screen with the file browser open
+
+
+def shown_text_heights(fig) -> dict:
+    """{text: height in px} of every visible text once the figure is shrunk into PROJECTOR_OUTPUT_PX, as Jupyter shows it."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")  # what the inline backend stores
+    width = Image.open(buffer).size[0]
+    scale = min(1.0, PROJECTOR_OUTPUT_PX / width)
+    texts = []
+    for ax in fig.axes:
+        texts += ax.texts + [ax.title]
+        texts += list(ax.get_legend().get_texts()) if ax.get_legend() else []
+        if ax.axison:
+            texts += [ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(), *ax.get_yticklabels()]
+    return {t.get_text(): t.get_fontsize() * fig.dpi / 72 * scale for t in texts if t.get_text() and t.get_visible()}
+
+
+def test_notebook_4s_figures_are_readable_on_a_projector(mnist):
+    # drawn as notebook 4 draws them: the graph 8 in wide, the step sweep of its batch
+    import matplotlib.pyplot as plt
+
+    from helpers import plots
+    from helpers.gradcheck import step_size_sweep
+    from helpers.train import TrainConfig, initial_params
+
+    sweep = step_size_sweep(initial_params(TrainConfig()), mnist.train.images[:8], mnist.train.labels[:8],
+                            [1e-2, 1e-5, 1e-9], samples=2)
+    for fig in (plots.computational_graph(width=8),
+                plots.gradcheck_sweep(sweep, title="A correct gradient's error: too large a step meets\n"
+                                                   "the ReLU kinks, too small a step the rounding")):
+        heights = shown_text_heights(fig)
+        assert min(heights.values()) >= PROJECTOR_MIN_TEXT_PX, heights
+        plt.close(fig)
+    source = "".join(read(ROOT / "notebooks" / "04_backward_pass.ipynb").cells[4].source)
+    assert "plots.computational_graph(width=8)" in source
+
+
+def test_reading_time_counts_prose_code_and_predictions_apart():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import navigation
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [md("# Title words\n\nPredict before you run it: guess a number. A prediction is not a prompt."),
+                code("x = 1\n\ny = 2"), md("The reference:\n\n```python\nz = 3\n```"),
+                md("## Solutions\n\nPredict nothing here, the words after are not read.")]
+    words, lines, predictions = navigation.reading_parts(nb)
+    assert (lines, predictions) == (3, 2)  # two code-cell lines and one quoted line; "prediction" is no prompt
+    assert words == len("# Title words Predict before you run it: guess a number. A prediction is not a prompt. The reference:".split())
+    minutes = words / navigation.WORDS_PER_MINUTE + 3 * navigation.SECONDS_PER_CODE_LINE / 60 + 2 * navigation.MINUTES_PER_PREDICTION
+    assert navigation.reading_minutes(words, lines, predictions) == math.ceil(minutes)
+    # notebooks 1-4 come out near the 1.6 times their word count at 150 words a minute that reading them took
+    for path in LESSONS[:4]:
+        nb = read(path)
+        cells = nb.cells[:next(i for i, c in enumerate(nb.cells) if c.source.startswith("## Solutions"))]
+        all_words = sum(len(c.source.split()) for c in cells if not {"setup", "navigation"} & set(tags(c)))
+        ratio = navigation.reading_minutes(*navigation.reading_parts(nb)) / (all_words / 150)
+        assert 1.3 < ratio < 1.9, (path.name, ratio)

@@ -98,3 +98,46 @@ def test_the_guide_shows_the_measured_run_times_of_every_lesson():
         assert navigation.run_time(run_times.get(path.name)) != "not measured", path.name
     assert navigation.run_time({"idle": [4.4, 5.6], "loaded": [9.2, 9.4]}) == "4-6 s idle, 9 s loaded"
     assert navigation.run_time(19.2) == "19 s"
+
+
+def walkthroughs(cells) -> dict:
+    """{notebook file: (minutes in its heading, [(start, end, row)])} for every per-notebook plan."""
+    plans = {}
+    for cell in cells:
+        heading = re.match(r"## \[[^\]]+\]\((\d\d_\w+\.ipynb)\): (\d+) minutes", cell.source)
+        if heading:
+            rows = [(int(m.group(1)), int(m.group(2)), row) for row in cell.source.splitlines()
+                    if (m := re.match(r"\| (\d+)-(\d+) \|", row))]
+            plans[heading.group(1)] = (int(heading.group(2)), rows)
+    return plans
+
+
+def test_the_walkthroughs_add_up_to_what_the_guide_says():
+    cells = nbformat.read(GUIDE, as_version=4).cells
+    plans = walkthroughs(cells)
+    assert len(plans) == 8
+    for notebook, (minutes, rows) in plans.items():
+        assert rows[0][0] == 0 and rows[-1][1] == minutes, notebook
+        assert all(a[1] == b[0] for a, b in zip(rows, rows[1:])), notebook
+    total = sum(minutes for minutes, _ in plans.values())
+    assert f"the eight walkthroughs add up to {total} minutes" in cells[0].source
+
+
+def test_each_slot_of_the_90_minute_plan_is_its_walkthrough_minutes_plus_a_minute_a_question():
+    cells = nbformat.read(GUIDE, as_version=4).cells
+    plans = walkthroughs(cells)
+    plan = next(c.source for c in cells if c.source.startswith("## A 90-minute class"))
+    checked = 0
+    for row in plan.splitlines():
+        slot = re.match(r"\| (\d+)-(\d+) \| \[[^\]]+\]\((\d\d_\w+\.ipynb)\) \| ([^|]+) \|", row)
+        stated = re.search(r"\((\d+) min from its walkthrough, (\d+) questions?\)", row)
+        if not slot or not stated:
+            continue
+        start, end, notebook, live = int(slot.group(1)), int(slot.group(2)), slot.group(3), slot.group(4)
+        names = [name for name in ITALIC.findall(live) if not name.startswith('"')]
+        used = [(a, b) for a, b, walk_row in plans[notebook][1] if any(f"*{name}*" in walk_row for name in names)]
+        assert sum(b - a for a, b in used) == int(stated.group(1)), row
+        assert len(used) == int(stated.group(2)), row  # one question per walkthrough row
+        assert end - start == int(stated.group(1)) + int(stated.group(2)), row
+        checked += 1
+    assert checked == 7  # every notebook's live slot
