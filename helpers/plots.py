@@ -224,8 +224,10 @@ def training_curves(histories, labels=None, title=None):
         acc_ax.set_xlabel("step")
         acc_ax.set_ylabel("accuracy (%)")
         acc_ax.axhline(10, color="gray", lw=0.8, ls="--")
-        acc_ax.annotate("chance (10%)", xy=(1, 10), xycoords=("axes fraction", "data"), xytext=(-4, 3),
-                        textcoords="offset points", ha="right", va="bottom", color="gray")
+        # under the chance line, where no run's accuracy goes: above it, the label would sit on a run near chance
+        acc_ax.set_ylim(bottom=0)
+        acc_ax.annotate("chance (10%)", xy=(1, 10), xycoords=("axes fraction", "data"), xytext=(-4, -3),
+                        textcoords="offset points", ha="right", va="top", color="gray")
         for ax in (loss_ax, acc_ax):  # 0, 25k, 50k: step labels that do not run into each other in a 250 px panel
             ax.xaxis.set_major_locator(plt.MaxNLocator(3))
             ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v / 1000:g}k" if v >= 1000 else f"{v:g}"))
@@ -587,11 +589,12 @@ def width_curves(rows, full_train_images: int = 55000, title=None):
     return fig
 
 
-def optimizer_sweep(rows, ceiling=None, ceiling_label=None, title=None):
+def optimizer_sweep(rows, reference=None, reference_label=None, title=None):
     """Test accuracy (%) against the learning rate for each optimizer, mean \u00b1 s.d. over seeds.
 
     rows: table rows with method "top layer only, <optimizer>" and setting "lr X";
-    ceiling: an optional horizontal reference line (e.g. the converged softmax readout), named by ceiling_label.
+    reference: an optional horizontal line (e.g. the converged softmax readout: a landmark, not a ceiling on
+    accuracy), named by reference_label.
     Sized for a projector, the legend under the axes.
     """
     with plt.rc_context(STYLE):
@@ -604,8 +607,8 @@ def optimizer_sweep(rows, ceiling=None, ceiling_label=None, title=None):
             lrs = [float(r["setting"].split()[1]) for r in chosen]
             ax.errorbar(lrs, [100 * r["test_accuracy_mean"] for r in chosen], yerr=[100 * r["test_accuracy_spread"] for r in chosen],
                         marker=marker, capsize=3, label=optimizer)
-        if ceiling is not None:
-            ax.axhline(ceiling, color="gray", ls="--", lw=1, label=ceiling_label)
+        if reference is not None:
+            ax.axhline(reference, color="gray", ls="--", lw=1, label=reference_label)
         ax.set_xscale("log")
         ax.set_xlabel("learning rate (log scale)")
         ax.set_ylabel("test accuracy (%)")

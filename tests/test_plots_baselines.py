@@ -71,7 +71,7 @@ def test_optimizer_sweep_one_line_per_optimizer():
     rows = [row("top layer only, SGD", "lr 0.001", [0.4, 0.5]), row("top layer only, SGD", "lr 0.1", [0.8, 0.82]),
             row("top layer only, Adam", "lr 0.001", [0.83, 0.84]),
             row("top layer only, SGD", "lr 0.001, standardized features", [0.6, 0.62])]
-    fig = plots.optimizer_sweep(rows, ceiling=85.6, ceiling_label="converged")
+    fig = plots.optimizer_sweep(rows, reference=85.6, reference_label="converged")
     ax = fig.axes[0]
     assert len(ax.containers) == 2 and ax.get_xscale() == "log"
     assert len(ax.containers[0].lines[0].get_xdata()) == 2  # the standardized-features row is not an lr point

@@ -88,7 +88,7 @@ def test_width_and_optimizer_figures_fit_with_their_legends():
     assert_readable(plots.width_curves(width_rows, title="SGD at lr 0.001 levels off with width; with lr proportional "
                                                           "to width it keeps rising"))
     sweep = [row(f"top layer only, {opt}", f"lr {lr:g}", [0.7, 0.8]) for opt in ("SGD", "momentum", "Adam") for lr in (0.001, 0.01)]
-    assert_readable(plots.optimizer_sweep(sweep, ceiling=85.66, ceiling_label="softmax readout, converged (mean of seeds 0-2)",
+    assert_readable(plots.optimizer_sweep(sweep, reference=85.66, reference_label="softmax readout, converged (mean of seeds 0-2)",
                                           title="Top layer only, 10,000 steps: the learning rate decides (mean ± s.d., 3 seeds)"))
 
 
