@@ -30,6 +30,28 @@ STYLE = {
 DIGIT_CMAP = "gray_r"  # ink dark on white paper, as the digits were written
 WEIGHT_CMAP = "RdBu_r"  # diverging: red positive, blue negative, white zero
 
+# Notebooks 06 and 07's figures are drawn for a projector: 1024 px wide with JupyterLab's file browser open leaves
+# an output area about 592 px wide, and a wider PNG is shrunk to fit it. So these figures are at most
+# SHOWN_WIDTH_PX wide as saved (bbox "tight", as the notebook saves them), and no text is smaller than
+# MIN_TEXT_PX there: 9 pt at 100 dpi is 12.5 px (tests/test_plots_projector.py).
+SHOWN_WIDTH_PX, MIN_TEXT_PX = 592, 12.0
+PROJECTOR_WIDTH = 5.7  # inches: 570 px at STYLE's 100 dpi, room left for tick labels that stick out
+
+
+def _wrapped(text: str, width: int = 62) -> str:
+    """A title broken into lines of at most ``width`` characters, so it stays inside a projector-sized figure."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) if text else text
+
+
+def _legend_below(fig, ax, handles=None, labels=None, ncol: int = 1):
+    """One legend under the axes (and their x label): clear of the data and inside the figure's width."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    return fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=ncol, framealpha=1,
+                      frameon=False)
+
 
 def _as_square(image, shape=None):
     """One flat vector (d,) -> a 2-D picture; 784 -> 28 x 28, other d -> rows x cols near-square."""
@@ -176,19 +198,21 @@ def activation_histograms(activations: dict, bins: int = 50):
     return fig
 
 
-def training_curves(histories, labels=None):
+def training_curves(histories, labels=None, title=None):
     """Running loss and test accuracy against the step, for one or several runs.
 
     histories  a ``helpers.train.History`` or a list of them
-    labels     one legend entry per history (optional)
-    Returns a Figure with two axes titled "Running loss" and "Test accuracy".
+    labels     one legend entry per history (optional): one legend under both panels
+    title      a takeaway over both panels (optional), wrapped to the figure's width
+    Returns a Figure with two axes titled "Running loss" and "Test accuracy", sized for a projector
+    (at most SHOWN_WIDTH_PX wide, text at least MIN_TEXT_PX).
     """
     if not isinstance(histories, (list, tuple)):
         histories = [histories]
     if labels is not None and len(labels) != len(histories):
         raise ValueError(f"got {len(labels)} labels for {len(histories)} histories")
     with plt.rc_context(STYLE):
-        fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
+        fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(PROJECTOR_WIDTH, 3.0))
         for i, history in enumerate(histories):
             label = labels[i] if labels is not None else None
             loss_ax.plot(history.steps, history.losses, color=f"C{i}", label=label)
@@ -200,12 +224,18 @@ def training_curves(histories, labels=None):
         acc_ax.set_xlabel("step")
         acc_ax.set_ylabel("accuracy (%)")
         acc_ax.axhline(10, color="gray", lw=0.8, ls="--")
-        acc_ax.annotate("chance (10%)", xy=(1, 10), xycoords=("axes fraction", "data"), xytext=(-4, 3),
-                        textcoords="offset points", ha="right", va="bottom", fontsize=8, color="gray")
-        if labels is not None:
-            loss_ax.legend(fontsize=8)
-            acc_ax.legend(fontsize=8)
+        # under the chance line, where no run's accuracy goes: above it, the label would sit on a run near chance
+        acc_ax.set_ylim(bottom=0)
+        acc_ax.annotate("chance (10%)", xy=(1, 10), xycoords=("axes fraction", "data"), xytext=(-4, -3),
+                        textcoords="offset points", ha="right", va="top", color="gray")
+        for ax in (loss_ax, acc_ax):  # 0, 25k, 50k: step labels that do not run into each other in a 250 px panel
+            ax.xaxis.set_major_locator(plt.MaxNLocator(3))
+            ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v / 1000:g}k" if v >= 1000 else f"{v:g}"))
+        if title:
+            fig.suptitle(_wrapped(title), fontsize=STYLE["font.size"] + 1)
         fig.tight_layout()
+        if labels is not None:
+            _legend_below(fig, loss_ax, ncol=min(len(labels), 5))
     return fig
 
 
@@ -397,10 +427,10 @@ def feature_spectra(spectra: dict, threshold=None, threshold_label=None, title=N
 
     spectra: {label: eigenvalues}; threshold: a horizontal dashed line (e.g.
     1 / (lr * steps), below which gradient descent barely moves a direction).
-    Zero eigenvalues are not drawn (a log scale has no 0).
+    Zero eigenvalues are not drawn (a log scale has no 0). Sized for a projector, the legend under the axes.
     """
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(7, 3.4))
+        fig, ax = plt.subplots(figsize=(PROJECTOR_WIDTH, 3.2))
         for label, values in spectra.items():
             values = np.sort(np.asarray(values, dtype=float))[::-1]
             shown = values > 0
@@ -410,10 +440,10 @@ def feature_spectra(spectra: dict, threshold=None, threshold_label=None, title=N
         ax.set_yscale("log")
         ax.set_xlabel("eigenvalue rank (1 = largest)")
         ax.set_ylabel("eigenvalue (log scale)")
-        ax.set_title(title or "Eigenvalues of the features' second-moment matrix")
-        ax.legend(fontsize=8, loc="lower left", framealpha=1)
+        ax.set_title(_wrapped(title or "Eigenvalues of the features' second-moment matrix"))
         fig.patch.set_facecolor("white")
         fig.tight_layout()
+        _legend_below(fig, ax, ncol=2)
     return fig
 
 
@@ -422,9 +452,10 @@ def direction_decay(runs: dict, c: float, title=None):
 
     runs: {label: (x, ratio)}, one point per eigendirection, x = lr * lambda_i * t and ratio =
     error_i(t) / error_i(0); c: the measured factor of the dashed prediction exp(-c x).
+    Sized for a projector, the legend under the axes.
     """
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(7, 3.6))
+        fig, ax = plt.subplots(figsize=(PROJECTOR_WIDTH, 3.4))
         for (label, (x, ratio)), marker in zip(runs.items(), "os^vD"):
             x, ratio = np.asarray(x, dtype=float), np.asarray(ratio, dtype=float)
             shown = x > 0
@@ -435,10 +466,10 @@ def direction_decay(runs: dict, c: float, title=None):
         ax.set_ylim(0, 1.25)
         ax.set_xlabel("x = lr \u00d7 eigenvalue \u00d7 steps (log scale)")
         ax.set_ylabel("error left along the direction\n(fraction of its start)")
-        ax.set_title(title or "Each direction's error shrinks like exp(-c x)")
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), framealpha=1)
+        ax.set_title(_wrapped(title or "Each direction's error shrinks like exp(-c x)"))
         fig.patch.set_facecolor("white")
         fig.tight_layout()
+        _legend_below(fig, ax, ncol=2)
     return fig
 
 
@@ -465,9 +496,10 @@ def _row_color(row: dict) -> str:
 def baselines_bars(rows, full_train_images: int = 55000, title=None):
     """Horizontal bars of test accuracy (%) with the s.d. over seeds as error bars; one bar per table row, top to bottom.
 
-    Each value label sits to the right of its error bar, never on it. Rows
-    trained on another number of training images than ``full_train_images``
-    are hatched and say so in their label; a diverged row shows "diverged".
+    Each row's name is written above its bar, across the figure's width (as tick labels beside the bars they
+    would leave the bars a third of a projector-sized figure); each value label sits to the right of its error
+    bar, never on it. Rows trained on another number of training images than ``full_train_images`` are
+    hatched and say so in their name; a diverged row shows "diverged".
     Colours: top layer only (blue), all layers (orange), readouts of the
     frozen features (purple), raw pixels, no hidden layer (green).
     """
@@ -476,18 +508,21 @@ def baselines_bars(rows, full_train_images: int = 55000, title=None):
     spreads = np.nan_to_num(np.array([100 * r["test_accuracy_spread"] for r in rows], dtype=float))
     y = np.arange(len(rows))[::-1]
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(9, 0.3 * len(rows) + 1.2))
+        fig, ax = plt.subplots(figsize=(PROJECTOR_WIDTH, 0.42 * len(rows) + 1.0))
         for yi, row, mean, spread in zip(y, rows, means, spreads):
             other = row.get("train_images") not in (None, full_train_images)
+            ax.text(0.5, yi + 0.2, _row_label(row, full_train_images), va="bottom", ha="left")
             if math.isnan(mean):
-                ax.text(1, yi, "diverged", va="center", fontsize=7)
+                ax.text(1, yi - 0.05, "diverged", va="center")
                 continue
-            ax.barh(yi, mean, color=_row_color(row), hatch="///" if other else None, edgecolor="white" if not other else "black",
-                    linewidth=0.5)
+            ax.barh(yi - 0.05, mean, height=0.42, color=_row_color(row), hatch="///" if other else None,
+                    edgecolor="white" if not other else "black", linewidth=0.5)
             if spread > 0:
-                ax.errorbar(mean, yi, xerr=spread, color="black", capsize=2, lw=0.8)
-            ax.text(mean + spread + 1.0, yi, f"{mean:.1f}%", va="center", fontsize=7)
-        ax.set_yticks(y, [_row_label(r, full_train_images) for r in rows], fontsize=7)
+                ax.errorbar(mean, yi - 0.05, xerr=spread, color="black", capsize=2, lw=0.8)
+            ax.text(mean + spread + 1.0, yi - 0.05, f"{mean:.1f}%", va="center")
+        ax.set_yticks([])
+        ax.set_ylim(-0.6, len(rows) - 0.1)
+        ax.spines["left"].set_visible(False)
         from matplotlib.patches import Patch  # imported here: only this figure needs it
 
         kinds = {"#1f77b4": "top layer only", "#ff7f0e": "all layers", "#9467bd": "readout of the frozen features",
@@ -496,17 +531,17 @@ def baselines_bars(rows, full_train_images: int = 55000, title=None):
         handles = [Patch(color=c, label=kinds[c]) for c in shown]
         if any(r.get("train_images") not in (None, full_train_images) for r in rows):
             handles.append(Patch(facecolor="white", edgecolor="black", hatch="///",
-                                                    label=f"not trained on all {full_train_images:,} images"))
+                                 label=f"not trained on all {full_train_images:,} images"))
         ax.axvline(10, color="gray", lw=0.8, ls="--", zorder=3)
         ax.annotate("chance (10%)", xy=(10.5, 1.0), xycoords=("data", "axes fraction"), ha="left", va="bottom",
-                    fontsize=7, color="gray")
-        ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), framealpha=1)
+                    color="gray")
         ax.set_xlim(0, 110)
         ax.set_xticks(range(0, 101, 20))
         ax.set_xlabel("test accuracy (%), mean \u00b1 s.d. over seeds")
-        ax.set_title(title or "Baselines on MNIST")
+        ax.set_title(_wrapped(title or "Baselines on MNIST"), pad=16)  # above the chance label
         fig.patch.set_facecolor("white")
         fig.tight_layout()
+        _legend_below(fig, ax, handles, [h.get_label() for h in handles], ncol=2)
     return fig
 
 
@@ -517,6 +552,7 @@ def width_curves(rows, full_train_images: int = 55000, title=None):
     proportional to the width, "width N, lr X": a dashed line, with the width-128
     run at lr 0.001 as its first point). Points trained on another number of
     training images than ``full_train_images`` are drawn hollow and the legend says how many.
+    Sized for a projector, the legend under the axes.
     """
     def fixed(method):
         return [r for r in rows if r["method"] == method and r["setting"] == f"width {r['hidden_size']}"]
@@ -528,7 +564,7 @@ def width_curves(rows, full_train_images: int = 55000, title=None):
              (fixed("top layer only, SGD"), "top layer only, SGD lr 0.001", "o", "#1f77b4", "-"),
              (scaled, "top layer only, SGD lr 0.001 x width / 128", "^", "#1f77b4", "--")]
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(7, 3.4))
+        fig, ax = plt.subplots(figsize=(PROJECTOR_WIDTH, 3.2))
         for chosen, method, marker, color, style in lines:
             chosen = sorted(chosen, key=lambda r: r["hidden_size"])
             if not chosen:
@@ -549,21 +585,23 @@ def width_curves(rows, full_train_images: int = 55000, title=None):
         ax.set_xticks(all_widths, [str(w) for w in all_widths])
         ax.set_xlabel("hidden units per frozen layer (log scale)")
         ax.set_ylabel("test accuracy (%)")
-        ax.set_title(title or "Top layer only on random features of growing width")
-        ax.legend(fontsize=8, loc="lower right", framealpha=1)  # the empty corner: wide and low
+        ax.set_title(_wrapped(title or "Top layer only on random features of growing width"))
         fig.patch.set_facecolor("white")
         fig.tight_layout()
+        _legend_below(fig, ax)
     return fig
 
 
-def optimizer_sweep(rows, ceiling=None, ceiling_label=None, title=None):
+def optimizer_sweep(rows, reference=None, reference_label=None, title=None):
     """Test accuracy (%) against the learning rate for each optimizer, mean \u00b1 s.d. over seeds.
 
     rows: table rows with method "top layer only, <optimizer>" and setting "lr X";
-    ceiling: an optional horizontal reference line (e.g. the converged softmax readout).
+    reference: an optional horizontal line (e.g. the converged softmax readout: a landmark, not a ceiling on
+    accuracy), named by reference_label.
+    Sized for a projector, the legend under the axes.
     """
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(7, 3.4))
+        fig, ax = plt.subplots(figsize=(PROJECTOR_WIDTH, 3.2))
         for optimizer, marker in [("SGD", "o"), ("momentum", "s"), ("Adam", "^")]:
             chosen = [r for r in rows if r["method"] == f"top layer only, {optimizer}" and r["setting"].startswith("lr ")
                       and "," not in r["setting"]]
@@ -572,15 +610,15 @@ def optimizer_sweep(rows, ceiling=None, ceiling_label=None, title=None):
             lrs = [float(r["setting"].split()[1]) for r in chosen]
             ax.errorbar(lrs, [100 * r["test_accuracy_mean"] for r in chosen], yerr=[100 * r["test_accuracy_spread"] for r in chosen],
                         marker=marker, capsize=3, label=optimizer)
-        if ceiling is not None:
-            ax.axhline(ceiling, color="gray", ls="--", lw=1, label=ceiling_label)
+        if reference is not None:
+            ax.axhline(reference, color="gray", ls="--", lw=1, label=reference_label)
         ax.set_xscale("log")
         ax.set_xlabel("learning rate (log scale)")
         ax.set_ylabel("test accuracy (%)")
-        ax.set_title(title or "Top layer only: the learning rate decides")
-        ax.legend(fontsize=8, loc="lower right", framealpha=1)
+        ax.set_title(_wrapped(title or "Top layer only: the learning rate decides"))
         fig.patch.set_facecolor("white")
         fig.tight_layout()
+        _legend_below(fig, ax, ncol=2)
     return fig
 
 def forward_pass_picture(image, hidden_1, hidden_2, probs, label=None):

@@ -87,7 +87,7 @@ def test_training_curves_one_line_per_history_with_legend():
     assert (loss_ax.get_title(), acc_ax.get_title()) == ("Running loss", "Test accuracy")
     assert len(loss_ax.get_lines()) == 2
     np.testing.assert_allclose(acc_ax.get_lines()[1].get_ydata(), [10.0, 60.0])  # plotted in percent
-    assert [t.get_text() for t in acc_ax.get_legend().get_texts()] == ["a", "b"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["a", "b"]  # one legend, under both panels
 
 
 def test_training_curves_single_history_and_label_mismatch():

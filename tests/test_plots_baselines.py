@@ -38,8 +38,8 @@ def test_bars_labels_clear_the_error_bars_and_mark_other_training_sets():
             row("all layers", "lr 10", [float("nan")] * 3)]
     fig = plots.baselines_bars(rows)
     ax = fig.axes[0]
-    labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert "[10,000 train images]" in labels[1] and "[" not in labels[0]
+    names = [t.get_text() for t in ax.texts if "," in t.get_text()]  # each row's name, written above its bar
+    assert "[10,000 train images]" in names[1] and "[" not in names[0]
     hatched = [p for p in ax.patches if p.get_hatch()]
     assert len(hatched) == 1
     texts = {t.get_text(): t for t in ax.texts}
@@ -62,7 +62,7 @@ def test_width_curves_draw_error_bars_and_say_the_training_set():
     fig = plots.width_curves(rows)
     ax = fig.axes[0]
     assert ax.get_xscale() == "log"
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert all("10,000 train images" in t and "3 seeds" in t for t in legend)
     assert len(ax.containers) == 2  # two errorbar containers
 
@@ -71,7 +71,7 @@ def test_optimizer_sweep_one_line_per_optimizer():
     rows = [row("top layer only, SGD", "lr 0.001", [0.4, 0.5]), row("top layer only, SGD", "lr 0.1", [0.8, 0.82]),
             row("top layer only, Adam", "lr 0.001", [0.83, 0.84]),
             row("top layer only, SGD", "lr 0.001, standardized features", [0.6, 0.62])]
-    fig = plots.optimizer_sweep(rows, ceiling=85.6, ceiling_label="converged")
+    fig = plots.optimizer_sweep(rows, reference=85.6, reference_label="converged")
     ax = fig.axes[0]
     assert len(ax.containers) == 2 and ax.get_xscale() == "log"
     assert len(ax.containers[0].lines[0].get_xdata()) == 2  # the standardized-features row is not an lr point
@@ -83,4 +83,4 @@ def test_direction_decay_draws_every_run_and_the_prediction():
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and len(ax.get_lines()) == 3
     assert len(ax.get_lines()[0].get_xdata()) == 4  # x = 0 has no place on a log scale
-    assert "c = 0.050" in [t.get_text() for t in ax.get_legend().get_texts()][-1]
+    assert "c = 0.050" in [t.get_text() for t in fig.legends[0].get_texts()][-1]

@@ -105,16 +105,23 @@ def _steps_label(value, position=None) -> str:
     return f"{value / 1000:g}k" if value >= 1000 else f"{value:g}"
 
 
+NOTE_LINES = 4  # under the landscape's title: more would leave its plot too little height
+
+
 def landscape_svg(lrs=None, accuracies=None, current_lr=None, current_accuracy=None, note: str = "",
-                  width: int = 280, height: int = 240) -> str:
-    """'Final test accuracy vs learning rate' as inline SVG: the grid's curve, its diverged learning rates
+                  width: int = 280, height: int = 240, title: str = "final test accuracy vs learning rate") -> str:
+    """The grid's accuracy against the learning rate as inline SVG: its curve, its diverged learning rates
     shaded, and a marker (class ``explorer-marker``) at the shown run.
 
     lrs, accuracies   the grid (accuracies as fractions, nan where a run diverged); None: no grid yet.
-    current_lr, current_accuracy   the marker (accuracy None or nan: the shown run diverged).
-    note              a line under the title (e.g. what is being trained).
+    current_lr, current_accuracy   the marker (accuracy None or nan: the shown run diverged); current_lr None: no marker.
+    note              up to four lines under the title (e.g. what is being trained); a longer one ends in an ellipsis.
+    title             what the curve is (a stored grid of validation accuracies says so).
     """
-    left, right, top, bottom = 40, 10, 52, 34
+    notes = _wrap(note, 42)  # at most about 42 characters of 12 px text fit in 280 px
+    if len(notes) > NOTE_LINES:  # a cut that shows: the explorer's own notes fit (tests/test_plots_stored_landscape.py)
+        notes = notes[:NOTE_LINES - 1] + [notes[NOTE_LINES - 1][:40] + " \u2026"]
+    left, right, top, bottom = 40, 10, 24 + 14 * max(2, len(notes)), 34
     x_lo, x_hi = (-4.0, 1.0) if lrs is None else (np.log10(lrs[0]), np.log10(lrs[-1]))
     span = max(x_hi - x_lo, 1e-9)
 
@@ -126,9 +133,8 @@ def landscape_svg(lrs=None, accuracies=None, current_lr=None, current_accuracy=N
 
     parts = [f"<svg xmlns='http://www.w3.org/2000/svg' class='explorer-landscape-svg' width='{width}' "
              f"height='{height}' style='background:white;font:12px sans-serif'>",
-             "<text x='4' y='14' font-weight='bold'>final test accuracy vs learning rate</text>"]
-    # the note in two lines of at most about 40 characters (12 px text in 280 px)
-    for row, line in enumerate(_wrap(note, 42)[:2]):
+             f"<text x='4' y='14' font-weight='bold'>{html.escape(title)}</text>"]
+    for row, line in enumerate(notes):
         parts.append(f"<text x='4' y='{30 + 14 * row}' fill='#555'>{html.escape(line)}</text>")
     if lrs is not None:
         step = span / max(1, len(lrs) - 1)
@@ -139,7 +145,10 @@ def landscape_svg(lrs=None, accuracies=None, current_lr=None, current_accuracy=N
                          f"height='{height - top - bottom}' fill='#f4c7c3'/>")
         if np.isnan(accuracies).any():
             first = lrs[np.flatnonzero(np.isnan(accuracies))[0]]
-            parts.append(f"<text x='{x(first) + 3:.1f}' y='{top + 12}' fill='#b00'>diverged</text>")
+            right_half = x(first) > (left + width - right) / 2  # the word then ends at the band, inside the frame
+            anchor = "end" if right_half else "start"
+            parts.append(f"<text x='{x(first) + (-3 if right_half else 3):.1f}' y='{top + 12}' fill='#b00' "
+                         f"text-anchor='{anchor}'>diverged</text>")
     # axes: a frame, chance, ticks at the powers of ten and at 0 / 50 / 100 %
     parts.append(f"<rect x='{left}' y='{top}' width='{width - left - right}' height='{height - top - bottom}' "
                  "fill='none' stroke='#888'/>")
