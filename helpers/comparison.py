@@ -46,8 +46,8 @@ import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field, fields
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -718,7 +718,8 @@ def table_text(result: dict) -> str:
     lines = [f"Learning rules: MLP 784-{st['hidden_size']}-{st['hidden_size']}-10, {st['optimizer']}, batch {st['batch_size']}, "
              f"seeds {st['seeds']}; lr chosen on validation at {st['select_steps']} steps from {st['lrs']}; "
              "test accuracy %, mean ± s.d. over seeds",
-             f"{'rule':<10} {'chosen lr':>9} {'val % at sel.':>14} " + " ".join(f"{f'test % at {s}':>17}" for s in dict.fromkeys((st['select_steps'], st['steps'])))
+             f"{'rule':<10} {'chosen lr':>9} {'val % at sel.':>14} "
+             + " ".join(f"{f'test % at {s}':>17}" for s in dict.fromkeys((st['select_steps'], st['steps'])))
              + f" {'diverged lrs':>14} {'run s':>7}"]
     notes = []
     for row in result["rules"]:

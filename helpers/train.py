@@ -28,7 +28,6 @@ from .data import BatchSampler
 from .optimizers import OPTIMIZERS, make_optimizer
 from .threads import one_blas_thread
 
-
 # ---------------------------------------------------------------- configuration and history
 
 
