@@ -614,6 +614,12 @@ def failed_row(rule, error: str) -> dict:
             "alignment": None, "checkpoint_equals_grid": None, "run_seconds": 0.0}
 
 
+def effective(spec) -> dict:
+    """The hyperparameters a run with this spec used: the rule's defaults, updated by the spec's ("kp:decay=0")."""
+    name, given = rules.parse_rule_spec(spec)
+    return dict(rules.rule_hyperparameters(rules.RULES[name]), **given)
+
+
 def rule_row(settings, rule, chosen, runs, specs=None, lrs=None) -> dict:
     """The results of one rule: the grid's validation means, the chosen setting's test accuracies, curves, alignment.
 
@@ -626,7 +632,7 @@ def rule_row(settings, rule, chosen, runs, specs=None, lrs=None) -> dict:
     for spec in specs:
         for g in lrs:
             histories = [H[(spec, g, seed, select)] for seed in S]
-            grid.append({"lr": g, "hyperparameters": rules.parse_rule_spec(spec)[1],
+            grid.append({"lr": g, "hyperparameters": effective(spec),
                          "validation_mean": grid_mean(settings, spec, g, H),
                          "validation_accuracies": [h.final_validation_accuracy for h in histories],
                          "diverged_at": [h.diverged_at for h in histories],
@@ -635,7 +641,7 @@ def rule_row(settings, rule, chosen, runs, specs=None, lrs=None) -> dict:
     # run_seconds: the sum of the rule's runs' training times (a stack's wall time counted once);
     # runs in worker processes overlap, so the rules' times add up to more than the wall time
     row = {"rule": rule, "label": rules.RULES[rule].label, "stacked": rule in STACKED, "failed": None, "grid": grid,
-           "chosen_lr": lr, "chosen_hyperparameters": rules.parse_rule_spec(spec)[1] if spec else None,
+           "chosen_lr": lr, "chosen_hyperparameters": effective(spec) if spec else None,
            "chosen_at_edge": edge_of(lr, lrs), "run_seconds": runs.seconds.get(rule, 0.0)}
     if lr is None:
         return dict(row, test=[], curves=None, alignment=None, checkpoint_equals_grid=None)
@@ -732,7 +738,7 @@ def table_text(result: dict) -> str:
             lr += "*"
             notes.append(f"* {row['rule']}: the chosen lr is the {row['chosen_at_edge']} of its grid "
                          f"({', '.join(f'{g:g}' for g in sorted({g['lr'] for g in row['grid']}))})")
-        if row.get("chosen_hyperparameters"):
+        if row.get("chosen_hyperparameters") and st.get("hyperparameter_grid", {}).get(row["rule"]):
             notes.append(f"{row['rule']}: chosen {rules.rule_spec(row['rule'], row['chosen_hyperparameters'])}")
         added = sorted({g["lr"] for g in row["grid"] if g.get("added_beyond_edge")})
         if added:

@@ -70,7 +70,7 @@ def test_a_fixed_hyperparameter_is_used_and_recorded(mnist, registered):
     rules.register_rule("shrunk")(Shrunk)
     free, = comparison.compare_rules(mnist, ["shrunk"], quick=True)["rules"]
     held, = comparison.compare_rules(mnist, ["shrunk"], quick=True, rule_kwargs={"shrunk": {"decay": 50.0}})["rules"]
-    assert held["chosen_hyperparameters"] == {"decay": 50.0} and free["chosen_hyperparameters"] == {}
+    assert held["chosen_hyperparameters"] == {"decay": 50.0} and free["chosen_hyperparameters"] == {"decay": 0.0}
     assert held["test"][0]["mean"] < free["test"][0]["mean"] - 0.2  # the decay was applied
 
 
