@@ -548,16 +548,21 @@ def baselines_bars(rows, full_train_images: int = 55000, title=None):
 def width_curves(rows, full_train_images: int = 55000, title=None):
     """Test accuracy (%) against the width of the frozen layers, mean \u00b1 s.d. over seeds, one line per method.
 
-    rows: table rows whose setting is "width N" (and, for SGD at a learning rate
-    proportional to the width, "width N, lr X": a dashed line, with the width-128
-    run at lr 0.001 as its first point). Points trained on another number of
+    rows: the width rows (``baselines.measure_widths``, or a results file's rows of the part "widths"), each
+    with its ``hidden_size`` and, for SGD, its ``lr``: lr 0.001 is the solid line, lr 0.001 x width / 128 the
+    dashed one (with the width-128 run as its first point). Points trained on another number of
     training images than ``full_train_images`` are drawn hollow and the legend says how many.
     Sized for a projector, the legend under the axes.
     """
-    def fixed(method):
-        return [r for r in rows if r["method"] == method and r["setting"] == f"width {r['hidden_size']}"]
+    # rows are picked by their data (the part they belong to, their lr), never by parsing the table's labels;
+    # rows made by baselines.measure_widths directly carry no "parts": all of them are width rows
+    width_rows = [r for r in rows if "widths" in r.get("parts", ["widths"])]
 
-    scaled = [r for r in rows if r["method"] == "top layer only, SGD" and r["setting"].startswith("width") and ", lr " in r["setting"]]
+    def fixed(method):
+        return [r for r in width_rows if r["method"] == method and r.get("lr", 1e-3) == 1e-3]
+
+    scaled = [r for r in width_rows if r["method"] == "top layer only, SGD" and r["hidden_size"] != 128
+              and r.get("lr") == 1e-3 * r["hidden_size"] / 128]
     if scaled:
         scaled += [r for r in fixed("top layer only, SGD") if r["hidden_size"] == 128]
     lines = [(fixed("least-squares readout"), "least-squares readout", "s", "#9467bd", "-"),
@@ -581,7 +586,7 @@ def width_curves(rows, full_train_images: int = 55000, title=None):
             ax.errorbar(widths, means, yerr=spreads, marker=marker, capsize=3, color=color, label=label, ls=style,
                         mfc="white" if hollow else color)
         ax.set_xscale("log", base=2)
-        all_widths = sorted({r["hidden_size"] for r in rows if r["setting"].startswith("width")})
+        all_widths = sorted({r["hidden_size"] for r in width_rows})
         ax.set_xticks(all_widths, [str(w) for w in all_widths])
         ax.set_xlabel("hidden units per frozen layer (log scale)")
         ax.set_ylabel("test accuracy (%)")
@@ -595,21 +600,24 @@ def width_curves(rows, full_train_images: int = 55000, title=None):
 def optimizer_sweep(rows, reference=None, reference_label=None, title=None):
     """Test accuracy (%) against the learning rate for each optimizer, mean \u00b1 s.d. over seeds.
 
-    rows: table rows with method "top layer only, <optimizer>" and setting "lr X";
+    rows: table rows of the sweep (``baselines.measure_sweep``: each with its ``optimizer`` and ``lr``);
     reference: an optional horizontal line (e.g. the converged softmax readout: a landmark, not a ceiling on
     accuracy), named by reference_label.
     Sized for a projector, the legend under the axes.
     """
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(PROJECTOR_WIDTH, 3.2))
-        for optimizer, marker in [("SGD", "o"), ("momentum", "s"), ("Adam", "^")]:
-            chosen = [r for r in rows if r["method"] == f"top layer only, {optimizer}" and r["setting"].startswith("lr ")
-                      and "," not in r["setting"]]
+        # the sweep's rows, by their data: their optimizer and lr (conditioning rows carry "features", width
+        # rows another hidden size); rows from a results file name their part
+        sweep = [r for r in rows if "sweep" in r.get("parts", ["sweep"]) and "features" not in r and r.get("lr") is not None
+                 and r["hidden_size"] == 128]
+        for optimizer, label, marker in [("sgd", "SGD", "o"), ("momentum", "momentum", "s"), ("adam", "Adam", "^")]:
+            chosen = sorted((r for r in sweep if r.get("optimizer") == optimizer), key=lambda r: r["lr"])
             if not chosen:
                 continue
-            lrs = [float(r["setting"].split()[1]) for r in chosen]
+            lrs = [r["lr"] for r in chosen]
             ax.errorbar(lrs, [100 * r["test_accuracy_mean"] for r in chosen], yerr=[100 * r["test_accuracy_spread"] for r in chosen],
-                        marker=marker, capsize=3, label=optimizer)
+                        marker=marker, capsize=3, label=label)
         if reference is not None:
             ax.axhline(reference, color="gray", ls="--", lw=1, label=reference_label)
         ax.set_xscale("log")

@@ -17,9 +17,9 @@ def close_figures():
     plt.close("all")
 
 
-def row(method, setting, accuracies, steps=10000, train_images=55000, hidden_size=128):
+def row(method, setting, accuracies, steps=10000, train_images=55000, hidden_size=128, **data):
     return baselines.make_row(method, setting, steps, accuracies, list(range(len(accuracies))), 1.0, hidden_size,
-                              train_images=train_images)
+                              train_images=train_images, **data)
 
 
 def test_feature_spectra_is_log_scale_and_skips_zeros():
@@ -56,7 +56,8 @@ def test_bars_labels_clear_the_error_bars_and_mark_other_training_sets():
 def test_width_curves_draw_error_bars_and_say_the_training_set():
     rows = []
     for width in (16, 32, 64):
-        rows.append(row("top layer only, SGD", f"width {width}", [0.3, 0.35, 0.32], hidden_size=width, train_images=10000))
+        rows.append(row("top layer only, SGD", f"width {width}", [0.3, 0.35, 0.32], hidden_size=width, train_images=10000,
+                        lr=1e-3, optimizer="sgd"))
         rows.append(row("least-squares readout", f"width {width}", [0.5, 0.52, 0.51], steps=None, hidden_size=width,
                         train_images=10000))
     fig = plots.width_curves(rows)
@@ -67,14 +68,26 @@ def test_width_curves_draw_error_bars_and_say_the_training_set():
     assert len(ax.containers) == 2  # two errorbar containers
 
 
+def test_width_curves_pick_rows_by_their_data_not_their_labels():
+    rows = [row("top layer only, SGD", "a label", [0.3, 0.4], hidden_size=w, lr=lr, optimizer="sgd", parts=["widths"])
+            for w in (64, 128, 256) for lr in {1e-3, 1e-3 * w / 128}]
+    rows.append(row("top layer only, SGD", "width 128", [0.5, 0.5], lr=1e-3, optimizer="sgd", parts=["top"]))  # another part
+    ax = plots.width_curves(rows).axes[0]
+    fixed, scaled = (c.lines[0].get_xdata() for c in ax.containers)
+    assert list(fixed) == [64, 128, 256] and list(scaled) == [64, 128, 256]  # the scaled line starts at width 128's run
+
+
 def test_optimizer_sweep_one_line_per_optimizer():
-    rows = [row("top layer only, SGD", "lr 0.001", [0.4, 0.5]), row("top layer only, SGD", "lr 0.1", [0.8, 0.82]),
-            row("top layer only, Adam", "lr 0.001", [0.83, 0.84]),
-            row("top layer only, SGD", "lr 0.001, standardized features", [0.6, 0.62])]
+    rows = [row("top layer only, SGD", "lr 0.001", [0.4, 0.5], lr=0.001, optimizer="sgd"),
+            row("top layer only, SGD", "lr 0.1", [0.8, 0.82], lr=0.1, optimizer="sgd"),
+            row("top layer only, Adam", "lr 0.001", [0.83, 0.84], lr=0.001, optimizer="adam"),
+            row("top layer only, SGD", "lr 0.001, standardized features", [0.6, 0.62], lr=0.001, optimizer="sgd",
+                features="standardized")]
     fig = plots.optimizer_sweep(rows, reference=85.6, reference_label="converged")
     ax = fig.axes[0]
     assert len(ax.containers) == 2 and ax.get_xscale() == "log"
-    assert len(ax.containers[0].lines[0].get_xdata()) == 2  # the standardized-features row is not an lr point
+    assert list(ax.containers[0].lines[0].get_xdata()) == [0.001, 0.1]  # the standardized-features row is not an lr point
+    assert {"SGD", "Adam"} <= {t.get_text() for t in fig.legends[0].get_texts()}
 
 
 def test_direction_decay_draws_every_run_and_the_prediction():

@@ -53,9 +53,9 @@ def history(final, steps=50000, seed=0):
     return h
 
 
-def row(method, setting, accuracies, steps=10000, hidden_size=128, train_images=55000):
+def row(method, setting, accuracies, steps=10000, hidden_size=128, train_images=55000, **data):
     return baselines.make_row(method, setting, steps, accuracies, list(range(len(accuracies))), 1.0, hidden_size,
-                              train_images=train_images)
+                              train_images=train_images, **data)
 
 
 def test_training_curves_fit_with_five_labels_and_a_long_title():
@@ -80,14 +80,15 @@ def test_spectra_and_direction_decay_fit_with_their_legends():
 def test_width_and_optimizer_figures_fit_with_their_legends():
     width_rows = []
     for width in (16, 128, 2048):
-        width_rows.append(row("top layer only, SGD", f"width {width}", [0.4, 0.45, 0.5], hidden_size=width))
+        width_rows.append(row("top layer only, SGD", f"width {width}", [0.4, 0.45, 0.5], hidden_size=width, lr=0.001))
         width_rows.append(row("least-squares readout", f"width {width}", [0.8, 0.81], steps=None, hidden_size=width))
         if width != 128:
             width_rows.append(row("top layer only, SGD", f"width {width}, lr {0.001 * width / 128:g}", [0.5, 0.6],
-                                  hidden_size=width))
+                                  hidden_size=width, lr=0.001 * width / 128))
     assert_readable(plots.width_curves(width_rows, title="SGD at lr 0.001 levels off with width; with lr proportional "
                                                           "to width it keeps rising"))
-    sweep = [row(f"top layer only, {opt}", f"lr {lr:g}", [0.7, 0.8]) for opt in ("SGD", "momentum", "Adam") for lr in (0.001, 0.01)]
+    sweep = [row(f"top layer only, {opt}", f"lr {lr:g}", [0.7, 0.8], lr=lr, optimizer=opt.lower())
+             for opt in ("SGD", "momentum", "Adam") for lr in (0.001, 0.01)]
     assert_readable(plots.optimizer_sweep(sweep, reference=85.66, reference_label="softmax readout, converged (mean of seeds 0-2)",
                                           title="Top layer only, 10,000 steps: the learning rate decides (mean ± s.d., 3 seeds)"))
 
