@@ -55,8 +55,9 @@ def run_train(args) -> int:
         print(f"python -m helpers train: error: {exc}", file=sys.stderr)
         return 2
     print(
-        f"MLP 784-{config.hidden_size}-{config.hidden_size}-10, training with the rule {config.rule} ({rules.RULES[config.rule].label})"
-        f" with {config.optimizer}, lr {config.lr:g}, batch {config.batch_size}, {config.steps} steps, seed {config.seed}, init {config.init}"
+        f"MLP 784-{config.hidden_size}-{config.hidden_size}-10, training with the rule {config.rule} "
+        f"({rules.RULES[config.rule].label}) with {config.optimizer}, lr {config.lr:g}, batch {config.batch_size}, "
+        f"{config.steps} steps, seed {config.seed}, init {config.init}"
     )
     progress = TerminalProgress()
     try:

@@ -432,7 +432,8 @@ def table_text(result: dict) -> str:
     lines = [f"Learning rules: MLP 784-{st['hidden_size']}-{st['hidden_size']}-10, {st['optimizer']}, batch {st['batch_size']}, "
              f"seeds {st['seeds']}; lr chosen on validation at {st['select_steps']} steps from {st['lrs']}; "
              "test accuracy %, mean ± s.d. over seeds",
-             f"{'rule':<10} {'chosen lr':>9} {'val % at sel.':>14} " + " ".join(f"{f'test % at {s}':>17}" for s in dict.fromkeys((st['select_steps'], st['steps'])))
+             f"{'rule':<10} {'chosen lr':>9} {'val % at sel.':>14} "
+             + " ".join(f"{f'test % at {s}':>17}" for s in dict.fromkeys((st['select_steps'], st['steps'])))
              + f" {'diverged lrs':>14} {'run s':>7}"]
     for row in result["rules"]:
         diverged = [f"{g['lr']:g}" for g in row["grid"] if any(d is not None for d in g["diverged_at"])]
@@ -480,7 +481,8 @@ def run(args) -> int:
     try:
         check_settings(settings)
         if args.out is not None and not Path(args.out).resolve().parent.is_dir():
-            raise ValueError(f"--out {args.out}: the directory {Path(args.out).resolve().parent} does not exist; create it or choose another path")
+            raise ValueError(f"--out {args.out}: the directory {Path(args.out).resolve().parent} does not exist; "
+                             "create it or choose another path")
         if args.cache is not None and not Path(args.cache).is_dir():
             raise ValueError(f"--cache {args.cache}: not a directory; create it (mkdir) or leave --cache out")
         data = load_mnist(args.data_dir)

@@ -119,7 +119,7 @@ def sweep_lines(sweep: dict, rounding: float = 1e-13, smallest_exact: float = 1e
     ``rounding / h + h**2`` (to one digit) every entry meets (``helpers.reproducible.below``),
     with this machine's figures in brackets.
     """
-    from .reproducible import below, on_this_machine
+    from .reproducible import below
 
     names = list(next(iter(sweep.values())))
     lines = [f"{'ε':>6} | " + " ".join(f"{name:>6}" for name in names)]  # the notebook's name for the step (h_k is a layer)

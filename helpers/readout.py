@@ -27,10 +27,10 @@ element, so a stacked run equals the same run trained alone.
 
 from __future__ import annotations
 
-import numpy as np
-
 import time
 from dataclasses import replace
+
+import numpy as np
 
 from . import model
 from .data import BatchSampler
@@ -72,7 +72,8 @@ class ReadoutStack:
         lr = np.array(lrs, dtype=float)[:, :, None, None]  # (S, K, 1, 1)
         kinds = np.array(optimizers)[:, :, None, None]
         # make_optimizer refuses an unregistered name (it is never trained as another optimizer)
-        self.optimizers = [make_optimizer(name, _rate(np.where(kinds == name, lr, 0.0))) for name in dict.fromkeys(n for row in optimizers for n in row)]
+        names = dict.fromkeys(n for row in optimizers for n in row)
+        self.optimizers = [make_optimizer(name, _rate(np.where(kinds == name, lr, 0.0))) for name in names]
         n_train, hidden = train_features[0].shape
         # every seed's training features in one (S * N, H + 1) matrix: a chunk gathers all seeds' batches in one take
         self.train_features = np.ones((S * n_train, hidden + 1))

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import comparison, rules
+from helpers import comparison
 from helpers.train import History, TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,7 +3,6 @@
 import math
 
 import numpy as np
-import pytest
 
 from helpers import exercises, model
 from helpers.exercises import ex05_training as ex05

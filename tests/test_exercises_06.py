@@ -3,9 +3,13 @@
 import numpy as np
 import pytest
 
-from helpers.exercises import _check
-from helpers.exercises import check_divergence_threshold, check_lr_chosen_on_validation, check_smallest_width
-from helpers.exercises import ex06_explorer as ex06
+from helpers.exercises import (
+    _check,
+    check_divergence_threshold,
+    check_lr_chosen_on_validation,
+    check_smallest_width,
+    ex06_explorer as ex06,
+)
 from helpers.exercises.ex06_explorer import expected_numbers, lr_chosen_on_test, lr_chosen_on_validation, smallest_width
 
 from checking import assert_no_direction

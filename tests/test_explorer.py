@@ -13,9 +13,18 @@ import pytest
 
 from helpers import model
 from helpers.data import Split
-from helpers.explorer import (LR_READOUT_FORMAT, READABLE, Explorer, FeatureCache, describe, explorer_config,
-                              format_lr, landscape_svg, lr_grid, train_grid)
-from helpers.explorer import app
+from helpers.explorer import (
+    LR_READOUT_FORMAT,
+    READABLE,
+    Explorer,
+    FeatureCache,
+    app,
+    explorer_config,
+    format_lr,
+    landscape_svg,
+    lr_grid,
+    train_grid,
+)
 from helpers.explorer.settings import status_label
 from helpers.rules import TopLayerOnly
 from helpers.train import TrainConfig, frozen_features, initial_params, train
@@ -492,6 +501,7 @@ def test_a_new_explorer_closes_the_old_one(mnist):
         second.close()
 
 
+@pytest.mark.slow  # builds the explorer and its grid four times
 def test_re_running_the_explorer_cell_does_not_grow_memory(mnist):
     gc.collect()
     kept, memory = [], []

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check import (Hint, _no_answer, _report, agree, at_precision, call, guarded, near, precision_note, read_number,
-                     working_dtype)
+from ._check import (
+    Hint,
+    _no_answer,
+    _report,
+    agree,
+    at_precision,
+    call,
+    guarded,
+    near,
+    precision_note,
+    read_number,
+    working_dtype,
+)
 
 __all__ = ["check_fa_gap", "check_dfa_savings", "check_fa_directions", "expected_numbers"]
 
