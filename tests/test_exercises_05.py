@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 
 from helpers import exercises, model
 from helpers.exercises import ex05_training as ex05
@@ -39,6 +40,7 @@ def test_digit_precision(capsys):
     assert not ok and "no answer yet" in out
 
 
+@pytest.mark.slow  # trains the reference runs
 def test_digit_precision_on_the_reference_run(capsys, mnist):
     params, _ = train(mnist, TrainConfig())
     predicted_7 = model.predict(params, mnist.test.images) == 7

@@ -27,6 +27,7 @@ def test_no_answer_is_not_yet(capsys, check):
     assert said(capsys, check, None) == f"not yet: {_check.NO_ANSWER}"  # the family's words
 
 
+@pytest.mark.slow  # trains the learning-rate grid
 def test_lr_chosen_on_validation(capsys):
     chosen = lr_chosen_on_validation()
     assert 0.01 < chosen < 0.1

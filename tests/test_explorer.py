@@ -363,6 +363,7 @@ def test_values_off_the_sliders_are_accepted_and_bad_ones_refused(explorer):
 # ---------------------------------------------------------------- the registries
 
 
+@pytest.mark.slow  # trains a grid with the registered entries
 def test_a_registered_init_scheme_and_optimizer_are_offered(mnist, monkeypatch):
     from helpers.optimizers import OPTIMIZERS
 
@@ -437,6 +438,7 @@ def test_previous_is_the_run_shown_before_a_drag_began(gridded, monkeypatch):
     assert "previous: lr 0.004" in gridded.legend_text
 
 
+@pytest.mark.slow  # waits for grids to train
 def test_the_wait_counts_from_the_change_that_asked_for_the_answer(explorer):
     asked = time.perf_counter()
     explorer.update(hidden_size=1024, wait=False)  # large features to compute: not answered within the next moment

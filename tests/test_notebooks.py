@@ -351,6 +351,7 @@ def test_setup_exercises_summary_solutions_navigation(path):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow  # the checkers' expected numbers train runs
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
 def test_no_exercise_is_answered_above_its_question(path):
     problems = answered_above(read(path), expected_numbers_for(path))
@@ -511,6 +512,7 @@ def test_skipped_heading_levels_fail():
     assert heading_problems(nb) == ["heading skips a level: '### Too deep'"]
 
 
+@pytest.mark.slow  # runs the script three times
 def test_navigation_script_on_a_copy_is_idempotent_and_replaces_old_links(tmp_path):
     import subprocess
     import sys

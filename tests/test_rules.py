@@ -172,6 +172,7 @@ def test_the_top_rule_equals_backprop_into_the_top_layer_only(mnist):
     assert all(np.allclose(top[k], exact[k], rtol=1e-10, atol=1e-15) for k in exact)
 
 
+@pytest.mark.slow  # ten runs each way on the full training set
 def test_the_stack_equals_the_plain_loop(mnist, short, assert_same_runs):
     # the stack folds the bias into the weights ([h, 1] @ [W; b]): the same sums in another order, so equal to rounding
     settings = ((1e-3, "sgd"), (0.1, "sgd"), (1.0, "sgd"), (1e-3, "adam"), (0.1, "momentum"))
