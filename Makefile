@@ -1,5 +1,6 @@
 # make train      set up .venv with only what the main job needs (numpy, matplotlib, threadpoolctl), then run the reference experiment
-# make test       set up .venv with the test extras, then run the whole test suite (unit, nbval x2, browser)
+# make test       set up .venv with the test extras, then run the whole test suite (ruff, unit, slow, browser, nbval x2)
+# make check      the edit-test loop: ruff, then the tests that are neither slow nor browser ones
 # make student    student/: every lesson with outputs cleared and solutions removed; student.zip: the same with helpers and the data, to upload
 # make lab        open the notebooks in JupyterLab
 # make app        the explorer as a standalone Voila app (app/explorer.ipynb: the explorer and a few lines)
@@ -7,6 +8,7 @@
 # make times      measure every notebook's run time, idle and beside a CPU-bound process (writes no notebook)
 # make bench      print the benchmark figures
 # make book       the notebooks as a static HTML book in _build/book/html (from the stored outputs)
+# make format     ruff format over the tree (pyproject.toml's [tool.ruff])
 
 PYTHON ?= python3
 VENV   := .venv
@@ -14,8 +16,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 BOOK_STAMP := $(VENV)/.installed-book
 BASE   := $(VENV)/.installed-base
+RUFF   := $(VENV)/bin/ruff
 
-.PHONY: train test unit nbval browser lab app notebooks times bench book clean
+.PHONY: train check test unit nbval browser lab app notebooks times bench book format clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,7 +43,12 @@ $(BASE): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(BASE)
 
+check: $(STAMP)
+	$(RUFF) check .
+	$(PY) -m pytest tests -m "not slow and not browser"
+
 test: $(STAMP)
+	$(RUFF) check .
 	$(PY) -m pytest tests
 	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest --nbval notebooks --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
 	OPENBLAS_NUM_THREADS=2 $(PY) -m pytest --nbval notebooks --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
@@ -83,6 +91,9 @@ bench: $(STAMP)
 
 book: $(BOOK_STAMP)
 	$(PY) scripts/build_book.py --quiet
+
+format: $(STAMP)
+	$(RUFF) format .
 
 clean:
 	rm -rf $(VENV) .pytest_cache student student.zip

@@ -183,8 +183,8 @@ def measure_app(timeout_s: float = 300) -> dict:
 
     chromium = Path("/usr/bin/chromium")
     try:
-        from playwright.sync_api import sync_playwright
         import voila  # noqa: F401
+        from playwright.sync_api import sync_playwright
     except ImportError as exc:
         return {"app_ready_s": None, "app_not_measured": f"{exc.name} is not installed (pip install -e '.[test]')"}
     if not chromium.exists():
@@ -238,7 +238,6 @@ def measure_retrained(steps: int = 2000, repeats: int = 3, stops: int = 3) -> di
     """Steps per second of a backprop run (lr 0.1, H 128) through ``helpers.train.train`` and through the
     explorer (its progress line, stop checks and redraws included), alternating, and how long "stop" takes to
     show the stopped run (from the click to the partial curves drawn)."""
-    from dataclasses import replace
 
     from helpers.explorer import explorer_config
     from helpers.train import train
@@ -342,7 +341,8 @@ def report(result: dict) -> str:
         f"  peak memory with the grid at hidden size 128: {result['peak_memory_mb_grid_h128']:.0f} MB "
         f"(target < {MEMORY_TARGET_MB} MB)",
     ]
-    lines.append(f"  all layers, {result['all_layers_steps_measured']} steps: {result['all_layers_steps_per_s_explorer']:.0f} steps/s in the "
+    lines.append(f"  all layers, {result['all_layers_steps_measured']} steps: "
+                 f"{result['all_layers_steps_per_s_explorer']:.0f} steps/s in the "
                  f"explorer, {result['all_layers_steps_per_s_train']:.0f} steps/s from train()")
     if result.get("app_ready_s") is not None:
         lines.append(f"  the app: first curves {result['app_ready_s']:.1f} s after opening the page, "

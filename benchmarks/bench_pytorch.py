@@ -25,8 +25,6 @@ import json
 import os
 import time
 
-import numpy as np
-
 from helpers.data import BatchSampler, load_mnist
 from helpers.threads import one_blas_thread
 from helpers.train import TrainConfig, initial_params, seeded_streams, train
@@ -114,7 +112,8 @@ def main() -> None:
     print(f"{args.steps} steps, batch 32, float64, one thread per run; best of {args.repeat}; "
           f"PyTorch {torch.__version__}; load average {load:.2f}")
     for (run, way), value in best.items():
-        print(f"  {dict(top="top layer only", all="all layers")[run]:<15} {way:<15} {value:7.3f} s   test accuracy {100 * accuracy[(run, way)]:.2f}%")
+        name = {"top": "top layer only", "all": "all layers"}[run]
+        print(f"  {name:<15} {way:<15} {value:7.3f} s   test accuracy {100 * accuracy[(run, way)]:.2f}%")
     print(f"  top layer only: the project {ratios['top']:.1f}x faster than PyTorch as usually written "
           f"(target >= {TARGETS['top']:g}x), {ratios['top_vs_lookup']:.1f}x than PyTorch with the same lookup")
     print(f"  all layers:     the project {ratios['all']:.2f}x faster than PyTorch (target >= {TARGETS['all']:g}x)")

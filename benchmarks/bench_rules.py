@@ -14,7 +14,8 @@
    evaluations are not in it) and of a lean loop with the same products, with
    one BLAS thread and with the default; ratio = train / lean (target: within
    1.3x). The default-thread figures take ``--default-steps`` (fewer: on a busy
-   machine a small product on two BLAS threads can take a hundred times longer). The 10,000-step time is per-step x 10,000 plus 11 evaluations (measured).
+   machine a small product on two BLAS threads can take a hundred times longer). The 10,000-step time is
+   per-step x 10,000 plus 11 evaluations (measured).
 3. Memory per run: the peak of NumPy's allocations during one run (tracemalloc),
    on top of the data set, which every run shares.
 
@@ -32,7 +33,7 @@ import tracemalloc
 
 import numpy as np
 
-from helpers import model, rules, train as train_module
+from helpers import rules, train as train_module
 from helpers.data import BatchSampler, load_mnist
 from helpers.threads import one_blas_thread
 from helpers.train import TrainConfig, initial_params, seeded_streams, train

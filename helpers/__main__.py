@@ -81,8 +81,10 @@ def run_train(args) -> int:
               file=sys.stderr)
         return 2
     print(
-        f"MLP 784-{config.hidden_size}-{config.hidden_size}-10, training with the rule {rules.rule_spec(config.rule, hyperparameters)} ({rules.RULES[config.rule].label})"
-        f" with {config.optimizer}, lr {config.lr:g}, batch {config.batch_size}, {config.steps} steps, seed {config.seed}, init {config.init}"
+        f"MLP 784-{config.hidden_size}-{config.hidden_size}-10, training with the rule "
+        f"{rules.rule_spec(config.rule, hyperparameters)} ({rules.RULES[config.rule].label})"
+        f" with {config.optimizer}, lr {config.lr:g}, batch {config.batch_size}, {config.steps} steps, "
+        f"seed {config.seed}, init {config.init}"
     )
     progress = TerminalProgress()
     reached = [0]

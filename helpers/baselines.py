@@ -523,12 +523,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--steps", type=count, nargs="+", help="top layer only, SGD lr 0.001: steps to report (default 10000 20000 50000)")
     parser.add_argument("--sweep-steps", type=count, help="steps of the learning-rate / optimizer sweep (default 10000)")
     parser.add_argument("--all-layers-steps", type=count, help="steps of the all-layers runs (default 10000, about 10 s per seed)")
-    parser.add_argument("--all-layers-lrs", type=positive_float, nargs="+", help="learning rates of the all-layers runs (default 0.001 0.01 0.1 1)")
+    parser.add_argument("--all-layers-lrs", type=positive_float, nargs="+",
+                        help="learning rates of the all-layers runs (default 0.001 0.01 0.1 1)")
     parser.add_argument("--widths", type=count, nargs="+",
                         help="hidden widths of the width sweep (default 16 32 ... 2048)")
     parser.add_argument("--width-seeds", type=seed, nargs="+", help="seeds of the width sweep (default 0 1 2 3 4 5, or --seeds if given)")
     parser.add_argument("--width-steps", type=count, help="SGD steps at each width (default 10000)")
-    parser.add_argument("--width-train-images", type=int_at_least(100), help="train the width sweep on the first N training images (default all 55000)")
+    parser.add_argument("--width-train-images", type=int_at_least(100),
+                        help="train the width sweep on the first N training images (default all 55000)")
     parser.add_argument("--softmax-iterations", type=count,
                         help="full-batch iterations of the softmax readout (default 100)")
     parser.add_argument("--only", nargs="+", choices=PARTS, help="measure only these parts")

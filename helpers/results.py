@@ -48,7 +48,8 @@ NUMERICAL_MODULES = ("helpers.layers", "helpers.model", "helpers.optimizers", "h
 # top-level names of this module that do not make numbers (writing, reading, fingerprints): left out of its digest
 NOT_NUMERICAL = ("write_results", "check_output_path", "load_results", "nan_back", "normalized_code", "module_source",
                  "module_digest", "module_digests", "plugin_object", "plugin_source", "plugin_digests", "provenance", "code_version",
-                 "results_problems", "_LocalNames", "_own_nodes", "_strip_docstrings", "_text_digest", "_dropped", "_source_digest", "OLD_STYLE",
+                 "results_problems", "_LocalNames", "_own_nodes", "_strip_docstrings", "_text_digest", "_dropped",
+                 "_source_digest", "OLD_STYLE",
                  "NAN_KEYS", "NUMERICAL_MODULES", "ROOT", "NOT_NUMERICAL")
 
 
@@ -403,8 +404,9 @@ def results_problems(result: dict, expected_settings: dict, current: dict, comma
         changed += [f"rule {name}" for name in sorted(set(stored.get("rules", {})) | set(current["rules"]))
                     if stored.get("rules", {}).get(name) != current["rules"].get(name)]
         if changed:
-            python = "" if stored.get("python") == current["python"] else \
-                f" (the file was made under Python {stored.get('python')}, this is {current['python']}: the digests may differ for that alone)"
+            python = "" if stored.get("python") == current["python"] else (
+                f" (the file was made under Python {stored.get('python')}, this is {current['python']}: "
+                "the digests may differ for that alone)")
             problems.append(f"code changed since the file was made: {', '.join(changed)}{python}")
     if problems:
         problems.append(f"regenerate with `{command}`")

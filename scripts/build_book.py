@@ -292,7 +292,6 @@ def build(out: Path = DEFAULT_OUT, notebooks_dir: Path = NOTEBOOKS, quiet: bool 
     result = subprocess.run(command, cwd=ROOT)
     if result.returncode:
         raise SystemExit(f"jupyter-book build failed (exit {result.returncode})")
-    html = out / "_build" / "html"
     # one stable address for the site: <out>/html
     link = out / "html"
     if not link.is_symlink():

@@ -261,7 +261,7 @@ def guide_run_times_source(directory: Path, run_times: dict) -> str:
     rows = ["**How long Restart and Run All takes**, per notebook:", "",
             "| notebook | running |", "| --- | ---: |"]
     for path in numbered(directory):
-        rows.append(f"| [{title(nb := nbformat.read(path, as_version=4))}]({path.name}) | "
+        rows.append(f"| [{title(nbformat.read(path, as_version=4))}]({path.name}) | "
                     f"{run_time(run_times.get(path.name))} |")
     return f"{GENERATED}\n\n" + "\n".join(rows) + "\n\n" + run_times_note(run_times)
 

@@ -1,16 +1,63 @@
-"""Shared fixtures: MNIST is loaded once per test session (about 1 s); short runs and run comparisons."""
+"""Shared fixtures: MNIST read once per test session, short runs and run comparisons."""
+
+import os
+import sys
 
 import numpy as np
 import pytest
 
-from helpers import rules
-from helpers.data import load_mnist
+from helpers import data, rules
 from helpers.train import TrainConfig
+
+READ_MNIST = data.load_mnist  # the real reader, as the package defines it
+REPO_DATA_DIR = data.REPO_DATA_DIR
+_session_mnist = []
+
+
+def session_mnist():
+    """The repository's MNIST, read on first use and shared by the whole test session."""
+    if not _session_mnist:
+        _session_mnist.append(READ_MNIST())
+    return _session_mnist[0]
+
+
+def load_mnist_once(path=None, download: bool = True):
+    """``load_mnist`` for code under test: the default location's digits come from the session's one read
+    (decompressing and checksumming 70,000 images is the slowest part of many short tests); any other
+    location, MNIST_DIR or a moved repository copy goes to the real reader."""
+    if path is None and not os.environ.get("MNIST_DIR") and data.REPO_DATA_DIR == REPO_DATA_DIR:
+        return session_mnist()
+    return READ_MNIST(path, download)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def mnist_read_once_per_session():
+    """Every loaded ``helpers`` module's ``load_mnist`` (checkers, the explorer, the command line run in-process)
+    shares one read. Test modules keep the real reader they imported: tests/test_data.py tests it."""
+    patched = []
+
+    def patch_loaded_modules():
+        for name, module in list(sys.modules.items()):
+            if (name == "helpers" or name.startswith("helpers.")) and getattr(module, "load_mnist", None) is READ_MNIST:
+                module.load_mnist = load_mnist_once
+                patched.append(module)
+
+    patch_loaded_modules()
+    yield patch_loaded_modules
+    for module in patched:
+        module.load_mnist = READ_MNIST
+
+
+@pytest.fixture(autouse=True)
+def helpers_imported_late_share_the_read(mnist_read_once_per_session):
+    """A helpers module first imported inside a test (``from ..baselines import ...`` in a checker) shares it too."""
+    yield
+    mnist_read_once_per_session()
 
 
 @pytest.fixture(scope="session")
 def mnist():
-    return load_mnist()
+    return session_mnist()
 
 
 @pytest.fixture

@@ -108,6 +108,7 @@ def test_format_table_shows_spread_only_over_several_seeds():
     assert table[2][column:].startswith("90.00%") and table[3][column:].startswith("82.00% ± 2.00")
 
 
+@pytest.mark.slow  # the command line's quick run of four parts
 def test_cli_json_has_one_row_per_method_and_setting(capsys):
     assert main(["baselines", "--quick", "--json", "--only", "top", "readouts", "sweep", "widths"]) == 0
     result = json.loads(capsys.readouterr().out)

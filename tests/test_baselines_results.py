@@ -54,6 +54,7 @@ def close(a, b):
     return abs(a - b) <= 2e-4  # at most two test images: an argmax tie may fall either way under another BLAS
 
 
+@pytest.mark.slow  # retrains rows of the stored results
 def test_cheap_rows_recompute_to_the_stored_numbers(mnist, stored):
     # the closed-form readout (every seed) and nearest class mean: deterministic, a second or two
     features = {s: baselines.features_for(mnist, s) for s in stored["settings"]["seeds"]}

@@ -110,6 +110,7 @@ def test_table_says_how_many_seeds_diverged():
     assert "85.00% (1 diverged)" in baselines.format_table([row])
 
 
+@pytest.mark.slow  # the command line's quick run
 def test_cli_quick_json_has_the_new_parts_and_a_code_version(capsys):
     assert main(["baselines", "--quick", "--json", "--only", "raw-pixels", "conditioning", "--seeds", "0",
                  "--sweep-steps", "100", "--softmax-iterations", "3"]) == 0

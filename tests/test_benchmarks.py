@@ -1,5 +1,11 @@
-"""The benchmarks run and report what they promise (their figures are not asserted: timings are noisy)."""
+"""The benchmarks run and report what they promise (their figures are not asserted: timings are noisy).
 
+Each script runs in this process, its ``main()`` reading the flags, on a small slice of MNIST with one BLAS thread:
+what is checked is the script's own arithmetic (best of rounds, ratios, floors, the JSON it prints), which does not
+depend on the data's size, while the full-size products would make each run take tens of seconds.
+"""
+
+import importlib.util
 import json
 import math
 import os
@@ -8,24 +14,48 @@ import sys
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_limits
+
+from helpers.data import Mnist, Split
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def bench(name, *args):
-    result = subprocess.run([sys.executable, f"benchmarks/{name}", *args, "--json"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+@pytest.fixture(scope="module")
+def small_mnist(mnist):
+    """2,000 training, 500 validation and 1,000 test images: every split the benchmarks read, at a fraction."""
+    def part(split, n):
+        return Split(split.images[:n], split.labels[:n])
+
+    return Mnist(train=part(mnist.train, 2000), validation=part(mnist.validation, 500), test=part(mnist.test, 1000),
+                 directory=mnist.directory)
+
+
+@pytest.fixture
+def bench(small_mnist, monkeypatch, capsys):
+    """``bench(name, *flags)``: benchmarks/<name> run as a script with ``--json`` on the small MNIST -> its record."""
+    def run(name, *args):
+        path = ROOT / "benchmarks" / name
+        spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        monkeypatch.setattr(module, "load_mnist", lambda *a, **k: small_mnist)
+        monkeypatch.setattr(sys, "argv", [str(path), *args, "--json"])
+        with threadpool_limits(limits=1):  # on a busy machine two BLAS threads make small products crawl
+            status = module.main()
+        assert status in (None, 0), status
+        return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+    return run
 
 
 def positive_seconds(value):
     return isinstance(value, float) and math.isfinite(value) and value > 0
 
 
-def test_bench_training_reports_times_ratio_and_equal_accuracy():
-    record = bench("bench_training.py", "--steps", "300", "--repeat", "2")
-    assert record["steps"] == 300 and record["repeat"] == 2
+def test_bench_training_reports_times_ratio_and_equal_accuracy(bench):
+    record = bench("bench_training.py", "--steps", "50", "--repeat", "2")
+    assert record["steps"] == 50 and record["repeat"] == 2
     for key in ("naive_seconds", "full_forward_seconds", "fast_seconds", "features_seconds"):
         assert positive_seconds(record[key]), key
     assert sorted(record["all_seconds"]) == ["fast", "features", "full_forward", "naive"]
@@ -42,7 +72,8 @@ def test_bench_training_reports_times_ratio_and_equal_accuracy():
     assert 0 < record["fast_test_accuracy"] == record["naive_test_accuracy"] <= 1
 
 
-def test_bench_explorer_reports_every_figure():
+@pytest.mark.slow  # trains the explorer's learning-rate grid
+def test_bench_explorer_reports_every_figure(bench):
     # the quickest run that goes through every measurement: 1,000-step runs, one change of each kind,
     # the all-layers run timed for a few seconds; its figures are not quoted (it says so)
     record = bench("bench_explorer.py", "--steps", "1000", "--changes", "1", "--all-layers-window", "3", "--no-app")
@@ -57,7 +88,8 @@ def test_bench_explorer_reports_every_figure():
     assert record["app_ready_s"] is None and record["app_not_measured"] == "--no-app"
 
 
-def test_bench_explorer_reports_memory_over_re_runs():
+@pytest.mark.slow  # trains the explorer's learning-rate grid
+def test_bench_explorer_reports_memory_over_re_runs(bench):
     record = bench("bench_explorer.py", "--re-runs", "1", "--steps", "1000")
     first, re_run = record["memory_mb_first_and_re_runs"]
     assert first > 0 and re_run > 0 and record["peak_memory_mb"] > 0  # (peak and resident are counted differently)
@@ -71,11 +103,14 @@ def test_bench_explorer_times_the_app():
         if os.environ.get("CI"):
             pytest.fail("CI must have the browser: /usr/bin/chromium is missing")
         pytest.skip("/usr/bin/chromium is missing")
-    record = bench("bench_explorer.py", "--app-only")
+    result = subprocess.run([sys.executable, "benchmarks/bench_explorer.py", "--app-only", "--json"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout.strip().splitlines()[-1])
     assert positive_seconds(record["app_ready_s"]) and record["app_ready_since_launch_s"] >= record["app_ready_s"]
 
 
-def test_bench_baselines_reports_ratio():
+def test_bench_baselines_reports_ratio(bench):
     record = bench("bench_baselines.py", "--steps", "200", "--seeds", "0")
     assert sorted(record) == ["1 seeds x 8 settings", "one seed, 8 settings"]
     for measurement in record.values():
@@ -85,7 +120,7 @@ def test_bench_baselines_reports_ratio():
         assert measurement["equal"] is True  # same results both ways
 
 
-def test_bench_rules_reports_the_floor_and_every_rule_next_to_its_lean_loop():
+def test_bench_rules_reports_the_floor_and_every_rule_next_to_its_lean_loop(bench):
     record = bench("bench_rules.py", "--steps", "12", "--default-steps", "5", "--repeat", "1", "--reference-steps", "30")
     assert (record["steps"], record["default_steps"], record["repeat"], record["reference_steps"]) == (12, 5, 1, 30)
     ref = record["reference"]

@@ -306,6 +306,7 @@ def wait_for_math(page) -> None:
     page.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
 
 
+@pytest.mark.slow  # builds the whole book
 def test_the_build_is_clean(site):
     html, seconds, log = site  # the build's seconds are printed by `make book`, not asserted (a busy machine is slower)
     warnings = [line for line in log.splitlines() if re.search(r"\bWARNING\b|\bERROR\b", line)]

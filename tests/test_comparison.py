@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import comparison, rules
+from helpers import comparison
 from helpers.train import History, TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +102,7 @@ def test_bad_arguments_exit_2_with_one_line(args, message):
     assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
+@pytest.mark.slow  # the command line's comparison, two worker processes
 def test_the_cli_writes_the_json_it_prints(tmp_path):
     out = tmp_path / "rules.json"
     result = cli("--quick", "--rules", "top,sign", "--jobs", "2", "--json", "--out", str(out))

@@ -5,10 +5,12 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow  # executes a notebook in a kernel, twice
 def test_executes_in_place_with_ordered_counts_and_no_timestamps(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -37,6 +39,7 @@ def test_missing_notebook_is_a_clear_error(tmp_path):
     assert result.returncode == 2 and "no notebook at" in result.stderr
 
 
+@pytest.mark.slow  # executes a notebook, idle and beside a CPU-bound process
 def test_measure_times_runs_idle_and_loaded_and_writes_no_notebook(tmp_path):
     import json
     import os

@@ -37,7 +37,8 @@ def test_percent_only_where_the_exercise_allows_it():
 
 
 @pytest.mark.parametrize("answer, hint", [
-    ("abc", "digits"), ("1,2345", "decimals with a point"), ("0,969", "decimals with a point"), ("12,34,567", "digits"), ("1/0", "digits"), (True, "True or False"), ([1, 2], "one number"),
+    ("abc", "digits"), ("1,2345", "decimals with a point"), ("0,969", "decimals with a point"), ("12,34,567", "digits"),
+    ("1/0", "digits"), (True, "True or False"), ([1, 2], "one number"),
     (np.zeros(3), "one number"), (float("nan"), "finite"), (float("inf"), "finite"), ({"a": 1}, "dict"),
 ])
 def test_the_parser_names_what_to_give_instead(answer, hint):

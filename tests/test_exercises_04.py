@@ -123,17 +123,17 @@ def right_l2(h2, W3, b3, y, reg):
 def test_l2_top_layer(capsys):
     assert run(capsys, exercises.check_l2_top_layer, right_l2)[0]
 
-    def changed(loss=lambda l, W3, b3, reg, n: l, dW3=lambda d, W3, reg, n: d, db3=lambda d, b3, reg: d):
+    def changed(loss=lambda loss, W3, b3, reg, n: loss, dW3=lambda d, W3, reg, n: d, db3=lambda d, b3, reg: d):
         def fn(h2, W3, b3, y, reg):
-            l, dw, db = right_l2(h2, W3, b3, y, reg)
-            return loss(l, W3, b3, reg, len(y)), dW3(dw, W3, reg, len(y)), db3(db, b3, reg)
+            value, dw, db = right_l2(h2, W3, b3, y, reg)
+            return loss(value, W3, b3, reg, len(y)), dW3(dw, W3, reg, len(y)), db3(db, b3, reg)
 
         return fn
 
     wrong = {
-        changed(loss=lambda l, W3, b3, reg, n: l - 0.5 * reg * np.sum(W3**2)): "missing the penalty",
-        changed(loss=lambda l, W3, b3, reg, n: l + 0.5 * reg * np.sum(W3**2)): "1/2",
-        changed(loss=lambda l, W3, b3, reg, n: l + 0.5 * reg * np.sum(b3**2)): "bias",
+        changed(loss=lambda loss, W3, b3, reg, n: loss - 0.5 * reg * np.sum(W3**2)): "missing the penalty",
+        changed(loss=lambda loss, W3, b3, reg, n: loss + 0.5 * reg * np.sum(W3**2)): "1/2",
+        changed(loss=lambda loss, W3, b3, reg, n: loss + 0.5 * reg * np.sum(b3**2)): "bias",
         changed(dW3=lambda d, W3, reg, n: d - reg * W3): "gradient of the penalty",
         changed(dW3=lambda d, W3, reg, n: d + reg * W3): "factor 2",
         changed(dW3=lambda d, W3, reg, n: d - reg * W3 + reg * W3 / n): "1/N",

@@ -30,7 +30,8 @@ def test_digit_precision(capsys):
     params = tiny_params()  # column 7: 5 predictions, 3 right; row 7: 4 images, 3 recognised
     for answer in (0.6, 60, 60.0, np.float64(0.6), 3 / 5, "3/5", "60%", 60.4, "0.596"):
         assert run(capsys, exercises.check_digit_precision, answer, params, TinyData)[0], answer
-    wrong = {0.75: "recall", 75: "recall", "3/4": "recall", 3: "count", 0.4: "NOT", "0.50": "column", 0.5: "whole percent", "most": "digits",
+    wrong = {0.75: "recall", 75: "recall", "3/4": "recall", 3: "count", 0.4: "NOT", "0.50": "column", 0.5: "whole percent",
+             "most": "digits",
              61: "take the column", 59: "take the column"}  # a point off: the same words as any other
     for answer, hint in wrong.items():
         ok, out = run(capsys, exercises.check_digit_precision, answer, params, TinyData)
@@ -40,6 +41,7 @@ def test_digit_precision(capsys):
     assert not ok and "no answer yet" in out
 
 
+@pytest.mark.slow  # trains the reference runs
 def test_digit_precision_on_the_reference_run(capsys, mnist):
     params, _ = train(mnist, TrainConfig())
     predicted_7 = model.predict(params, mnist.test.images) == 7

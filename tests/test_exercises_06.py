@@ -3,9 +3,13 @@
 import numpy as np
 import pytest
 
-from helpers.exercises import _check
-from helpers.exercises import check_divergence_threshold, check_lr_chosen_on_validation, check_smallest_width
-from helpers.exercises import ex06_explorer as ex06
+from helpers.exercises import (
+    _check,
+    check_divergence_threshold,
+    check_lr_chosen_on_validation,
+    check_smallest_width,
+    ex06_explorer as ex06,
+)
 from helpers.exercises.ex06_explorer import expected_numbers, lr_chosen_on_test, lr_chosen_on_validation, smallest_width
 
 from checking import assert_no_direction
@@ -23,6 +27,7 @@ def test_no_answer_is_not_yet(capsys, check):
     assert said(capsys, check, None) == f"not yet: {_check.NO_ANSWER}"  # the family's words
 
 
+@pytest.mark.slow  # trains the learning-rate grid
 def test_lr_chosen_on_validation(capsys):
     chosen = lr_chosen_on_validation()
     assert 0.01 < chosen < 0.1

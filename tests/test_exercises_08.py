@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from checking import assert_no_direction, run
 from helpers import exercises, model
 from helpers.exercises import ex08_rules
-from helpers.layers import relu_backward
+
+from checking import assert_no_direction, run
 
 
 def fa_loop(cache, dscores, feedback):

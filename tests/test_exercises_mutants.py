@@ -10,7 +10,6 @@ import math
 import textwrap
 
 import numpy as np
-import pytest
 
 from helpers import exercises
 

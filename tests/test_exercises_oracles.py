@@ -13,8 +13,14 @@ import numpy as np
 import pytest
 
 from helpers import exercises
-from helpers.exercises import (ex02_initialization as ex02, ex03_forward_pass as ex03, ex05_training as ex05,
-                               ex06_explorer as ex06, ex07_baselines as ex07, ex08_rules as ex08)
+from helpers.exercises import (
+    ex02_initialization as ex02,
+    ex03_forward_pass as ex03,
+    ex05_training as ex05,
+    ex06_explorer as ex06,
+    ex07_baselines as ex07,
+    ex08_rules as ex08,
+)
 
 from checking import assert_no_direction, assert_no_oracle, hints, run
 

@@ -13,9 +13,18 @@ import pytest
 
 from helpers import model
 from helpers.data import Split
-from helpers.explorer import (LR_READOUT_FORMAT, READABLE, Explorer, FeatureCache, describe, explorer_config,
-                              format_lr, landscape_svg, lr_grid, train_grid)
-from helpers.explorer import app
+from helpers.explorer import (
+    LR_READOUT_FORMAT,
+    READABLE,
+    Explorer,
+    FeatureCache,
+    app,
+    explorer_config,
+    format_lr,
+    landscape_svg,
+    lr_grid,
+    train_grid,
+)
 from helpers.explorer.settings import status_label
 from helpers.rules import TopLayerOnly
 from helpers.train import TrainConfig, frozen_features, initial_params, train
@@ -354,6 +363,7 @@ def test_values_off_the_sliders_are_accepted_and_bad_ones_refused(explorer):
 # ---------------------------------------------------------------- the registries
 
 
+@pytest.mark.slow  # trains a grid with the registered entries
 def test_a_registered_init_scheme_and_optimizer_are_offered(mnist, monkeypatch):
     from helpers.optimizers import OPTIMIZERS
 
@@ -428,6 +438,7 @@ def test_previous_is_the_run_shown_before_a_drag_began(gridded, monkeypatch):
     assert "previous: lr 0.004" in gridded.legend_text
 
 
+@pytest.mark.slow  # waits for grids to train
 def test_the_wait_counts_from_the_change_that_asked_for_the_answer(explorer):
     asked = time.perf_counter()
     explorer.update(hidden_size=1024, wait=False)  # large features to compute: not answered within the next moment
@@ -492,6 +503,7 @@ def test_a_new_explorer_closes_the_old_one(mnist):
         second.close()
 
 
+@pytest.mark.slow  # builds the explorer and its grid four times
 def test_re_running_the_explorer_cell_does_not_grow_memory(mnist):
     gc.collect()
     kept, memory = [], []

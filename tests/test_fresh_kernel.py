@@ -48,6 +48,7 @@ def copy_tree(target: Path) -> None:
         shutil.copytree(ROOT / name, target / name, ignore=ignore)
 
 
+@pytest.mark.slow  # creates a venv and installs into it
 def test_a_notebook_runs_in_a_fresh_venv_without_this_project(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MNIST_DIR", "VIRTUAL_ENV")}
     # pip keeps the user's cache (wheels are reused, no download after the first run); the MNIST loader gets an

@@ -70,6 +70,8 @@ def test_relative_error_is_scale_free():
     assert relative_error(np.zeros(3), np.zeros(3)) == 0.0
     assert relative_error(a, a / 32) == pytest.approx(31 / 33)  # the 1/N applied twice, N = 32
     assert relative_error(1e6 * a, 1e6 * a / 32) == pytest.approx(31 / 33)
+    assert relative_error(np.array([1e-9]), np.array([2e-9])) == pytest.approx(1 / 3)
+    assert relative_error(np.array([3.0, 0.0]), np.array([0.0, 4.0])) == pytest.approx(5 / 7)  # norms, not entries
 
 
 def test_check_param_gradients_on_real_digits(small_batch):

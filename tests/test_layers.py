@@ -13,7 +13,9 @@ def test_affine_forward_and_backward_match_finite_differences(rng):
     assert np.allclose(out, x @ W + b)
     dout = rng.standard_normal(out.shape)
     dx, dW, db = layers.affine_backward(dout, cache)
-    loss = lambda: float(np.sum(layers.affine_forward(x, W, b)[0] * dout))
+    def loss():
+        return float(np.sum(layers.affine_forward(x, W, b)[0] * dout))
+
     assert relative_error(dx, numerical_gradient(loss, x)) < 1e-8
     assert relative_error(dW, numerical_gradient(loss, W)) < 1e-8
     assert relative_error(db, numerical_gradient(loss, b)) < 1e-8

@@ -64,6 +64,30 @@ def test_make_train_and_test_set_up_a_fresh_venv_first(tmp_path):
     for target, extra in (("train", "numpy matplotlib"), ("test", ".[test,app,book]")):
         plan = subprocess.run(["make", "-n", target, f"VENV={venv}"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
         lines = plan.splitlines()
-        install = next(i for i, l in enumerate(lines) if "pip install" in l and extra in l)
-        runs = next(i for i, l in enumerate(lines) if "-m helpers train" in l or "-m pytest" in l)
+        install = next(i for i, line in enumerate(lines) if "pip install" in line and extra in line)
+        runs = next(i for i, line in enumerate(lines) if "-m helpers train" in line or "-m pytest" in line)
         assert install < runs, f"make {target} runs before it installs:\n{plan}"
+
+
+def make_plan(target: str) -> list:
+    import subprocess
+
+    return subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, check=True).stdout.splitlines()
+
+
+def test_make_check_lints_then_leaves_out_the_slow_and_browser_tests_and_make_test_runs_them_all():
+    check = [line for line in make_plan("check") if "ruff" in line or "pytest" in line]
+    assert "ruff check" in check[0] and "-m pytest tests" in check[1], check
+    assert '-m "not slow and not browser"' in check[1]
+    test = [line for line in make_plan("test") if "ruff" in line or "pytest" in line]
+    assert "ruff check" in test[0], test
+    unit = next(line for line in test if "-m pytest tests" in line)
+    assert " -m " not in unit.split("pytest tests", 1)[1], f"make test must run every test: {unit}"
+    assert sum("--nbval" in line for line in test) == 2
+
+
+def test_make_test_installs_the_ruff_it_runs_and_a_misspelt_mark_is_an_error():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert any(requirement_name(d) == "ruff" for d in config["project"]["optional-dependencies"]["test"])
+    # `-m "not slow"` would silently keep a test marked @pytest.mark.slwo
+    assert "--strict-markers" in config["tool"]["pytest"]["ini_options"]["addopts"]

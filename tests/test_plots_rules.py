@@ -29,7 +29,8 @@ def aligned_row(rule, w2, feedback=False):
 
 
 def test_alignment_title_names_the_rules_whose_update_turned_toward_backprop():
-    rows = [aligned_row("fa", [90, 85, 75, 70], feedback=True), aligned_row("uloss", [50, 80, 100, 110]), {"rule": "top", "alignment": None}]
+    rows = [aligned_row("fa", [90, 85, 75, 70], feedback=True), aligned_row("uloss", [50, 80, 100, 110]),
+            {"rule": "top", "alignment": None}]
     fig = plots.alignment_angles(rows)
     assert fig._suptitle.get_text() == "fa: the W2 update turns toward backprop's during training; uloss: it does not"
     assert len(fig.axes) == 3 and fig.axes[2].get_title().startswith("FA")

@@ -3,20 +3,22 @@ network, the state they learn (feedback matrices, gradient modules), and directi
 
 import numpy as np
 import pytest
+from test_rules import TinyData, tiny_params
 
 from helpers import alignment, model, rules
 from helpers.layers import softmax_cross_entropy
 from helpers.optimizers import SGD
 from helpers.train import TrainConfig, initial_params, seeded_streams, train
-from test_rules import TinyData, tiny_params
 
 REFERENCE = ("kp", "nodepert", "synthgrad")
 
 
 def forward_by_hand(params, X):
     """z1, h1, z2, h2, scores of a 3-layer network, written out."""
-    z1 = X @ params["W1"] + params["b1"]; h1 = np.maximum(z1, 0)
-    z2 = h1 @ params["W2"] + params["b2"]; h2 = np.maximum(z2, 0)
+    z1 = X @ params["W1"] + params["b1"]
+    h1 = np.maximum(z1, 0)
+    z2 = h1 @ params["W2"] + params["b2"]
+    h2 = np.maximum(z2, 0)
     return z1, h1, z2, h2, h2 @ params["W3"] + params["b3"]
 
 

@@ -57,7 +57,8 @@ def test_the_normalized_code_ignores_docstrings_comments_annotations_and_local_n
 def test_a_global_name_is_not_a_local_one():
     # renaming what a function reads from its module changes what it computes: it is not a local rename
     assert results.normalized_code("def f(x):\n    return np.exp(x)\n") != results.normalized_code("def f(x):\n    return math.exp(x)\n")
-    assert results.normalized_code("def f(x):\n    global y\n    y = x\n") != results.normalized_code("def f(x):\n    global z\n    z = x\n")
+    global_y, global_z = "def f(x):\n    global y\n    y = x\n", "def f(x):\n    global z\n    z = x\n"
+    assert results.normalized_code(global_y) != results.normalized_code(global_z)
 
 
 def _function_with_a_local(tree):

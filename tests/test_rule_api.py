@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers import alignment, rules
-from helpers import train as train_module
+from helpers import alignment, rules, train as train_module
 from helpers.train import TrainConfig, initial_params, seeded_streams, train
 
 

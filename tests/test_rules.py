@@ -7,7 +7,7 @@ import pytest
 
 from helpers import model, rules
 from helpers.__main__ import main
-from helpers.layers import relu_backward, softmax_cross_entropy
+from helpers.layers import softmax_cross_entropy
 from helpers.readout import train_top_layers
 from helpers.train import TrainConfig, initial_params, seeded_streams, train
 
@@ -60,11 +60,16 @@ def test_fa_and_dfa_match_a_hand_computed_step_on_a_tiny_network():
     data, params = TinyData(rng), tiny_params(rng)
     index = np.array([0, 3, 5])
     X, y = data.train.images[index], data.train.labels[index]
-    z1 = X @ params["W1"] + params["b1"]; h1 = np.maximum(z1, 0)
-    z2 = h1 @ params["W2"] + params["b2"]; h2 = np.maximum(z2, 0)
+    z1 = X @ params["W1"] + params["b1"]
+    h1 = np.maximum(z1, 0)
+    z2 = h1 @ params["W2"] + params["b2"]
+    h2 = np.maximum(z2, 0)
     scores = h2 @ params["W3"] + params["b3"]
-    p = np.exp(scores - scores.max(axis=1, keepdims=True)); p /= p.sum(axis=1, keepdims=True)
-    e = p.copy(); e[np.arange(3), y] -= 1; e /= 3
+    p = np.exp(scores - scores.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    e = p.copy()
+    e[np.arange(3), y] -= 1
+    e /= 3
     # FA: B3 (5, 10)... shaped like W3 (4, 10) here, B2 like W2 (5, 4)
     B = {3: rng.standard_normal((4, 10)), 2: rng.standard_normal((5, 4))}
     d2 = (e @ B[3].T) * (z2 > 0)
@@ -96,7 +101,9 @@ def test_sign_symmetry_uses_the_signs_of_the_forward_weights():
 def test_the_u_loss_port_follows_the_original_formula():
     # the original: (-gaussian(d, 0, 1) + .25) * .001 with d = x inside (-1, 3), else -1
     x = np.array([-2.0, -0.5, 0.0, 1.0, 2.9, 3.0, 10.0])
-    gauss = lambda d: 1 / (2.5 + 1e-6) * np.exp(-0.5 * (d / (1 + 1e-6)) ** 2)
+    def gauss(d):
+        return 1 / (2.5 + 1e-6) * np.exp(-0.5 * (d / (1 + 1e-6)) ** 2)
+
     d = np.array([-1.0, -0.5, 0.0, 1.0, 2.9, -1.0, -1.0])
     assert np.allclose(rules.u_signal(x), (-gauss(d) + 0.25) * 0.001, rtol=1e-14)
     rng = np.random.default_rng(5)
@@ -104,8 +111,10 @@ def test_the_u_loss_port_follows_the_original_formula():
     index = np.array([0, 1, 2, 3])
     _, u = step_directions(rules.make_rule("uloss"), params, data, index)
     X = data.train.images[index]
-    z1 = X @ params["W1"] + params["b1"]; h1 = np.maximum(z1, 0)
-    z2 = h1 @ params["W2"] + params["b2"]; h2 = np.maximum(z2, 0)
+    z1 = X @ params["W1"] + params["b1"]
+    h1 = np.maximum(z1, 0)
+    z2 = h1 @ params["W2"] + params["b2"]
+    h2 = np.maximum(z2, 0)
     scores = h2 @ params["W3"] + params["b3"]
     d2 = (rules.u_signal(scores) @ params["W3"].T) * (h2 > 0)
     d1 = (rules.u_signal(h2) @ params["W2"].T) * (h1 > 0)
@@ -163,9 +172,11 @@ def test_the_top_rule_equals_backprop_into_the_top_layer_only(mnist):
     assert all(np.allclose(top[k], exact[k], rtol=1e-10, atol=1e-15) for k in exact)
 
 
+@pytest.mark.slow  # ten runs each way on the full training set
 def test_the_stack_equals_the_plain_loop(mnist, short, assert_same_runs):
     # the stack folds the bias into the weights ([h, 1] @ [W; b]): the same sums in another order, so equal to rounding
-    configs = [short(lr=lr, seed=seed, optimizer=opt) for seed in (0, 1) for lr, opt in ((1e-3, "sgd"), (0.1, "sgd"), (1.0, "sgd"), (1e-3, "adam"), (0.1, "momentum"))]
+    settings = ((1e-3, "sgd"), (0.1, "sgd"), (1.0, "sgd"), (1e-3, "adam"), (0.1, "momentum"))
+    configs = [short(lr=lr, seed=seed, optimizer=opt) for seed in (0, 1) for lr, opt in settings]
     assert_same_runs(train_top_layers(mnist, configs), [train(mnist, c) for c in configs], rtol=1e-9)
 
 

@@ -56,6 +56,7 @@ def test_every_rule_trained_one_by_one_has_its_angles_and_update_ratios_at_every
         trained = sorted(a["update"])
         assert trained and all(len(a["update"][w]["per_seed"]) == 3 for w in trained), name
         assert sorted(a["norm_ratio"]) == trained, name
+    assert sorted(rows["fa"]["alignment"]["feedback"]) == ["W2", "W3"]
 
 
 def test_a_chosen_lr_at_the_grids_edge_was_extended_or_is_flagged(stored):
@@ -69,7 +70,6 @@ def test_a_chosen_lr_at_the_grids_edge_was_extended_or_is_flagged(stored):
             added = [g for g in row["grid"] if g["added_beyond_edge"]]
             beyond_diverged = any(any(d is not None for d in g["diverged_at"]) for g in added)
             assert len(added) == comparison.MAX_EDGE_EXTENSIONS or beyond_diverged, row["rule"]
-    assert sorted(rows["fa"]["alignment"]["feedback"]) == ["W2", "W3"]
 
 
 def test_the_top_only_row_recomputes_to_the_stored_number(mnist, stored):

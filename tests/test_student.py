@@ -194,6 +194,7 @@ DRIVER = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow  # a fresh venv, a pip install of the zip, a notebook run in it
 def test_the_zip_installs_as_its_readme_says_and_a_copy_runs(made, tmp_path):
     _, archive = made
     folder = unpacked(archive, tmp_path / "upload")

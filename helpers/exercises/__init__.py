@@ -9,8 +9,16 @@ numbers]}; the notebook-file tests use it to fail when an answer is printed
 above its exercise (call it on the module: ``ex01_data.expected_numbers()``).
 """
 
-from . import (ex01_data, ex02_initialization, ex03_forward_pass, ex04_backward_pass, ex05_training,
-               ex06_explorer, ex07_baselines, ex08_rules)
+from . import (
+               ex01_data,
+               ex02_initialization,
+               ex03_forward_pass,
+               ex04_backward_pass,
+               ex05_training,
+               ex06_explorer,
+               ex07_baselines,
+               ex08_rules,
+)
 from .ex01_data import *  # noqa: F401,F403 (each module's __all__ lists its checkers)
 from .ex02_initialization import *  # noqa: F401,F403
 from .ex03_forward_pass import *  # noqa: F401,F403

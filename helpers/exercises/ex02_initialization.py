@@ -7,8 +7,18 @@ import math
 import numpy as np
 
 from .. import model
-from ._check import (_no_answer, _report, at_precision, call, form_hint, guarded, matches, near, read_number,
-                     returned_array)
+from ._check import (
+    _no_answer,
+    _report,
+    at_precision,
+    call,
+    form_hint,
+    guarded,
+    matches,
+    near,
+    read_number,
+    returned_array,
+)
 
 __all__ = ["check_parameter_count", "check_weight_std", "check_z1_rms", "check_glorot_uniform", "check_he_uniform"]
 

@@ -7,10 +7,24 @@ import math
 import numpy as np
 
 from .. import layers, model
-from ._check import (_no_answer, _report, agree, at_precision, call, form_hint, guarded, matches, read_number,
-                     returned_array, returned_number, share, working_dtype)
+from ._check import (
+    _no_answer,
+    _report,
+    agree,
+    at_precision,
+    call,
+    form_hint,
+    guarded,
+    matches,
+    read_number,
+    returned_array,
+    returned_number,
+    share,
+    working_dtype,
+)
 
-__all__ = ["check_uniform_loss", "check_loss_as_probability", "check_forward_multiply_adds", "check_softmax", "check_smoothed_cross_entropy"]
+__all__ = ["check_uniform_loss", "check_loss_as_probability", "check_forward_multiply_adds", "check_softmax",
+           "check_smoothed_cross_entropy"]
 
 
 @guarded

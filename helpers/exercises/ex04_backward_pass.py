@@ -11,9 +11,23 @@ from __future__ import annotations
 import numpy as np
 
 from .. import layers, model
+from ._check import (
+    Hint,
+    _no_answer,
+    _report,
+    agree,
+    at_precision,
+    call,
+    form_hint,
+    guarded,
+    matches,
+    read_number,
+    returned_array,
+    returned_number,
+    returned_tuple,
+    working_dtype,
+)
 from .ex03_forward_pass import _forward_multiply_adds  # one home: notebook 3 counts the forward pass
-from ._check import (Hint, _no_answer, _report, agree, at_precision, call, form_hint, guarded, matches, read_number,
-                     returned_array, returned_number, returned_tuple, shape_note, working_dtype)
 
 __all__ = [
     "check_backward_multiply_adds",

@@ -13,8 +13,22 @@ import math
 import numpy as np
 
 from .. import model
-from ._check import (Hint, _no_answer, _report, agree, at_precision, call, form_hint, guarded, matches, read_number,
-                     returned_array, returned_tuple, share, working_dtype)
+from ._check import (
+    Hint,
+    _no_answer,
+    _report,
+    agree,
+    at_precision,
+    call,
+    form_hint,
+    guarded,
+    matches,
+    read_number,
+    returned_array,
+    returned_tuple,
+    share,
+    working_dtype,
+)
 
 __all__ = ["check_digit_precision", "check_ema_start_weight", "check_momentum_step", "check_batch_doubling"]
 

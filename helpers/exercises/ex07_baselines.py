@@ -6,8 +6,20 @@ import math
 
 import numpy as np
 
-from ._check import (_no_answer, _report, agree, at_precision, call, form_hint, guarded, matches, read_number,
-                     returned_array, returned_tuple, working_dtype)
+from ._check import (
+    _no_answer,
+    _report,
+    agree,
+    at_precision,
+    call,
+    form_hint,
+    guarded,
+    matches,
+    read_number,
+    returned_array,
+    returned_tuple,
+    working_dtype,
+)
 
 __all__ = ["check_raw_pixel_gain", "check_slow_eigenvalue", "check_momentum_lr", "check_standardize", "expected_numbers"]
 
@@ -24,8 +36,10 @@ def _raw_pixel_gains() -> tuple:
     from ..baselines import load_results
 
     rows = load_results()["rows"]
-    softmax = _row(rows, "softmax readout", "raw pixels")["test_accuracy_mean"] - _row(rows, "softmax readout", "to convergence")["test_accuracy_mean"]
-    squares = _row(rows, "least-squares readout", "raw pixels")["test_accuracy_mean"] - _row(rows, "least-squares readout", "closed form")["test_accuracy_mean"]
+    softmax = (_row(rows, "softmax readout", "raw pixels")["test_accuracy_mean"]
+               - _row(rows, "softmax readout", "to convergence")["test_accuracy_mean"])
+    squares = (_row(rows, "least-squares readout", "raw pixels")["test_accuracy_mean"]
+               - _row(rows, "least-squares readout", "closed form")["test_accuracy_mean"])
     return 100 * softmax, 100 * squares
 
 

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check import (Hint, _no_answer, _report, agree, at_precision, call, form_hint, guarded, matches, read_number,
-                     shape_note, working_dtype)
+from ._check import (
+    Hint,
+    _no_answer,
+    _report,
+    agree,
+    at_precision,
+    call,
+    form_hint,
+    guarded,
+    matches,
+    read_number,
+    shape_note,
+    working_dtype,
+)
 
 __all__ = ["check_fa_gap", "check_dfa_savings", "check_fa_directions", "expected_numbers"]
 

@@ -27,8 +27,21 @@ from .cache import FeatureCache
 from .controls import READABLE, Controls, ExplorerView
 from .figure import CurvePlot, landscape_svg
 from .grid import GridStore, LrGrid, train_grid
-from .settings import (BATCH_SIZES, CHANCE, HIDDEN_SIZES, LR_READOUT_FORMAT, STEP_COUNTS, describe,
-                       explorer_config, format_lr, grid_index, grid_key, init_options, lr_grid, optimizer_options)
+from .settings import (
+                       BATCH_SIZES,
+                       CHANCE,
+                       HIDDEN_SIZES,
+                       LR_READOUT_FORMAT,
+                       STEP_COUNTS,
+                       describe,
+                       explorer_config,
+                       format_lr,
+                       grid_index,
+                       grid_key,
+                       init_options,
+                       lr_grid,
+                       optimizer_options,
+)
 from .worker import Worker
 
 __all__ = [

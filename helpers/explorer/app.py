@@ -20,7 +20,7 @@ from .figure import CurvePlot
 from .grid import GridStore
 from .landscape import Landscape
 from .notice import Notice
-from .settings import LR_EXPONENTS, explorer_config, format_lr, status_label
+from .settings import LR_EXPONENTS, explorer_config, status_label
 from .worker import Worker
 
 # Every explorer not yet closed. Re-running the explorer cell, or making a second Explorer, closes the

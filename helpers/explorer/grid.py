@@ -21,6 +21,7 @@ from ..readout import train_top_layers
 from .settings import grid_index, grid_key
 from .worker import Worker
 
+
 @dataclass
 class LrGrid:
     """The finished runs of one grid: ``histories[i]`` and ``top[i]`` (W, b of the top layer) at ``lrs[i]``."""
