@@ -522,7 +522,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seeds", type=seed, nargs="+", help="seeds (default 0 1 2)")
     parser.add_argument("--steps", type=count, nargs="+", help="top layer only, SGD lr 0.001: steps to report (default 10000 20000 50000)")
     parser.add_argument("--sweep-steps", type=count, help="steps of the learning-rate / optimizer sweep (default 10000)")
-    parser.add_argument("--all-layers-steps", type=count, help="steps of the all-layers runs (default 10000, about 10 s per seed)")
+    parser.add_argument("--all-layers-steps", type=count, help="steps of the all-layers runs (default 10000)")
     parser.add_argument("--all-layers-lrs", type=positive_float, nargs="+",
                         help="learning rates of the all-layers runs (default 0.001 0.01 0.1 1)")
     parser.add_argument("--widths", type=count, nargs="+",

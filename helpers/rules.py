@@ -370,7 +370,7 @@ class Backprop(LearningRule):
 
 def _draw_feedback(rng, shape):
     # the reference init's distribution, N(0, 1) / sqrt(shape[1]): FA's B_k as large as the W_k it stands for;
-    # DFA's D_k (10 x 128) come out 3.6 times smaller than the W3^T they stand for (see the README)
+    # DFA's D_k (10 x 128) come out 3.6 times smaller than the W3^T they stand for (see docs/measurements.md)
     return rng.standard_normal(shape) / np.sqrt(shape[1])
 
 
