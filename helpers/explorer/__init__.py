@@ -22,7 +22,7 @@ learning-rate grid), ``figure`` (the curves and the landscape), ``text``
 (status and legend), ``app`` (the Explorer that wires them).
 """
 
-from .app import Explorer
+from .app import Explorer, kernel_started, wait_for_visitor
 from .cache import FeatureCache
 from .controls import READABLE, Controls, ExplorerView
 from .figure import CurvePlot, landscape_svg
@@ -35,5 +35,5 @@ __all__ = [
     "BATCH_SIZES", "CHANCE", "HIDDEN_SIZES", "LR_READOUT_FORMAT", "READABLE", "STEP_COUNTS",
     "Controls", "CurvePlot", "Explorer", "ExplorerView", "FeatureCache", "GridStore", "LrGrid", "Worker",
     "describe", "explorer_config", "format_lr", "grid_index", "grid_key", "init_options", "landscape_svg",
-    "lr_grid", "optimizer_options", "train_grid",
+    "kernel_started", "lr_grid", "optimizer_options", "train_grid", "wait_for_visitor",
 ]

@@ -5,18 +5,54 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from ..train import TrainConfig, frozen_features, initial_params
+import numpy as np
+
+from .. import model
+from ..train import FrozenFeatures, TrainConfig, initial_params
+from .compact import rows
+
+# The default bound: room for the reference's features (H = 128: 71 MB) and a few more of its size, not for
+# a second large entry. At H = 1024 one entry is 0.57 GB: kept while it is the newest, dropped at the next
+# change of hidden size, seed or init (going back to it computes it again, a few seconds), so that a kernel
+# that once visited H = 1024 does not keep it for the rest of the class.
+DEFAULT_MAX_BYTES = 300e6
+CHUNK_ROWS = 4 * 4096  # a multiple of model.hidden_features' own chunk: the same products, bit for bit
+
+
+def features_with_progress(params: dict, data, progress=None) -> FrozenFeatures:
+    """``helpers.train.frozen_features(params, data)``, computed in slices of CHUNK_ROWS images so that
+    ``progress(done, total)`` (images) can be reported between them.
+
+    The slices start at multiples of model.hidden_features' chunk, so every product is the one
+    frozen_features computes: the features are identical (tested). ``data`` may be a CompactMnist
+    (uint8 pixels): each slice is converted as load_mnist converts, so the features are the same again.
+    """
+    splits = (data.train, data.test, data.validation)
+    total, done = sum(len(s) for s in splits), 0
+    out = []
+    for split in splits:
+        features = None
+        for start in range(0, len(split), CHUNK_ROWS):
+            part = model.hidden_features(params, rows(split, start, start + CHUNK_ROWS))
+            if features is None:
+                features = np.empty((len(split), part.shape[1]), dtype=part.dtype)
+            features[start : start + len(part)] = part
+            done += len(part)
+            if progress is not None:
+                progress(done, total)
+        out.append(features)
+    return FrozenFeatures(*out)
 
 
 class FeatureCache:
     """Initial parameters and frozen features per (hidden_size, seed, init), least recently used out.
 
-    ``max_bytes`` bounds the memory: at H = 1024 one entry is 0.5 GB. The
-    newest entry is always kept, whatever its size. Every method takes the
-    lock: the request worker and the grid worker share one cache.
+    ``max_bytes`` bounds the memory (default DEFAULT_MAX_BYTES): at H = 1024 one
+    entry is 0.57 GB. The newest entry is always kept, whatever its size. Every
+    method takes the lock: the request worker and the grid worker share one cache.
     """
 
-    def __init__(self, data, max_bytes: float = 2e9):
+    def __init__(self, data, max_bytes: float = DEFAULT_MAX_BYTES):
         self.data, self.max_bytes = data, max_bytes
         self._entries: OrderedDict = OrderedDict()  # key -> (params, FrozenFeatures)
         self.hits = self.misses = 0
@@ -35,16 +71,22 @@ class FeatureCache:
         with self._lock:
             return list(self._entries)
 
-    def get(self, config: TrainConfig):
-        """(params, features, cached): the start of a run with ``config``, and whether it came from the cache."""
+    def get(self, config: TrainConfig, progress=None):
+        """(params, features, cached): the start of a run with ``config``, and whether it came from the cache.
+
+        progress  optional progress(done, total) in images while features are computed (not called on a hit).
+        """
         key = self.key(config)
         with self._lock:
             if key in self._entries:
                 self.hits += 1
                 self._entries.move_to_end(key)
                 return self._entries[key] + (True,)
+            # what the new entry will replace goes first: old and new never need memory at once
+            while self._entries and self._nbytes() + _entry_bytes(config, self.data) > self.max_bytes:
+                self._entries.popitem(last=False)
         params = initial_params(config)  # outside the lock: the other worker may read meanwhile
-        entry = (params, frozen_features(params, self.data))
+        entry = (params, features_with_progress(params, self.data, progress))
         with self._lock:
             self.misses += 1
             self._entries[key] = entry
@@ -59,8 +101,15 @@ class FeatureCache:
             return self._nbytes()
 
     def _nbytes(self) -> int:
-        return sum(f.train.nbytes + f.test.nbytes for _, f in self._entries.values())
+        return sum(f.train.nbytes + f.test.nbytes + (0 if f.validation is None else f.validation.nbytes)
+                   for _, f in self._entries.values())
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+def _entry_bytes(config: TrainConfig, data) -> int:
+    """The bytes of the features an entry for ``config`` will hold (float64, every split)."""
+    images = sum(len(s) for s in (data.train, data.test, data.validation))
+    return images * config.hidden_size * 8

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 
 from .figure import landscape_svg
-from .settings import grid_key
+from .settings import format_lr, grid_key
 
 
 class Landscape:
@@ -40,7 +40,11 @@ class Landscape:
                         else f"empty for rule {shown.config.rule}: the learning-rate grid trains the top layer only "
                              "and results/rules.json has no row for it" if shown is not None and shown.config.rule != "top"
                         else "")
-            self.widget.value = landscape_svg(lrs, accuracies, None if shown is None else shown.config.lr, accuracy, note)
+            marked = None if shown is None else shown.config.lr
+            off = outside(marked, lrs)
+            if off:  # a dot there would sit outside the plot: say where the run is instead
+                note, marked = f"{off}. {note}" if note else off, None
+            self.widget.value = landscape_svg(lrs, accuracies, marked, accuracy, note)
 
     def concerns(self, config) -> bool:
         """True if a grid for ``config`` is the grid of the shown run."""
@@ -49,6 +53,17 @@ class Landscape:
     def progress(self, config, fraction: float) -> None:
         if self.concerns(config):
             self.draw(note=f"training every learning rate of the slider ... {fraction:.0%}")
+
+
+def outside(lr, lrs) -> str:
+    """'' if ``lr`` lies within the grid ``lrs`` (or either is None), else why the plot has no dot for it:
+    'no dot: lr 10 is outside 0.001-0.1' (one line of the small plot)."""
+    if lr is None or lrs is None or len(lrs) == 0:
+        return ""
+    low, high = float(np.min(lrs)), float(np.max(lrs))
+    if low * (1 - 1e-9) <= lr <= high * (1 + 1e-9):
+        return ""
+    return f"no dot: lr {format_lr(lr)} is outside {format_lr(low)}-{format_lr(high)}"
 
 
 def stored_landscape(rule: str):
