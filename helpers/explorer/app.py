@@ -15,7 +15,7 @@ from .. import rules
 from ..rules import TopLayerOnly
 from ..train import train
 from . import text
-from .cache import DEFAULT_MAX_BYTES, FeatureCache
+from .cache import DEFAULT_MAX_BYTES, FeatureCache, give_back_freed_memory
 from .compact import CompactMnist, load_compact_mnist
 from .controls import Controls
 from .figure import CurvePlot
@@ -374,7 +374,9 @@ class Explorer:
         if not isinstance(self.data, CompactMnist):
             return self.data
         if config.rule == "top":
-            self._float_data = None  # 0.44 GB back, until the next run of another rule
+            if self._float_data is not None:
+                self._float_data = None  # 0.44 GB back, until the next run of another rule
+                give_back_freed_memory()
             return self.data
         if self._float_data is None:
             self._float_data = self.data.full()

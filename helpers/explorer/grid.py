@@ -28,6 +28,7 @@ from .. import model
 from ..readout import train_top_layers
 from ..rules import TopLayerOnly
 from ..train import train
+from .cache import give_back_freed_memory
 from .settings import grid_index, grid_key
 
 STACK_MAX_BYTES = 150e6  # training features above this (H 512 and 1024 on 55,000 images): one run at a time
@@ -166,6 +167,7 @@ class GridStore:
                 self.on_progress(config, fraction)
 
         grid = train_grid(self.data, config, np.array(lrs), params, features, cancel, progress)
+        give_back_freed_memory()  # the stack's copies and temporaries: gone, not only freed
         if grid is None:
             return None
         with self._lock:
