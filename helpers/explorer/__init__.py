@@ -15,11 +15,23 @@ learning-rate change is then looked up, not trained, and the slider answers
 while it is dragged. "All layers" runs have no such shortcut: they retrain
 with a progress bar and a stop button.
 
+Memory (a class shares one server; ``benchmarks/bench_memory.py`` measures it).
+An explorer that loads MNIST itself (the app) keeps the pixels as bytes
+(``compact``: 55 MB instead of 0.44 GB of float64) and converts them a slice at
+a time; the feature cache holds 300 MB (one H = 1024 entry only while it is
+the newest); features above 150 MB train their grid one run at a time, not
+in the stack that copies them; freed heap is handed back after each grid.
+None of it changes a number shown: the features are the same bits, and a
+grid trained one run at a time is ``train()``'s runs (equal to the stack's to
+1e-12, except in the chaotic range, lr 3 and above, where no two orders of
+summation agree past the first steps).
+
 One module per job: ``settings`` (what the controls offer, how values are
 written), ``controls`` (widgets and layout), ``worker`` (a thread that runs
-only the newest request), ``cache`` (frozen features), ``grid`` (the
-learning-rate grid), ``figure`` (the curves and the landscape), ``text``
-(status and legend), ``app`` (the Explorer that wires them).
+only the newest request), ``cache`` (frozen features), ``compact`` (MNIST as
+bytes), ``grid`` (the learning-rate grid), ``landscape`` (the small plot),
+``notice`` (a progress line under a cell), ``figure`` (the curves and the
+landscape), ``text`` (status and legend), ``app`` (the Explorer that wires them).
 """
 
 from .app import Explorer, kernel_started, wait_for_visitor
