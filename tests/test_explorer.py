@@ -277,6 +277,18 @@ def test_feature_cache_drops_what_a_new_entry_replaces_before_computing_it(mnist
     assert cache.keys() == [(16, 1, "reference")]
 
 
+def test_feature_cache_releases_entries_a_grid_answer_does_not_need(mnist):
+    data = tiny(mnist)
+    entry_bytes = (100 + 50 + 20) * 16 * 8
+    cache = FeatureCache(data, max_bytes=1.5 * entry_bytes)
+    cache.get(TrainConfig(hidden_size=16, seed=0))
+    cache.get(TrainConfig(hidden_size=32, seed=0))  # over the bound, kept: the newest entry
+    assert not cache.release_all_but(TrainConfig(hidden_size=32))  # the one still needed stays
+    assert cache.release_all_but(TrainConfig(hidden_size=16)) and cache.keys() == []  # shown from a grid: not needed
+    cache.get(TrainConfig(hidden_size=16, seed=0))
+    assert not cache.release_all_but(TrainConfig(hidden_size=64)) and len(cache.keys()) == 1  # within the bound
+
+
 def test_features_computed_in_slices_are_the_frozen_features_bit_for_bit(mnist):
     from helpers.explorer.cache import features_with_progress
 

@@ -293,6 +293,7 @@ class Explorer:
             if answer is not None:
                 grid, index = answer
                 history, how = grid.histories[index], "from the grid"
+                self.features.release_all_but(config)
             else:
                 history, how = self._train(request, cancel)
                 if history is None:

@@ -110,6 +110,22 @@ class FeatureCache:
         give_back_freed_memory()
         return entry + (False,)
 
+    def release_all_but(self, config: TrainConfig) -> bool:
+        """Drop entries other than ``config``'s, least recently used first, until the cache is within its
+        bound; True if any went. A grid answer needs no features: without this, the H = 1024 entry of a
+        visit there stays (0.57 GB) after the slider is back at a size whose grid is ready."""
+        keep, dropped = self.key(config), False
+        with self._lock:
+            for key in list(self._entries):
+                if self._nbytes() <= self.max_bytes:
+                    break
+                if key != keep:
+                    del self._entries[key]
+                    dropped = True
+        if dropped:
+            give_back_freed_memory()
+        return dropped
+
     def nbytes(self) -> int:
         """Bytes held by the cached features."""
         with self._lock:
