@@ -70,12 +70,16 @@ def measure_notebook() -> dict:
     from nbclient import NotebookClient
 
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(MEMORY_READER + "import gc; gc.collect(); print(*memory_mib())"))
+    nb.cells.append(nbformat.v4.new_code_cell(MEMORY_READER + "import gc; gc.collect(); print('MEMORY', *memory_mib())"))
     env_threads = os.environ.get("OPENBLAS_NUM_THREADS")
     started = time.perf_counter()
     NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
     seconds = time.perf_counter() - started
-    rss, peak = map(float, nb.cells[-1].outputs[-1]["text"].split())
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("name") == "stdout")
+    line = next((line for line in printed.splitlines() if line.startswith("MEMORY ")), None)
+    if line is None:
+        raise RuntimeError(f"the kernel did not report its memory: {nb.cells[-1].outputs}")
+    rss, peak = map(float, line.split()[1:])
     return {"rss_mib": rss, "peak_mib": peak, "seconds": seconds, "openblas_threads": env_threads}
 
 

@@ -289,6 +289,25 @@ def test_feature_cache_releases_entries_a_grid_answer_does_not_need(mnist):
     assert not cache.release_all_but(TrainConfig(hidden_size=64)) and len(cache.keys()) == 1  # within the bound
 
 
+def test_wide_features_are_kept_in_float32_and_the_status_says_so(mnist, monkeypatch):
+    from helpers.explorer import cache as cache_module
+
+    assert cache_module.feature_dtype(256, mnist) is np.float64  # up to 256: the same bits as train()'s
+    assert cache_module.feature_dtype(512, mnist) is np.float32 and cache_module.feature_dtype(1024, mnist) is np.float32
+    monkeypatch.setattr(cache_module, "FLOAT32_ABOVE_BYTES", 0)  # every width wide: a small one stands in
+    explorer = Explorer(mnist, TrainConfig(steps=1000), grid=False)
+    try:
+        history = explorer.update(hidden_size=32, lr=0.1)
+        _, features, cached = explorer.features.get(history.config)
+        assert cached
+        assert features.train.dtype == np.float32 and "features for H=32 computed (float32)" in explorer.status_text
+        _, exact = train(mnist, history.config)  # float64 features
+        assert round(100 * history.final_test_accuracy, 2) == round(100 * exact.final_test_accuracy, 2)
+        np.testing.assert_allclose(history.losses, exact.losses, rtol=1e-6)
+    finally:
+        explorer.close()
+
+
 def test_features_computed_in_slices_are_the_frozen_features_bit_for_bit(mnist):
     from helpers.explorer.cache import features_with_progress
 

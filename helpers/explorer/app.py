@@ -10,6 +10,7 @@ import weakref
 from dataclasses import dataclass
 
 import ipywidgets as widgets
+import numpy as np
 
 from .. import rules
 from ..rules import TopLayerOnly
@@ -367,6 +368,8 @@ class Explorer:
         how = text.how(history)
         if not slow:
             how += f", features for H={config.hidden_size} {'reused' if cached else 'computed'}"
+            if features.train.dtype != np.float64:
+                how += f" ({features.train.dtype})"  # wide features are kept in float32: said, not hidden
         return history, how
 
     def _data_for(self, config):

@@ -69,7 +69,7 @@ def train_grid(data, config, lrs, params, features, cancel, progress=None) -> Lr
     configs = [replace(config, lr=float(lr)) for lr in lrs]
     started = time.perf_counter()
     progress = progress or (lambda fraction: None)
-    if features.train.nbytes > STACK_MAX_BYTES:
+    if features.train.size * 8 > STACK_MAX_BYTES:  # the stack's copy is float64 whatever the cache holds
         results = _train_one_by_one(data, configs, params, features, cancel, progress)
     else:
         results = _train_stack(data, configs, {config.seed: features}, cancel, progress)
