@@ -12,11 +12,12 @@ from .. import model
 from ..train import FrozenFeatures, TrainConfig, initial_params
 from .compact import rows
 
-# The default bound: room for the reference's features (H = 128: 71 MB) and a few more of its size, not for
-# a second large entry. At H = 1024 one entry is 0.57 GB: kept while it is the newest, dropped at the next
-# change of hidden size, seed or init (going back to it computes it again, a few seconds), so that a kernel
-# that once visited H = 1024 does not keep it for the rest of the class.
-DEFAULT_MAX_BYTES = 300e6
+# The default bound: room for the reference's features (H = 128: 71 MB) and one or two more of its size, not
+# for a wide entry besides. At H 512 and 1024 one entry is 0.14 and 0.29 GB (float32): kept while it is the
+# newest, dropped at the next change of hidden size, seed or init, or when the slider is back at settings
+# whose grid is ready (going back to it computes it again, seconds), so that a kernel that once visited
+# H = 1024 does not keep it for the rest of the class.
+DEFAULT_MAX_BYTES = 200e6
 CHUNK_ROWS = 4 * 4096  # a multiple of model.hidden_features' own chunk: the same products, bit for bit
 # Features wider than this in float64 (H 512 and 1024 on 55,000 images: 0.23 and 0.45 GB) are kept as float32.
 # Measured at H 512, seed 0, 10,000 steps, lr 0.001 / 0.1 / 1: the same test accuracies to the hundredth
