@@ -18,8 +18,15 @@ is not handed out.
 The setup cell stays, so a copy finds ``helpers`` and the data when it sits
 inside the repository (as student/ does) even if the project is not
 pip-installed. The zip is the other way to hand out: the student copies with
-``helpers``, the digits and a README that says how to install them (one
-``pip install``) on a shared server or a laptop, without the repository.
+``helpers``, the digits, the stored results that notebooks 6-8 read
+(``results/``), the explorer's app page (``app/``) and a README that says how to
+install them (one ``pip install``) on a shared server or a laptop, without the
+repository.
+
+Neither the copies nor the zip have the repository's Makefile: the sentences that
+name ``make`` targets (the index's "How to run them", notebook 6's ``make app``)
+are rewritten to the commands that work in the handout folder, and rows for
+targets that need the repository (the book, the student copies) are dropped.
 """
 
 from __future__ import annotations
@@ -52,6 +59,21 @@ REWRITES = [
     (re.compile(r"\bCompare with the solution below\."), "Then discuss your answer with your teacher."),
     (re.compile(r"\bcompare (it )?with the solution( below)?"), "discuss it with your teacher"),
 ]
+# The repository's `make` targets, said the way that works in the handout folder (no Makefile there).
+HANDOUT_REWRITES = [
+    (re.compile(r"^From a clone of the repository \(the first command also sets up the Python environment in `\.venv`\):$",
+                re.MULTILINE),
+     "In the folder of this copy (the one that holds `README.md`), after the install its README describes:"),
+    (re.compile(r"^\| `make lab` \| JupyterLab on this folder:", re.MULTILINE),
+     "| `jupyter lab notebooks` | JupyterLab on the notebooks:"),
+    (re.compile(r"^\| `make app` \|.*\|$", re.MULTILINE),
+     "| `voila app/explorer.ipynb` | the explorer of notebook 6 as a standalone web app: sliders and curves, no code "
+     "(install Voila first, as `README.md` says) |"),
+    (re.compile(r"^\| `make (book|student)` \|.*\n?", re.MULTILINE), ""),  # they need the repository
+    (re.compile(r"`make app` from the repository\."),
+     "`voila app/explorer.ipynb` in the folder of this copy (its `README.md` says how to install Voila)."),
+]
+MAKE_TARGET = re.compile(r"`make \w+")  # what no handout sentence may still name
 SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?]\)))\s+(?=[A-Z*_`(\"\[])")
 
 
@@ -79,6 +101,21 @@ def without_solution_pointers(text: str, left_out: tuple[str, ...] = TEACHER_ONL
     return "\n".join(lines)
 
 
+def for_the_handout(text: str) -> str:
+    """``text`` with the repository's `make` commands replaced by what works in the handout folder.
+
+    Raises ValueError if a `make` target is still named: a new sentence needs its rewrite in HANDOUT_REWRITES.
+    """
+    for pattern, replacement in HANDOUT_REWRITES:
+        text = pattern.sub(replacement, text)
+    left = MAKE_TARGET.search(text)
+    if left:
+        line = next(line for line in text.splitlines() if left.group(0) in line)
+        raise ValueError(f"a student copy would still name {left.group(0)}` (there is no Makefile in the handout): "
+                         f"{line.strip()[:160]!r}; add its rewrite to HANDOUT_REWRITES in scripts/student.py")
+    return text
+
+
 def student_copy(nb, left_out: tuple[str, ...] = TEACHER_ONLY):
     """The notebook without outputs and without its solutions (modifies and returns ``nb``).
 
@@ -99,6 +136,7 @@ def student_copy(nb, left_out: tuple[str, ...] = TEACHER_ONLY):
                 cell.source = f"{before}\n\n{NOTE}" if before else NOTE
             else:
                 cell.source = without_solution_pointers(cell.source, left_out)
+            cell.source = for_the_handout(cell.source)
         elif is_solution(cell):
             continue
         cells.append(cell)
@@ -160,9 +198,27 @@ first cell then finds `helpers` here.
 
 The exercises print "correct" or "not yet" with a hint; the solutions are not
 in this copy (your teacher has them).
+
+## The explorer as a web page (optional)
+
+Notebook 6's explorer also runs as a page with no code around it (Voila), from
+this folder:
+
+```bash
+. .venv/bin/activate
+python -m pip install -c constraints.txt -e ".[app]"
+voila app/explorer.ipynb
+```
+
+## What is not here
+
+This copy has no Makefile and no tests: the `make` commands of the project's
+repository (the static book, the benchmarks, re-making these copies) work only in
+a clone of it. Notebooks 7 and 8 read their slow measurements from `results/`,
+which is here.
 """
-HANDOUT_FILES = ("pyproject.toml", "constraints.txt", "LICENSE")
-HANDOUT_TREES = ("helpers", "data/mnist")
+HANDOUT_FILES = ("pyproject.toml", "constraints.txt", "LICENSE", "app/explorer.ipynb")
+HANDOUT_TREES = ("helpers", "data/mnist", "results")  # results/: what notebooks 6-8 load (baselines, rules)
 
 
 def handout_files(copies: list[Path]) -> dict[str, Path | str]:
@@ -213,8 +269,8 @@ def main(argv: list[str]) -> int:
           f"(not handed out: {', '.join(TEACHER_ONLY)})")
     if zip_target is not None:
         count = write_zip(zip_target, written)
-        print(f"wrote {zip_target}: {count} files under {HANDOUT}/ (the copies, helpers, the digits, "
-              "a README saying how to install): upload it as it is")
+        print(f"wrote {zip_target}: {count} files under {HANDOUT}/ (the copies, helpers, the digits, the stored "
+              "results, the app page, a README saying how to install): upload it as it is")
     return 0
 
 

@@ -85,6 +85,67 @@ def test_a_grid_answer_is_the_single_run(mnist):
         assert (answer.steps_done, answer.diverged_at) == (single.steps_done, single.diverged_at)
 
 
+def test_a_grid_of_wide_features_is_trained_one_run_at_a_time_with_the_same_runs(mnist, monkeypatch):
+    # above STACK_MAX_BYTES the stack's copies would double the memory: train() per lr instead, same answers
+    from helpers.explorer import grid as grid_module
+
+    config = explorer_config(TrainConfig(steps=1000))
+    params = initial_params(config)
+    features = frozen_features(params, mnist)
+    lrs = lr_grid()[[10, 30, 50]]  # 1e-3, 0.1, 10
+    stacked = train_grid(mnist, config, lrs, params, features, threading.Event())
+    monkeypatch.setattr(grid_module, "STACK_MAX_BYTES", 0)
+    fractions = []
+    one_by_one = train_grid(mnist, config, lrs, params, features, threading.Event(), progress=fractions.append)
+    for a, b in zip(stacked.histories[:2], one_by_one.histories[:2]):  # lr 10 is chaotic: rounding grows there
+        np.testing.assert_allclose(a.losses, b.losses, rtol=1e-9)
+        assert a.test_accuracies == b.test_accuracies
+    assert [(h.eval_steps, h.diverged_at) for h in stacked.histories] == [
+        (h.eval_steps, h.diverged_at) for h in one_by_one.histories]
+    assert [t is None for t in stacked.top] == [t is None for t in one_by_one.top]
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
+    cancel = threading.Event()
+    cancel.set()
+    assert train_grid(mnist, config, lrs, params, features, cancel) is None
+
+
+def test_the_compact_mnist_gives_the_same_images_and_features(mnist):
+    from helpers.explorer.cache import features_with_progress
+    from helpers.explorer.compact import load_compact_mnist
+
+    compact = load_compact_mnist(mnist.directory)
+    assert compact.train.pixels.dtype == np.uint8 and compact.train.pixels.nbytes == 55000 * 784
+    full = compact.full()
+    for name in ("train", "validation", "test"):
+        assert np.array_equal(getattr(full, name).images, getattr(mnist, name).images), name
+        assert np.array_equal(getattr(compact, name).labels, getattr(mnist, name).labels), name
+    params = initial_params(TrainConfig(hidden_size=32))
+    from_bytes, from_floats = features_with_progress(params, compact), frozen_features(params, mnist)
+    for name in ("train", "test", "validation"):
+        assert np.array_equal(getattr(from_bytes, name), getattr(from_floats, name)), name
+
+
+def test_an_explorer_that_loads_mnist_keeps_the_bytes_and_trains_every_rule(mnist, monkeypatch):
+    from helpers.explorer import compact
+
+    monkeypatch.setattr(app, "load_compact_mnist", lambda: compact.load_compact_mnist(mnist.directory))
+    app.close_all()  # no explorer to inherit data from
+    explorer = Explorer(None, TrainConfig(steps=1000), grid=False)
+    try:
+        assert isinstance(explorer.data, compact.CompactMnist)
+        top = explorer.history
+        _, alone = train(mnist, top.config)  # the same run from load_mnist's float64 images
+        assert top.losses == alone.losses and top.test_accuracies == alone.test_accuracies
+        backprop = explorer.update(rule="backprop", lr=0.01)  # every layer: float64 images, built for it
+        assert explorer._float_data is not None and backprop.diverged_at is None
+        _, backprop_alone = train(mnist, backprop.config)
+        assert backprop.losses == backprop_alone.losses
+        explorer.update(rule="top", lr=0.02)
+        assert explorer._float_data is None  # dropped again at the next top run
+    finally:
+        explorer.close()
+
+
 def test_the_grid_is_every_slider_value(explorer):
     lrs = explorer.controls.lr_grid()
     assert len(lrs) == 51 and lrs[0] == pytest.approx(1e-4) and lrs[-1] == pytest.approx(10.0)
@@ -187,12 +248,13 @@ def test_all_layers_runs_are_trained_not_looked_up(gridded):
 
 def tiny(mnist):
     return replace(mnist, train=Split(mnist.train.images[:100], mnist.train.labels[:100]),
-                   test=Split(mnist.test.images[:50], mnist.test.labels[:50]))
+                   test=Split(mnist.test.images[:50], mnist.test.labels[:50]),
+                   validation=Split(mnist.validation.images[:20], mnist.validation.labels[:20]))
 
 
 def test_feature_cache_evicts_the_least_recently_used_by_bytes(mnist):
     data = tiny(mnist)
-    entry_bytes = (100 + 50) * 16 * 8  # train + test features at H = 16, float64
+    entry_bytes = (100 + 50 + 20) * 16 * 8  # train, test and validation features at H = 16, float64
     cache = FeatureCache(data, max_bytes=2.5 * entry_bytes)
     configs = [TrainConfig(hidden_size=16, seed=seed) for seed in range(3)]
     cache.get(configs[0])
@@ -208,12 +270,110 @@ def test_feature_cache_keeps_the_newest_entry_whatever_its_size(mnist):
     cache = FeatureCache(tiny(mnist), max_bytes=1000)  # smaller than any entry
     cache.get(TrainConfig(hidden_size=16))
     cache.get(TrainConfig(hidden_size=32))
-    assert cache.keys() == [(32, 0, "reference")] and cache.nbytes() == (100 + 50) * 32 * 8
+    assert cache.keys() == [(32, 0, "reference")] and cache.nbytes() == (100 + 50 + 20) * 32 * 8
     cache.clear()
     assert cache.nbytes() == 0 and TrainConfig(hidden_size=32) not in cache
 
 
+def test_feature_cache_drops_what_a_new_entry_replaces_before_computing_it(mnist):
+    # a kernel that visited H = 1024 must not hold its 0.57 GB while computing the next entry
+    data = tiny(mnist)
+    cache = FeatureCache(data, max_bytes=1.5 * (100 + 50 + 20) * 16 * 8)  # room for one entry at H = 16
+    cache.get(TrainConfig(hidden_size=16, seed=0))
+    held_while_computing = []
+    cache.get(TrainConfig(hidden_size=16, seed=1), progress=lambda done, total: held_while_computing.append(cache.keys()))
+    assert held_while_computing and all(keys == [] for keys in held_while_computing)
+    assert cache.keys() == [(16, 1, "reference")]
+
+
+def test_feature_cache_releases_entries_a_grid_answer_does_not_need(mnist):
+    data = tiny(mnist)
+    entry_bytes = (100 + 50 + 20) * 16 * 8
+    cache = FeatureCache(data, max_bytes=1.5 * entry_bytes)
+    cache.get(TrainConfig(hidden_size=16, seed=0))
+    cache.get(TrainConfig(hidden_size=32, seed=0))  # over the bound, kept: the newest entry
+    assert not cache.release_all_but(TrainConfig(hidden_size=32))  # the one still needed stays
+    assert cache.release_all_but(TrainConfig(hidden_size=16)) and cache.keys() == []  # shown from a grid: not needed
+    cache.get(TrainConfig(hidden_size=16, seed=0))
+    assert not cache.release_all_but(TrainConfig(hidden_size=64)) and len(cache.keys()) == 1  # within the bound
+
+
+def test_wide_features_are_kept_in_float32_and_the_status_says_so(mnist, monkeypatch):
+    from helpers.explorer import cache as cache_module
+
+    assert cache_module.feature_dtype(256, mnist) is np.float64  # up to 256: the same bits as train()'s
+    assert cache_module.feature_dtype(512, mnist) is np.float32 and cache_module.feature_dtype(1024, mnist) is np.float32
+    monkeypatch.setattr(cache_module, "FLOAT32_ABOVE_BYTES", 0)  # every width wide: a small one stands in
+    explorer = Explorer(mnist, TrainConfig(steps=1000), grid=False)
+    try:
+        history = explorer.update(hidden_size=32, lr=0.1)
+        _, features, cached = explorer.features.get(history.config)
+        assert cached
+        assert features.train.dtype == np.float32 and "features for H=32 computed (float32)" in explorer.status_text
+        _, exact = train(mnist, history.config)  # float64 features
+        assert round(100 * history.final_test_accuracy, 2) == round(100 * exact.final_test_accuracy, 2)
+        np.testing.assert_allclose(history.losses, exact.losses, rtol=1e-6)
+    finally:
+        explorer.close()
+
+
+def test_features_computed_in_slices_are_the_frozen_features_bit_for_bit(mnist):
+    from helpers.explorer.cache import features_with_progress
+
+    params = initial_params(TrainConfig(hidden_size=64, seed=3))
+    reported = []
+    sliced = features_with_progress(params, mnist, progress=lambda done, total: reported.append((done, total)))
+    whole = frozen_features(params, mnist)
+    for name in ("train", "test", "validation"):
+        assert np.array_equal(getattr(sliced, name), getattr(whole, name)), name
+    assert reported[-1] == (70000, 70000) and len(reported) > 3
+    assert [done for done, _ in reported] == sorted(done for done, _ in reported)
+
+
 # ---------------------------------------------------------------- what the reader sees
+
+
+def test_the_first_wait_counts_from_when_the_reader_began_waiting(mnist):
+    # the app passes its kernel's start: the status counts the kernel's start and MNIST's load too
+    explorer = Explorer(mnist, TrainConfig(steps=1000), grid=False, since=time.perf_counter() - 30.0)
+    try:
+        waited = float(re.search(r"waited (\d+\.\d\d) s", explorer.status_text).group(1))
+        assert waited >= 30.0 and explorer.last_waited >= 30.0
+        explorer.update(lr=0.01)  # later changes count from themselves
+        assert explorer.last_waited < 30.0
+    finally:
+        explorer.close()
+
+
+def test_the_app_counts_from_the_kernels_start_or_from_its_visitor(monkeypatch):
+    import voila.utils
+
+    before = time.perf_counter()
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    started = app.kernel_started()
+    assert started < before  # this process started before the test did
+    assert abs(app.wait_for_visitor() - started) < 1.0
+    visits = []
+    monkeypatch.setattr(voila.utils, "wait_for_request", lambda: visits.append(time.perf_counter()))
+    monkeypatch.setenv("VOILA_PREHEAT", "True")  # a spare kernel: it waits for its visitor, then counts from them
+    arrived = app.wait_for_visitor()
+    assert len(visits) == 1 and arrived >= visits[0] > started
+
+
+def test_a_slow_start_shows_its_progress(mnist, monkeypatch):
+    # computing the features at a new hidden size and training a top run both redraw the status as they go
+    monkeypatch.setattr(app, "PROGRESS_EVERY_S", 0.0)
+    explorer = Explorer(mnist, TrainConfig(steps=1000), grid=False)
+    try:
+        seen = []
+        explorer.status.observe(lambda change: seen.append(text_of(change["new"])), names="value")
+        explorer.update(hidden_size=32)
+        lines = [line for line in seen if "images" in line]
+        assert any("computing the frozen features for H 32: 70,000 of 70,000 images" in line for line in lines), seen
+        assert len(lines) > 3  # several slices, not one line at the end
+        assert any("step 1,000 of 1,000" in line for line in seen), seen
+    finally:
+        explorer.close()
 
 
 def test_first_run_is_shown_at_once(explorer):
@@ -302,8 +462,22 @@ def test_a_diverged_run_is_drawn_on_its_own_steps(explorer):
     assert len(explorer.plot.prev_loss.get_xdata()) == 0 and not explorer.plot.previous_drawn
     assert "previous run not drawn" in explorer.legend_text and "\n" not in explorer.legend_text
     assert "diverged" in explorer.status_text and "try a smaller lr" in explorer.status_text
-    # a diverged run has no dot; the landscape shows backprop's stored grid and says where it comes from
+    # a diverged run has no dot; the landscape shows backprop's stored grid and says where it comes from,
+    # and that lr 10 lies outside that grid
     assert "stored results (results/rules.json)" in text_of(explorer.landscape.value)
+    assert "no dot" in text_of(explorer.landscape.value) and "outside" in text_of(explorer.landscape.value)
+    assert "explorer-marker" not in explorer.landscape.value
+
+
+def test_an_lr_outside_the_drawn_grid_gets_a_note_instead_of_a_dot(explorer):
+    from helpers.explorer.landscape import outside
+
+    explorer.update(rule="backprop", lr=0.0004, steps=1000)  # below the stored grid, and other settings: no dot, a note
+    assert "no dot" in text_of(explorer.landscape.value)
+    assert "explorer-marker" not in explorer.landscape.value
+    grid = lr_grid()
+    assert outside(1e-4, grid) == outside(10.0, grid) == outside(None, grid) == outside(0.5, None) == ""
+    assert outside(1000.0, grid) == "no dot: lr 1000 is outside 0.0001-10"
 
 
 def text_of(svg: str) -> str:

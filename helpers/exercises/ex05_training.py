@@ -203,10 +203,35 @@ def _batch_runs(data, batch_size: int):
 
     key = (id(data), batch_size)
     if key not in _runs_cache:
-        runs = train_top_layers(data, [TrainConfig(seed=seed, batch_size=batch_size) for seed in _SEEDS])
+        runs = _with_progress(f"checking: training batch {batch_size} for seeds 0, 1, 2 (10,000 steps each)",
+                              lambda progress: train_top_layers(
+                                  data, [TrainConfig(seed=seed, batch_size=batch_size) for seed in _SEEDS],
+                                  progress=progress, progress_every=500))
         results = [(h.final_test_accuracy, h.test_accuracies[h.eval_steps.index(5000)]) for _, h in runs]
         _runs_cache[key] = (data, np.array(results))  # data kept alive, so its id stays unique
     return _runs_cache[key][1]
+
+
+def _with_progress(label: str, run):
+    """``run(progress)`` with a line under the cell that counts its steps (a check of several seconds
+    otherwise shows only ``[*]``); the line goes when the runs are done."""
+    import time
+
+    from ..explorer.notice import Notice
+
+    notice, started, last = Notice(f"{label} ..."), time.perf_counter(), [0.0]
+
+    def progress(step, steps):
+        now = time.perf_counter()
+        if now - last[0] >= 0.5 or step == steps:
+            last[0] = now
+            notice.update(f"{label}: {step / steps:.0%} ({now - started:.0f} s)")
+        return False  # never cancels
+
+    try:
+        return run(progress)
+    finally:
+        notice.done()
 
 
 @guarded

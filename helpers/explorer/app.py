@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import traceback
@@ -9,12 +10,14 @@ import weakref
 from dataclasses import dataclass
 
 import ipywidgets as widgets
+import numpy as np
 
 from .. import rules
 from ..rules import TopLayerOnly
 from ..train import train
 from . import text
-from .cache import FeatureCache
+from .cache import DEFAULT_MAX_BYTES, FeatureCache, give_back_freed_memory
+from .compact import CompactMnist, load_compact_mnist
 from .controls import Controls
 from .figure import CurvePlot
 from .grid import GridStore
@@ -44,6 +47,33 @@ class Request:
     since: float
 
 
+def kernel_started() -> float:
+    """When this process (the kernel) started, as a ``time.perf_counter()`` value; now if it cannot be read."""
+    try:
+        import psutil  # installed with Jupyter's server and kernel
+
+        created = psutil.Process().create_time()
+    except Exception:  # noqa: BLE001 - no psutil, or no access to the process table: count from now
+        return time.perf_counter()
+    return time.perf_counter() - max(0.0, time.time() - created)
+
+
+def wait_for_visitor() -> float:
+    """For the app page: when its visitor began waiting, as a ``time.perf_counter()`` value.
+
+    Under Voila with pre-heated kernels (``make app``), a spare kernel runs the page up to here before
+    anyone opens it; it waits here for its visitor, so that a spare holds the imports only (not MNIST, the
+    features and the grid: some 700 MB and 10 CPU-seconds each), and returns the moment the visitor came.
+    A kernel started for its visitor returns at once with its own start: the visitor waited for it too.
+    """
+    if os.environ.get("VOILA_PREHEAT") == "True":
+        from voila.utils import wait_for_request
+
+        wait_for_request()
+        return time.perf_counter()
+    return kernel_started()
+
+
 def close_all() -> None:
     """Close every live explorer (what a new Explorer does first)."""
     for explorer in list(_LIVE):
@@ -57,6 +87,10 @@ class Explorer:
     config  the starting point (default: the reference run, ``TrainConfig()``); "reset" returns to it.
     wait    answer the first run before returning, so the widget shows curves at once.
     grid    train every learning rate of the slider in the background (top layer only).
+    cache_bytes  the bound on the cached frozen features (the newest entry is always kept).
+    since   when the reader began waiting for the first run (a ``time.perf_counter()`` value; default: now).
+            The app passes its kernel's start (``kernel_started()``), so that the first "waited" counts the
+            kernel's start, the imports and MNIST's load, not only the training.
 
     ``widget`` is the thing to display; ``update(**values)`` is what every
     control calls; ``history`` is the shown run and ``previous`` the run shown
@@ -64,20 +98,21 @@ class Explorer:
     Creating an Explorer closes the ones made before it (``close``).
     """
 
-    def __init__(self, data=None, config=None, *, wait: bool = True, cache_bytes: float = 2e9, grid: bool = True):
+    def __init__(self, data=None, config=None, *, wait: bool = True, cache_bytes: float = DEFAULT_MAX_BYTES,
+                 grid: bool = True, since: float | None = None):
+        arrived = time.perf_counter() if since is None else since
         inherited = next((e._own_data for e in list(_LIVE) if e._own_data is not None), None)
         close_all()
         self._own_data = None  # MNIST this explorer loaded itself: a successor may reuse it
         if data is None:
             data = inherited
             if data is None:
-                from ..data import load_mnist
-
                 notice = Notice("loading MNIST (70,000 images) ...")
-                data = load_mnist()
+                data = load_compact_mnist()  # its pixels as bytes: 55 MB, not load_mnist's 0.44 GB of float64
                 notice.done()
             self._own_data = data
         self.data, self._base, self.use_grid = data, explorer_config(config), grid
+        self._float_data = None  # a compact MNIST's float64 images, while runs of rules other than top need them
         self.closed = False
         self.features = FeatureCache(data, cache_bytes)
         self.plot = CurvePlot()
@@ -102,6 +137,7 @@ class Explorer:
         self.again.on_click(lambda _: self.run_again(wait=False))
         self.reset.on_click(lambda _: self.reset_to_defaults(wait=False))
         _LIVE.add(self)
+        self._unanswered_since = arrived
         self._submit(self.config(), wait=wait)
 
     def config(self):
@@ -195,7 +231,7 @@ class Explorer:
         for widget in self.controls.all():
             widget.close()
         self.widget.children = [widgets.HTML(f"<i style='color:#555'>{note}</i>")]
-        self.data = self._own_data = None
+        self.data = self._own_data = self._float_data = None
 
     def _check_open(self) -> None:
         if self.closed:
@@ -258,6 +294,7 @@ class Explorer:
             if answer is not None:
                 grid, index = answer
                 history, how = grid.histories[index], "from the grid"
+                self.features.release_all_but(config)
             else:
                 history, how = self._train(request, cancel)
                 if history is None:
@@ -283,29 +320,45 @@ class Explorer:
         slow = config.rule != "top"
         label = status_label(config)
         params = None
+        last_drawn = [0.0]
+
+        def due(last: bool) -> bool:  # throttled redraws: the work goes first
+            now = time.perf_counter()
+            if last or now - last_drawn[0] >= PROGRESS_EVERY_S:
+                last_drawn[0] = now
+                return True
+            return False
+
         if slow:
             rule = rules.make_rule(config.rule)
         else:
             if config not in self.features:
                 self.status.value = text.working(f"computing the frozen features for H {config.hidden_size}, "
                                                  f"then training {label} ...")
-            params, features, cached = self.features.get(config)
+
+            def features_progress(done, total):  # at H = 1024 this takes seconds: the status counts them
+                if due(done == total):
+                    self.status.value = text.working(
+                        f"computing the frozen features for H {config.hidden_size}: {done:,} of {total:,} images "
+                        f"({time.perf_counter() - request.since:.1f} s), then training {label} ...")
+
+            params, features, cached = self.features.get(config, progress=features_progress)
             rule = TopLayerOnly(features)
         self.lr.continuous_update = False
         if slow:
             self.controls.training(config.steps)
-        last_drawn = [0.0]
 
         def progress(step, steps):
-            now = time.perf_counter()
-            if slow and (now - last_drawn[0] >= PROGRESS_EVERY_S or step == steps):  # throttled: steps go first
-                last_drawn[0] = now
-                self.progress.value = step
+            if due(step == steps):
+                if slow:
+                    self.progress.value = step
+                # a top run's status counts too: at a large hidden size it takes seconds
+                tail = " · stop or any change cancels" if slow else ""
                 self.status.value = text.working(f"training {label}: step {step:,} of {steps:,} "
-                                                 f"({now - request.since:.1f} s) · stop or any change cancels")
+                                                 f"({time.perf_counter() - request.since:.1f} s){tail}")
             return cancel.is_set()
 
-        final, history = train(self.data, config, params, rule=rule, progress=progress,
+        final, history = train(self._data_for(config), config, params, rule=rule, progress=progress,
                                progress_every=CANCEL_EVERY_STEPS.get(config.rule, 10))
         if history.cancelled:
             if self.runner.pending:  # superseded by a newer change: that one is answered instead
@@ -315,7 +368,23 @@ class Explorer:
         how = text.how(history)
         if not slow:
             how += f", features for H={config.hidden_size} {'reused' if cached else 'computed'}"
+            if features.train.dtype != np.float64:
+                how += f" ({features.train.dtype})"  # wide features are kept in float32: said, not hidden
         return history, how
+
+    def _data_for(self, config):
+        """The data a run of ``config`` trains on: a top run reads labels and features only (the compact
+        MNIST does); other rules read every image as float64, built once and kept while they are shown."""
+        if not isinstance(self.data, CompactMnist):
+            return self.data
+        if config.rule == "top":
+            if self._float_data is not None:
+                self._float_data = None  # 0.44 GB back, until the next run of another rule
+                give_back_freed_memory()
+            return self.data
+        if self._float_data is None:
+            self._float_data = self.data.full()
+        return self._float_data
 
     def _show(self, history, how: str, request) -> None:
         with self._lock:

@@ -5,6 +5,14 @@ share the features and the batches, so the stacked readout engine
 (``helpers.readout.train_top_layers``) trains all 51 slider values in one
 pass for little more than the cost of a few single runs. A grid answer is the
 run :func:`helpers.train.train` gives for the same config (tested to 1e-12).
+
+The stack holds its own copy of the training features (with a column of ones)
+and, at its end, a full copy of the parameters of every run: at hidden size
+1024 that is 0.45 GB and 0.75 GB on top of the cached features, 2.5 GB at the
+peak. Above ``STACK_MAX_BYTES`` of features the grid is therefore trained one run
+after another through ``helpers.train.train`` on the cached features: no copies
+(the peak stays under 1 GiB), the very runs a single change would train, and at
+that width hardly slower (the products, not NumPy's per-call overhead, are the cost).
 """
 
 from __future__ import annotations
@@ -18,8 +26,13 @@ import numpy as np
 
 from .. import model
 from ..readout import train_top_layers
+from ..rules import TopLayerOnly
+from ..train import train
+from .cache import give_back_freed_memory
 from .settings import grid_index, grid_key
 from .worker import Worker
+
+STACK_MAX_BYTES = 150e6  # training features above this (H 512 and 1024 on 55,000 images): one run at a time
 
 
 @dataclass
@@ -56,12 +69,34 @@ def train_grid(data, config, lrs, params, features, cancel, progress=None) -> Lr
     """
     configs = [replace(config, lr=float(lr)) for lr in lrs]
     started = time.perf_counter()
-    results = _train_stack(data, configs, {config.seed: features}, cancel, progress or (lambda fraction: None))
+    progress = progress or (lambda fraction: None)
+    if features.train.size * 8 > STACK_MAX_BYTES:  # the stack's copy is float64 whatever the cache holds
+        results = _train_one_by_one(data, configs, params, features, cancel, progress)
+    else:
+        results = _train_stack(data, configs, {config.seed: features}, cancel, progress)
     if results is None or cancel.is_set() or any(h.cancelled for _, h in results):
         return None
     top = model.num_layers(params)
     return LrGrid(key=grid_key(config), lrs=np.asarray(lrs, dtype=float), histories=[h for _, h in results],
                   top=[None if p is None else (p[f"W{top}"], p[f"b{top}"]) for p, _ in results], seconds=time.perf_counter() - started)
+
+
+def _train_one_by_one(data, configs, params, features, cancel, progress):
+    """[(params or None if diverged, History)] of ``configs`` trained one after another; None if cancelled."""
+    top = model.num_layers(params)
+    results = []
+    for i, config in enumerate(configs):
+        def report(step, steps, i=i):
+            progress((i * steps + step) / (len(configs) * max(1, steps)))
+            return cancel.is_set()
+
+        final, history = train(data, config, params, rule=TopLayerOnly(features), progress=report)
+        if history.cancelled:
+            return None
+        # only the top layer is kept (the grid's own copy of the rest would be the cache's arrays again)
+        results.append((None if history.diverged_at is not None else
+                        {f"W{top}": final[f"W{top}"], f"b{top}": final[f"b{top}"]}, history))
+    return results
 
 
 def _train_stack(data, configs, features, cancel, progress):
@@ -133,6 +168,7 @@ class GridStore:
                 self.on_progress(config, fraction)
 
         grid = train_grid(self.data, config, np.array(lrs), params, features, cancel, progress)
+        give_back_freed_memory()  # the stack's copies and temporaries: gone, not only freed
         if grid is None:
             return None
         with self._lock:

@@ -55,6 +55,10 @@ class Landscape:
                         else f"empty for rule {shown.config.rule}: the learning-rate grid trains the top layer only "
                              "and results/rules.json has no row for it" if shown is not None and shown.config.rule != "top"
                         else "")
+            if stored is None:  # the live grid: a run outside it gets a note, not a dot off the plot
+                off = outside(marked_lr, lrs)
+                if off:
+                    note, marked_lr = (f"{off}. {note}" if note else off), None
             self.widget.value = landscape_svg(lrs, accuracies, marked_lr, accuracy, note, title=title)
 
     def concerns(self, config) -> bool:
@@ -64,6 +68,17 @@ class Landscape:
     def progress(self, config, fraction: float) -> None:
         if self.concerns(config):
             self.draw(note=f"training every learning rate of the slider ... {fraction:.0%}")
+
+
+def outside(lr, lrs) -> str:
+    """'' if ``lr`` lies within the grid ``lrs`` (or either is None), else why the plot has no dot for it:
+    'no dot: lr 10 is outside 0.001-0.1' (one line of the small plot)."""
+    if lr is None or lrs is None or len(lrs) == 0:
+        return ""
+    low, high = float(np.min(lrs)), float(np.max(lrs))
+    if low * (1 - 1e-9) <= lr <= high * (1 + 1e-9):
+        return ""
+    return f"no dot: lr {format_lr(lr)} is outside {format_lr(low)}-{format_lr(high)}"
 
 
 def _differing_settings(config, settings: dict) -> str:
