@@ -580,6 +580,21 @@ def test_a_registered_rule_is_offered_and_trained(mnist):
         rules.RULES.pop("toy-top", None)
 
 
+def test_a_rule_registered_after_the_explorer_was_built_can_be_chosen(mnist):
+    from helpers import rules
+
+    explorer = Explorer(mnist, TrainConfig(steps=100), grid=False)
+    try:
+        rules.register_rule("late-top", lambda p, b, c, s, d: {"W3": c[-1][0][0].T @ d})
+        history = explorer.update(rule="late-top", lr=0.2)
+        assert history.config.rule == "late-top" and ("late-top", "late-top") in explorer.rule.options
+        with pytest.raises(ValueError, match="unknown learning rule 'never-registered'"):
+            explorer.update(rule="never-registered")
+    finally:
+        explorer.close()
+        rules.RULES.pop("late-top", None)
+
+
 def test_the_app_page_holds_the_explorer_and_a_few_lines():
     import json
     from pathlib import Path

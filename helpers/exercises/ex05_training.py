@@ -289,7 +289,7 @@ def check_batch_doubling(accuracy_10k, accuracy_5k, data) -> None:
 def expected_numbers(data=None) -> dict:
     """{checker name: [the numbers it accepts]}, for the tests that no output above an exercise prints them.
 
-    Computed from runs on ``data`` (default ``load_mnist()``, about 5 s): the
+    Computed from runs on ``data`` (default ``load_mnist()``; it trains runs, so it takes seconds): the
     precision of 7 under the reference run (seed 0), as the notebook asks for
     it, and the batch-doubling means; each as a percent to 2 decimals and as a
     fraction to 4.

@@ -33,7 +33,7 @@ _LIVE: "weakref.WeakSet[Explorer]" = weakref.WeakSet()
 
 INTERACTION_GAP_S = 0.6  # slider changes closer than this are one interaction (a drag): one "previous" run
 PROGRESS_EVERY_S = 0.25  # a retrained run redraws its progress at most this often: the steps go first
-CANCEL_EVERY_STEPS = {"top": 200}  # how often a run checks for stop (other rules: 10 steps, about 20-130 ms)
+CANCEL_EVERY_STEPS = {"top": 200}  # how often a run checks for stop (other rules: every 10 steps, a full step each)
 
 
 @dataclass(eq=False)

@@ -6,6 +6,7 @@ import math
 
 import ipywidgets as widgets
 
+from .. import rules
 from . import settings
 
 READABLE = ("Learning-rate explorer (interactive widgets): run this notebook in JupyterLab, "
@@ -149,6 +150,10 @@ class Controls:
                 control = self.values_by_name[name]
                 if isinstance(control, widgets.SelectionSlider) and value not in control.options:
                     control.options = sorted(set(control.options) | {value})  # e.g. hidden size 100
+                if control is self.rule and value not in [name for _, name in control.options]:
+                    # a rule registered after the explorer was built: read the registry again
+                    rules.check_rule(value)
+                    control.options = settings.rule_options()
                 if control is self.lr:  # widen the log slider rather than clamp the value
                     exponent = math.log10(value)
                     self.lr.min = min(self.lr.min, math.floor(exponent))

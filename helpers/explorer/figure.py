@@ -36,7 +36,7 @@ class CurvePlot:
     """Loss and test-accuracy curves of the shown run, the previous one faint behind it.
 
     One persistent Agg figure whose lines get new data: redrawing costs one
-    draw and a PNG encode (~30 ms), not a new figure. ``png(current, previous)`` -> bytes.
+    draw and a PNG encode, not a new figure. ``png(current, previous)`` -> bytes.
     """
 
     def __init__(self, width: float = 7.3, height: float = 2.7, dpi: int = 80):
