@@ -678,11 +678,15 @@ def alignment_angles(rows, title=None):
     if not rows:
         raise ValueError("no row has W2 alignment angles; pass the rows of results/rules.json")
     feedback_rows = [r for r in rows if r["alignment"]["feedback"]]
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, 2 + bool(feedback_rows), figsize=(4 * (2 + bool(feedback_rows)), 3.4), sharey=True)
+    style = dict(STYLE, **{"font.size": 11, "axes.titlesize": 11})
+    with plt.rc_context(style):
+        # panels stacked, 6.4 in wide: shown whole in a ~600 px output area (a projector's), labels readable
+        count = 2 + bool(feedback_rows)
+        fig, axes = plt.subplots(count, 1, figsize=(6.4, 2.9 * count + 0.9), sharex=True, sharey=True)
+        names = ", ".join(r["rule"] for r in feedback_rows)
         panels = [(axes[0], "update", "W1", "W1 (first layer): update vs backprop's"),
                   (axes[1], "update", "W2", "W2 (second layer): update vs backprop's")]
-        panels += [(axes[2], "feedback", None, "FA: forward weights W_k vs feedback B_k")] if feedback_rows else []
+        panels += [(axes[2], "feedback", None, f"forward weights W_k vs feedback B_k ({names})")] if feedback_rows else []
         for ax, kind, name, panel_title in panels:
             for i, row in enumerate(rows):
                 a = row["alignment"]
@@ -692,19 +696,26 @@ def alignment_angles(rows, title=None):
                         continue
                     per_seed = np.asarray(a[kind][n]["per_seed"], dtype=float)
                     label = row["rule"] if name else f"{row['rule']}: {n} vs B{n[1:]}"
-                    color = RULE_COLORS[(i + j) % len(RULE_COLORS)]
+                    color = RULE_COLORS[i % len(RULE_COLORS)]  # a rule's colour in every panel; its layers by line style
                     ax.plot(a["steps"], a[kind][n]["mean"], marker="o", ms=3, color=color, label=label,
                             ls="-" if j == 0 else "--")
                     ax.fill_between(a["steps"], per_seed.min(axis=0), per_seed.max(axis=0), color=color, alpha=0.15)
             ax.axhline(90, color="gray", lw=0.8, ls=":")  # below 90 degrees: a descent direction; above: ascent
             _steps_axis(ax, rows[0]["alignment"]["steps"])
             ax.set_title(panel_title)
-            ax.legend(fontsize=7, framealpha=1)
-        axes[0].set_ylabel("angle (degrees)")
+            ax.set_ylabel("angle (degrees)")
+            if kind == "feedback":  # its own lines (one per layer): a legend of its own, where the lines end low
+                ax.legend(fontsize=9, framealpha=1, loc="lower left")
+        for ax in axes[:-1]:
+            ax.set_xlabel("")
         axes[0].set_ylim(0, 180)
-        fig.suptitle(title or _alignment_takeaway(rows))
+        # one legend for the update panels, below them: inside, it would cover the lines
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=9, framealpha=1)
+        fig.suptitle(_wrapped(title or _alignment_takeaway(rows)))
         fig.patch.set_facecolor("white")
-        fig.tight_layout()
+        legend_rows = -(-len(labels) // 4)
+        fig.tight_layout(rect=(0, 0.03 * legend_rows + 0.01, 1, 1))
     return fig
 
 

@@ -32,11 +32,14 @@ def test_alignment_title_names_the_rules_whose_update_turned_toward_backprop():
     rows = [aligned_row("fa", [90, 85, 75, 70], feedback=True), aligned_row("uloss", [50, 80, 100, 110]),
             {"rule": "top", "alignment": None}]
     fig = plots.alignment_angles(rows)
-    assert fig._suptitle.get_text() == "fa: the W2 update turns toward backprop's during training; uloss: it does not"
-    assert len(fig.axes) == 3 and fig.axes[2].get_title().startswith("FA")
-    for ax in fig.axes:
-        assert ax.get_xlabel() and ax.get_xscale() == "symlog"
-    assert fig.axes[0].get_ylabel() == "angle (degrees)"
+    assert " ".join(fig._suptitle.get_text().split()) == "fa: the W2 update turns toward backprop's during training; uloss: it does not"
+    assert len(fig.axes) == 3 and fig.axes[2].get_title().startswith("forward weights W_k vs feedback B_k (fa)")
+    for ax in fig.axes:  # stacked panels share the step axis: its label once, under the last
+        assert ax.get_xscale() == "symlog" and ax.get_ylabel() == "angle (degrees)"
+    assert fig.axes[-1].get_xlabel() and fig.get_size_inches()[0] <= 6.5
+    # one colour per rule in every panel: fa's feedback lines have fa's update colour
+    fa_update = fig.axes[1].get_lines()[0].get_color()
+    assert {line.get_color() for line in fig.axes[2].get_lines() if line.get_label().startswith("fa:")} == {fa_update}
     assert fig.get_facecolor()[3] == 1  # opaque
     text = plots.alignment_alt_text(rows)
     assert "fa from 90 to 70 degrees" in text and "uloss from 50 to 110 degrees" in text
@@ -50,7 +53,7 @@ def test_alignment_without_fa_has_two_panels_and_without_angles_is_refused():
     top_only = aligned_row("mine", [0] * 4)
     top_only["alignment"]["update"] = {"W3": top_only["alignment"]["update"]["W3"]}
     fig = plots.alignment_angles([aligned_row("backprop", [0] * 4), top_only, aligned_row("dfa", [90, 80, 70, 60])])
-    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["dfa"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["dfa"]
 
 
 def test_rule_curves_draw_each_rule_with_its_lr_and_tolerate_a_shorter_seed():
