@@ -108,6 +108,15 @@ def assert_same_runs():
 
 
 @pytest.fixture
+def registered():
+    """Names of rules a test registers (append them): removed from the registry after the test."""
+    names = []
+    yield names
+    for name in names:
+        rules.RULES.pop(name, None)
+
+
+@pytest.fixture
 def toy_rule():
     """A rule registered from outside the package, as a reader would in a notebook cell."""
     def half_top(params, batch, cache, scores, dscores):

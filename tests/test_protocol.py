@@ -7,14 +7,6 @@ import pytest
 from helpers import comparison, rules
 
 
-@pytest.fixture
-def registered():
-    names = []
-    yield names
-    for name in names:
-        rules.RULES.pop(name, None)
-
-
 class Shrunk(rules.LearningRule):
     """The top layer's gradient plus ``decay`` times W3 (a large decay keeps W3 near 0: it cannot learn)."""
 

@@ -7,15 +7,6 @@ from helpers import alignment, rules, train as train_module
 from helpers.train import TrainConfig, initial_params, seeded_streams, train
 
 
-@pytest.fixture
-def registered():
-    """Names registered by a test, removed after it."""
-    names = []
-    yield names
-    for name in names:
-        rules.RULES.pop(name, None)
-
-
 def top_gradient(params, batch, cache, scores, dscores):
     (h2, _), _ = cache[-1]
     return {"W3": h2.T @ dscores}
