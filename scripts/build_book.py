@@ -289,8 +289,11 @@ def build(out: Path = DEFAULT_OUT, notebooks_dir: Path = NOTEBOOKS, quiet: bool 
     command = [str(jupyter_book), "build", str(src), "--path-output", str(out), "--builder", "html"]
     if quiet:
         command.append("--quiet")
-    result = subprocess.run(command, cwd=ROOT)
+    # jupyter-book's own closing banner names its inner folder (<out>/_build/html); this script's last line
+    # names the stable address below, so its standard output is shown only when the build fails
+    result = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     if result.returncode:
+        sys.stdout.write(result.stdout)
         raise SystemExit(f"jupyter-book build failed (exit {result.returncode})")
     # one stable address for the site: <out>/html
     link = out / "html"

@@ -49,7 +49,7 @@ SEARCH_FINDS = "04_backward_pass"
 SEARCH_MATH, SEARCH_MATH_FINDS = "stacked", "03_forward_pass"  # "a batch of \\(N\\) images stacked as ... \\(N \\times 784\\)"
 WIDGET_REPR = re.compile(r"\b(VBox|HBox|Box|FloatLogSlider|IntSlider|FloatSlider|Output|Dropdown)\(children=|"
                          r"\bchildren=\(|FloatLogSlider\(value=")
-LOCAL_SCHEMES = ("data:", "blob:", "about:")
+LOCAL_SCHEMES = ("data:", "blob:", "about:", "file:")  # file: the search test that opens the site as files
 IN_CI = os.environ.get("CI") == "true"
 NOTEBOOKS = Path(os.environ.get("BOOK_NOTEBOOKS", build_book.NOTEBOOKS)).resolve()
 
@@ -469,6 +469,22 @@ def test_search_snippets_show_math_as_text_not_latex(visit, server):
         assert "N × 784" in snippet, snippet  # the math, as text
         assert not [text for _, text in snippets if re.search(r"\\[()\[\]]|\\[A-Za-z]+", text)], snippets
         assert not visit_.outside and not visit_.errors, (visit_.outside, visit_.errors)
+
+
+@pytest.mark.browser
+def test_search_opened_as_files_says_why_it_lists_titles_only(browser, site, visit):
+    """From file:// the browser blocks the fetches snippets need (CORS): the search page says so, and how to serve."""
+    html, _, _ = site
+    opened = Visit(browser, (Path(html) / "search.html").resolve().as_uri() + "?q=" + urllib.parse.quote(SEARCH))
+    try:
+        note = opened.page.locator("#file-search-note")
+        note.wait_for(timeout=30_000)
+        assert "titles" in note.text_content() and "python -m http.server" in note.text_content()
+    finally:
+        opened.close()
+    served = visit(f"search.html?q={urllib.parse.quote(SEARCH)}").page
+    served.wait_for_selector("#search-results ul.search li a", timeout=30_000)
+    assert served.locator("#file-search-note").count() == 0  # served over http, the snippets are there
 
 
 @pytest.mark.browser

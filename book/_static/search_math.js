@@ -44,8 +44,26 @@
     Search._mathAsText = plainMath;  // also marks the override as installed
   }
 
+  // Opened from a file (file://), the browser refuses to let the search page fetch the other pages
+  // (CORS), so results list titles only, without snippets: say so on the search page.
+  function noteFileSearch() {
+    const results = document.getElementById("search-results");
+    if (window.location.protocol !== "file:" || !results || document.getElementById("file-search-note")) return;
+    const note = document.createElement("p");
+    note.id = "file-search-note";
+    note.className = "file-search-note";
+    note.textContent = "This book is open as files, so your browser lets search list the matching pages' titles " +
+      "only, without the text around each match. To see that text too, serve the folder: " +
+      "python -m http.server --directory _build/book/html, then open http://localhost:8000/search.html.";
+    results.parentNode.insertBefore(note, results);
+  }
+
   // searchtools.js loads after this file on the search page; it starts searching on DOMContentLoaded,
   // after this listener (registered first) has run
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", install);
-  else install();
+  function start() {
+    install();
+    noteFileSearch();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();
