@@ -665,6 +665,12 @@ def _steps_axis(ax, steps):
     ax.set_xlabel("training step (0, then log scale)")
 
 
+def _aligned_rows(rows) -> list:
+    """The rows the alignment figure draws: those with a W2 angle. Backprop is the reference (0 degrees
+    throughout), and a rule that trains no hidden layer has no W2 angle."""
+    return [r for r in rows if r.get("alignment") and "W2" in r["alignment"]["update"] and r["rule"] != "backprop"]
+
+
 def alignment_angles(rows, title=None):
     """Angle (degrees) between each rule's update and backprop's, per hidden layer, over training.
 
@@ -673,8 +679,7 @@ def alignment_angles(rows, title=None):
     angle between each W_k and its feedback matrix B_k. The default title names the rules
     whose W2 update turned toward backprop's (the angle fell from the first to the last step).
     """
-    # backprop is the reference (0 degrees throughout); a rule that trains no hidden layer has no W2 angle
-    rows = [r for r in rows if r.get("alignment") and "W2" in r["alignment"]["update"] and r["rule"] != "backprop"]
+    rows = _aligned_rows(rows)
     if not rows:
         raise ValueError("no row has W2 alignment angles; pass the rows of results/rules.json")
     feedback_rows = [r for r in rows if r["alignment"]["feedback"]]
@@ -709,18 +714,15 @@ def alignment_angles(rows, title=None):
         for ax in axes[:-1]:
             ax.set_xlabel("")
         axes[0].set_ylim(0, 180)
-        # one legend for the update panels, below them: inside, it would cover the lines
-        handles, labels = axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=9, framealpha=1)
         fig.suptitle(_wrapped(title or _alignment_takeaway(rows)))
         fig.patch.set_facecolor("white")
-        legend_rows = -(-len(labels) // 4)
-        fig.tight_layout(rect=(0, 0.03 * legend_rows + 0.01, 1, 1))
+        fig.tight_layout()
+        _legend_below(fig, axes[-1], *axes[0].get_legend_handles_labels(), ncol=4)  # the update panels' rules
     return fig
 
 
 def _alignment_takeaway(rows) -> str:
-    rows = [r for r in rows if r.get("alignment") and "W2" in r["alignment"]["update"] and r["rule"] != "backprop"]
+    rows = _aligned_rows(rows)
     turned = [r["rule"] for r in rows if r["alignment"]["update"]["W2"]["mean"][-1] < r["alignment"]["update"]["W2"]["mean"][0]]
     others = [r["rule"] for r in rows if r["rule"] not in turned]
     text = f"{', '.join(turned)}: the W2 update turns toward backprop's during training" if turned else \
@@ -730,7 +732,7 @@ def _alignment_takeaway(rows) -> str:
 
 def alignment_alt_text(rows) -> str:
     """Alt text for :func:`alignment_angles`: what it shows, with the first and last mean angles."""
-    rows = [r for r in rows if r.get("alignment") and "W2" in r["alignment"]["update"] and r["rule"] != "backprop"]
+    rows = _aligned_rows(rows)
     parts = []
     for r in rows:
         a = r["alignment"]
@@ -777,13 +779,11 @@ def rule_curves(rows, title=None):
         loss_ax.set_xscale("log")
         loss_ax.set_xlim(first * 0.8, last * 1.1)
         loss_ax.set_xlabel("training step (log scale)")
-        # the legend below the panels: inside, it would cover the early steps' lines
-        handles, labels = acc_ax.get_legend_handles_labels()
-        legend_rows = -(-len(rows) // 3)
-        fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9, framealpha=1)
         fig.suptitle(title or _curves_takeaway(rows))
         fig.patch.set_facecolor("white")
-        fig.tight_layout(rect=(0, 0.035 * legend_rows + 0.01, 1, 1))
+        fig.tight_layout()
+        # below the panels: inside, it would cover the early steps' lines
+        _legend_below(fig, loss_ax, *acc_ax.get_legend_handles_labels(), ncol=3)
     return fig
 
 
