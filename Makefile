@@ -89,6 +89,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_explorer.py
 	$(PY) benchmarks/bench_baselines.py
 	$(PY) benchmarks/bench_memory.py
+	$(PY) benchmarks/bench_float32.py
 	$(PY) benchmarks/bench_pytorch.py  # says so and measures nothing without the bench extra (PyTorch)
 
 book: $(BOOK_STAMP)

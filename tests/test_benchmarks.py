@@ -136,3 +136,40 @@ def test_bench_rules_reports_the_floor_and_every_rule_next_to_its_lean_loop(benc
             assert entry[f"{tag}_ratio"] == pytest.approx(train_ms / lean_ms), (rule, tag)
         assert positive_seconds(entry["evaluation_seconds"]) and positive_seconds(entry["train_10000_seconds"]), rule
         assert math.isfinite(entry["memory_mb"]) and entry["memory_mb"] > 0, rule
+
+
+def test_bench_float32_reports_both_dtypes_ratios_and_accuracies(bench):
+    record = bench("bench_float32.py", "--quick")
+    assert record["repeat"] == 2 and len(record["load_before"]) == len(record["load_after"]) == 3
+    for section in ("grid", "backprop", "features"):
+        measured = record[section]
+        assert sorted(measured["seconds"]) == ["float32", "float64"], section
+        assert all(len(times) == 2 and all(positive_seconds(t) for t in times)
+                   for times in measured["all_seconds"].values()), section
+        # medians of two rounds: their mean; the ratio of the unrounded medians, to the rounding of the seconds
+        for name, times in measured["all_seconds"].items():
+            assert measured["seconds"][name] == pytest.approx(sum(times) / 2, abs=1e-4), (section, name)
+        assert measured["ratio"] == pytest.approx(measured["seconds"]["float64"] / measured["seconds"]["float32"], rel=0.01)
+        assert measured["cpu_ratio"] == pytest.approx(
+            measured["cpu_seconds"]["float64"] / measured["cpu_seconds"]["float32"], rel=0.01)
+    grid = record["grid"]
+    assert (grid["runs"], grid["steps"]) == (5, 200)
+    assert grid["float32_dtypes"] == ["float32"]  # the float32 stack really computed in float32
+    assert grid["float64_equals_train_top_layers"] is True  # its driver is the explorer's call
+    assert len(grid["float32_accuracies"]) == len(grid["float64_accuracies"]) == 5
+    assert grid["accuracy"]["runs_compared"] + grid["accuracy"]["diverged_float64"] >= 5
+    backprop = record["backprop"]
+    for name in ("float64", "float32"):
+        assert backprop[name]["param_dtypes"] == backprop[name]["direction_dtypes"] == [name]
+        assert 0 < backprop[name]["test_accuracy"] <= 1
+    assert backprop["accuracy_points"] == pytest.approx(
+        100 * (backprop["float32"]["test_accuracy"] - backprop["float64"]["test_accuracy"]), abs=1e-3)
+    assert record["features"]["images"] == 3500 and 0 < record["features"]["max_difference_relative_to_largest"] < 1e-5
+    # the text the script prints without --json: both dtypes, their seconds and the ratios
+    spec = importlib.util.spec_from_file_location("bench_float32_text", ROOT / "benchmarks" / "bench_float32.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = module.report(record)
+    assert text.count("float64") >= 5 and text.count("float32") >= 5
+    assert f"ratio {grid['ratio']:.2f}x" in text and f"ratio {backprop['ratio']:.2f}x" in text
+    assert f"ratio {record['features']['ratio']:.2f}x" in text
