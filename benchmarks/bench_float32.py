@@ -118,7 +118,11 @@ def grid_stack(data, config: TrainConfig, lrs, start: dict, features, dtype) -> 
 
 
 def stack_arrays(stack: ReadoutStack) -> dict:
-    """{name: dtype} of every array a step reads or writes (the float32 stack's must all be float32 after a run)."""
+    """{name: dtype} of every array a step reads or writes (the float32 stack's must all be float32 after a run).
+
+    With those, a step cannot upcast unseen: np.dot refuses an ``out`` of another dtype than its operands'
+    product (a float64 operand would raise), and the rest of a step writes in place or into these arrays.
+    """
     arrays = {name: getattr(stack, name) for name in
               ("train_features", "train_onehot", "weights", "features", "scores", "onehot", "dscores", "grads")}
     arrays.update({"test_features": stack.test_features[0], "validation_features": stack.validation[0]})
