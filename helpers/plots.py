@@ -30,10 +30,11 @@ STYLE = {
 DIGIT_CMAP = "gray_r"  # ink dark on white paper, as the digits were written
 WEIGHT_CMAP = "RdBu_r"  # diverging: red positive, blue negative, white zero
 
-# Notebooks 06 and 07's figures are drawn for a projector: 1024 px wide with JupyterLab's file browser open leaves
-# an output area about 592 px wide, and a wider PNG is shrunk to fit it. So these figures are at most
-# SHOWN_WIDTH_PX wide as saved (bbox "tight", as the notebook saves them), and no text is smaller than
-# MIN_TEXT_PX there: 9 pt at 100 dpi is 12.5 px (tests/test_plots_projector.py).
+# Every notebook's figures are drawn for a projector (issue 23): 1024 px wide with JupyterLab's file browser open
+# leaves an output area about 592 px wide, and a wider PNG is shrunk to fit it. So a figure is at most
+# SHOWN_WIDTH_PX wide as saved (bbox "tight", as the notebook saves it) and no text is smaller than 9 pt, which
+# is 12.5 px at 100 dpi, at least MIN_TEXT_PX; the one wider figure (the computational graph, 8 in) has larger
+# text that keeps MIN_TEXT_PX once shrunk (tests/test_plots_projector.py measures each notebook's calls).
 SHOWN_WIDTH_PX, MIN_TEXT_PX = 592, 12.0
 PROJECTOR_WIDTH = 5.7  # inches: 570 px at STYLE's 100 dpi, room left for tick labels that stick out
 
@@ -43,6 +44,12 @@ def _wrapped(text: str, width: int = 62) -> str:
     import textwrap
 
     return "\n".join(textwrap.wrap(text, width)) if text else text
+
+
+def _suptitle(fig, text) -> None:
+    """A title over the whole figure, wrapped to its width (about 9 characters of 10.8 pt text per inch)."""
+    if text:
+        fig.suptitle(_wrapped(text, int(9 * fig.get_figwidth())))
 
 
 def _legend_below(fig, ax, handles=None, labels=None, ncol: int = 1):
@@ -67,12 +74,14 @@ def _picture_shape(size: int) -> tuple:
     return rows, size // rows
 
 
-def _image_grid(n: int, ncols: int, cell: float, title_lines: int = 1):
-    """A figure with exactly n image axes (no spare ones), ncols per row, ticks off."""
+def _image_grid(n: int, ncols: int, cell: float, title_lines: int = 1, aspect: float = 1.0):
+    """A figure with exactly n image axes (no spare ones), ncols per row, ticks off; ``aspect`` = height / width
+    of the pictures (8 x 16: 0.5), so that the rows are as tall as the pictures, not as wide."""
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    row_height = cell * (1 + 0.15 * title_lines)  # room for the titles above each image
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, row_height * nrows), squeeze=False)
+    row_height = cell * (aspect + 0.25 * title_lines)  # room for the titles above each image
+    # constrained layout: tight_layout put the titles of a row of short pictures (8 x 16) onto the row above
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, row_height * nrows), squeeze=False, layout="constrained")
     axes = axes.ravel()
     for ax in axes[n:]:
         fig.delaxes(ax)
@@ -85,13 +94,14 @@ def _image_grid(n: int, ncols: int, cell: float, title_lines: int = 1):
     return fig, axes[:n]
 
 
-def digit_grid(images, labels=None, predictions=None, titles=None, ncols: int = 10, cell: float = 1.0, suptitle=None):
+def digit_grid(images, labels=None, predictions=None, titles=None, ncols: int = 5, cell: float = 1.0, suptitle=None):
     """A grid of digits, one axes per image, titled with its label.
 
     images       (n, 784) or (n, 28, 28) in [0, 1]
     labels       (n,) ints, shown as the title, or None
     predictions  (n,) ints: titles become "label -> prediction" (red when wrong)
     titles       (n,) strings that replace the automatic titles
+    ncols, cell  images per row and inches per image: ncols x cell at most 5.7 in keeps it unshrunk on a projector
     Returns a Figure with n axes.
     """
     images = np.asarray(images)
@@ -111,32 +121,34 @@ def digit_grid(images, labels=None, predictions=None, titles=None, ncols: int = 
             else:
                 title = ""
             ax.set_title(title, color=color, pad=2)
-        if suptitle:
-            fig.suptitle(suptitle)
-        fig.tight_layout()
+        _suptitle(fig, suptitle)
     return fig
 
 
-def class_balance(splits: dict, ax=None):
+def class_balance(splits: dict, ax=None, title=None):
     """Grouped bars: the share of each digit 0..9 in each split.
 
     splits  {name: labels (n,) ints}, e.g. {"train": ..., "test": ...}
-    Draws into ``ax`` if given; returns the Figure (one axes, title "Class balance").
+    title   the takeaway (default "Class balance"), wrapped to the figure's width
+    Draws into ``ax`` if given; returns the Figure (one axes, the legend in a row above the bars).
     """
     with plt.rc_context(STYLE):
         if ax is None:
-            fig, ax = plt.subplots(figsize=(7, 3))
+            fig, ax = plt.subplots(figsize=(PROJECTOR_WIDTH, 3.2))
         fig = ax.figure
         width = 0.8 / len(splits)
+        tallest = 0.0
         for j, (name, labels) in enumerate(splits.items()):
             share = 100 * np.bincount(np.asarray(labels), minlength=10) / len(labels)
+            tallest = max(tallest, share.max())
             ax.bar(np.arange(10) + (j - (len(splits) - 1) / 2) * width, share, width, label=f"{name} ({len(labels):,})")
         ax.axhline(10, color="gray", lw=0.8, ls="--")  # perfect balance
+        ax.set_ylim(0, 1.3 * tallest)  # room above the bars for the legend
         ax.set_xticks(range(10))
         ax.set_xlabel("digit")
         ax.set_ylabel("share of the split (%)")
-        ax.set_title("Class balance")
-        ax.legend(loc="lower right", fontsize=8)
+        ax.set_title(_wrapped(title or "Class balance"))
+        ax.legend(loc="upper center", ncol=len(splits), frameon=False)
         fig.tight_layout()
     return fig
 
@@ -152,7 +164,7 @@ def pixel_histogram(images, bins: int = 51):
     zeros, ones = np.count_nonzero(values == 0), np.count_nonzero(values == 1)
     between = values[(values > 0) & (values < 1)]
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(7, 3))
+        fig, ax = plt.subplots(figsize=(PROJECTOR_WIDTH, 3.4))
         edges = np.linspace(0, 1, bins + 1)
         ax.hist(between, bins=edges, color="C0", label=f"strictly between 0 and 1 ({100 * between.size / values.size:.1f}%)")
         width = edges[1] - edges[0]
@@ -161,25 +173,26 @@ def pixel_histogram(images, bins: int = 51):
         ax.set_yscale("log")
         ax.set_xlabel("pixel value (0 = background, 1 = full ink)")
         ax.set_ylabel("number of pixels (log scale)")
-        ax.set_title(f"{100 * zeros / values.size:.0f}% of the pixels are exactly 0: most of an image is background")
-        ax.legend(loc="upper center", fontsize=8)
+        ax.set_title(_wrapped(f"{100 * zeros / values.size:.0f}% of the pixels are exactly 0: most of an image is background"))
+        ax.legend(loc="upper center")
         fig.tight_layout()
     return fig
 
 
-def activation_histograms(activations: dict, bins: int = 50):
+def activation_histograms(activations: dict, bins: int = 50, title=None):
     """Histograms of each hidden layer's activations, one row per init scheme.
 
     activations  {scheme: [h1 (N, H), h2 (N, H), ...]}: post-ReLU activations of a batch
+    title        a takeaway over the grid (optional), wrapped to its width
     Each axes is titled "<scheme>: h<k>" and notes the mean, std and share of zeros;
-    all share one x scale.
+    all share one x scale. Two layers fit a projector's output area (2.85 in per layer).
     Returns a Figure with len(activations) x (number of layers) axes.
     """
     schemes = list(activations)
     layers = len(activations[schemes[0]])
     with plt.rc_context(STYLE):
         # one shared x scale: the schemes' differences in size are the point of the figure
-        fig, axes = plt.subplots(len(schemes), layers, figsize=(3.3 * layers, 2.2 * len(schemes)), squeeze=False, sharex=True)
+        fig, axes = plt.subplots(len(schemes), layers, figsize=(2.85 * layers, 2.2 * len(schemes)), squeeze=False, sharex=True)
         for r, scheme in enumerate(schemes):
             for k, h in enumerate(activations[scheme]):
                 h = np.asarray(h).ravel()
@@ -188,12 +201,13 @@ def activation_histograms(activations: dict, bins: int = 50):
                 ax.set_title(f"{scheme}: h{k + 1}")
                 ax.text(
                     0.97, 0.95, f"mean {h.mean():.3f}\nstd {h.std():.3f}\nzeros {100 * np.mean(h == 0):.0f}%",
-                    transform=ax.transAxes, ha="right", va="top", fontsize=8,
+                    transform=ax.transAxes, ha="right", va="top",
                 )
                 ax.set_yticks([])
             axes[r, 0].set_ylabel("count (> 0)")
         for ax in axes[-1]:
             ax.set_xlabel("activation")
+        _suptitle(fig, title)
         fig.tight_layout()
     return fig
 
@@ -244,12 +258,7 @@ def training_curves(histories, labels=None, title=None):
 GRAPH_COLORS = {"forward": "#333333", "top": "#d62728", "all": "#767676"}  # grey: 4.5:1 on white, readable projected
 
 
-# the graph is shown at the width of a notebook's output on a projector (1024 px wide, file browser open:
-# about 640 px); its smallest text must stay this large there
-GRAPH_SHOWN_WIDTH_PX, GRAPH_MIN_TEXT_PX = 640, 10.0
-
-
-def computational_graph(width: float = 9.0):
+def computational_graph(width: float = 8.0):
     """The network's forward and backward pass as a graph, marking what top-only training uses.
 
     Values (X, z1, h1, z2, h2, scores, L) sit on a row, joined left to right
@@ -258,18 +267,18 @@ def computational_graph(width: float = 9.0):
     operation hands its parameters' gradients down. Red: the arrows top-only
     training follows; grey, dashed: needed only to train every layer. The 1/N
     of the batch mean is marked where it enters: in dscores.
-    Sized for a projector: shown GRAPH_SHOWN_WIDTH_PX wide, its smallest text
-    is at least GRAPH_MIN_TEXT_PX pixels high (tests/test_plots_training.py).
-    ``width`` (inches; the height follows): the text keeps its size in points,
-    so a narrower figure shrunk into a narrow output area keeps larger text
-    (notebook 4 draws it 8 in wide for a 592 px output area).
+    Sized for a projector: 8 in wide, it is shrunk to the SHOWN_WIDTH_PX output
+    area and its smallest text stays at least MIN_TEXT_PX pixels high
+    (tests/test_plots_training.py). ``width`` (inches; the height follows): the
+    text keeps its size in points, so a wider figure shrunk to the same area
+    has smaller text.
     Returns a Figure (one Axes, axis off).
     """
     values = ["X", "z1", "h1", "z2", "h2", "scores", "L"]
     ops = ["affine", "ReLU", "affine", "ReLU", "affine", "softmax +\ncross-entropy"]
     xs = [0.0, 2.2, 3.9, 6.1, 7.8, 10.0, 12.4]
     half_width = [0.35, 0.4, 0.4, 0.4, 0.4, 0.75, 0.35]  # of each value's box, where arrows stop
-    big, small = 15, 12  # points; at 9 in wide shown in 640 px: 14.8 and 11.9 px
+    big, small = 15, 12  # points; 8 in (793 px saved) shown in 592 px: 15.6 and 12.4 px
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(width, 5.2 * width / 9))
         fig.patch.set_facecolor("white")
@@ -332,7 +341,7 @@ def running_loss_start(batch_losses, running, smoothing: float, typical_steps: i
     steps = np.arange(len(batch_losses))
     typical = batch_losses[:typical_steps].mean()
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(7.5, 3.4))
+        fig, ax = plt.subplots(figsize=(PROJECTOR_WIDTH, 3.4))
         fig.patch.set_facecolor("white")
         ax.plot(steps, batch_losses, ".", ms=3, color="#9a9a9a", label="loss of each batch")
         ax.plot(steps, running, color="C0", lw=2, label=f"running loss (factor {smoothing:g})")
@@ -340,8 +349,8 @@ def running_loss_start(batch_losses, running, smoothing: float, typical_steps: i
         ax.plot([0], [batch_losses[0]], "o", color="C0", ms=7, mfc="white", label="start: the first batch's loss")
         ax.set_xlabel("step")
         ax.set_ylabel("cross-entropy")
-        ax.set_title(title or "The running loss starts at one batch's loss")
-        ax.legend(fontsize=8, loc="upper right", framealpha=1)
+        ax.set_title(_wrapped(title or "The running loss starts at one batch's loss"))
+        ax.legend(loc="upper right", framealpha=1)
         fig.tight_layout()
     return fig
 
@@ -358,24 +367,24 @@ def confusion_matrix(confusion, title=None):
     n = confusion.shape[0]
     shown = np.ma.masked_equal(confusion, 0)
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(6.2, 5.6))
+        fig, ax = plt.subplots(figsize=(PROJECTOR_WIDTH, 5.4))
         fig.patch.set_facecolor("white")
         image = ax.imshow(shown, cmap="Blues", norm=LogNorm(vmin=1, vmax=max(confusion.max(), 2)))
         threshold = np.sqrt(max(confusion.max(), 2))  # the middle of the log colour scale
         for (i, j), count in np.ndenumerate(confusion):
-            ax.text(j, i, str(count), ha="center", va="center", fontsize=7,
+            ax.text(j, i, str(count), ha="center", va="center",
                     color="white" if count > threshold * 3 else "black")
         ax.set_xticks(range(n))
         ax.set_yticks(range(n))
         ax.set_xlabel("predicted digit")
         ax.set_ylabel("true digit")
-        ax.set_title(title or "Confusion matrix (test images)")
+        ax.set_title(_wrapped(title or "Confusion matrix (test images)"))
         fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="test images (log scale)")
         fig.tight_layout()
     return fig
 
 
-def weight_images(W, shape=None, titles=None, ncols: int = 10, cell: float = 1.1, suptitle=None):
+def weight_images(W, shape=None, titles=None, ncols: int = 5, cell: float = 1.1, suptitle=None):
     """Each column of a weight matrix drawn as a picture, on one symmetric colour scale.
 
     W       (D, M): column j holds the weights into unit j (or class j for the top layer)
@@ -385,18 +394,17 @@ def weight_images(W, shape=None, titles=None, ncols: int = 10, cell: float = 1.1
     """
     W = np.asarray(W)
     vmax = float(np.abs(W).max()) or 1.0
+    rows, columns = shape or _picture_shape(W.shape[0])
     with plt.rc_context(STYLE):
-        fig, axes = _image_grid(W.shape[1], ncols, cell)
+        fig, axes = _image_grid(W.shape[1], ncols, cell, aspect=rows / columns)
         for j, ax in enumerate(axes):
             ax.imshow(_as_square(W[:, j], shape), cmap=WEIGHT_CMAP, vmin=-vmax, vmax=vmax)
             ax.set_title(titles[j] if titles is not None else str(j), pad=2)
-        if suptitle:
-            fig.suptitle(suptitle)
-        fig.tight_layout()
+        _suptitle(fig, suptitle)
     return fig
 
 
-def misclassified_digits(images, labels, predictions, probs=None, count: int = 10, ncols: int = 10):
+def misclassified_digits(images, labels, predictions, probs=None, count: int = 10, ncols: int = 5):
     """The first ``count`` digits whose prediction is wrong, titled "true -> predicted".
 
     images (n, 784), labels (n,), predictions (n,); probs (n, 10) adds the
@@ -629,19 +637,23 @@ def optimizer_sweep(rows, reference=None, reference_label=None, title=None):
         _legend_below(fig, ax, ncol=2)
     return fig
 
-def forward_pass_picture(image, hidden_1, hidden_2, probs, label=None):
-    """One image's trip through the network, left to right: pixels, h1, h2, class probabilities.
+def forward_pass_picture(image, hidden_1, hidden_2, probs, label=None, title=None):
+    """One image's trip through the network, in reading order (two rows of two): pixels, h1, then h2, class probabilities.
 
-    image (784,), hidden_1 (H,), hidden_2 (H,), probs (10,); label: the true digit (its bar is drawn red).
+    image (784,), hidden_1 (H,), hidden_2 (H,), probs (10,); label: the true digit (its bar is drawn red);
+    title: a takeaway over the four panels (optional), wrapped to the figure's width.
     Hidden layers are drawn as near-square pictures (128 -> 8 x 16), dark = strongly active, white = 0.
+    Two rows, not one: four panels side by side would be shrunk to half size in a projector's output area.
     """
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, 4, figsize=(10, 2.4), gridspec_kw={"width_ratios": [1, 1.6, 1.6, 1.6]})
-        panels = [(image, "input x: 784 pixels"), (hidden_1, f"h1 = relu(x W1 + b1): {np.size(hidden_1)} units"),
-                  (hidden_2, f"h2 = relu(h1 W2 + b2): {np.size(hidden_2)} units")]
-        for ax, (values, title) in zip(axes, panels):
+        # constrained layout: tight_layout leaves the two-line panel titles of the second row on the first row's pictures
+        fig, axes = plt.subplots(2, 2, figsize=(PROJECTOR_WIDTH, 4.8), layout="constrained")
+        axes = axes.ravel()
+        panels = [(image, "input x: 784 pixels"), (hidden_1, f"h1 = relu(x W1 + b1):\n{np.size(hidden_1)} units"),
+                  (hidden_2, f"h2 = relu(h1 W2 + b2):\n{np.size(hidden_2)} units")]
+        for ax, (values, panel_title) in zip(axes, panels):
             ax.imshow(_as_square(values), cmap=DIGIT_CMAP, vmin=0)
-            ax.set_title(title)
+            ax.set_title(panel_title)
             ax.set_xticks([])
             ax.set_yticks([])
         bars = axes[3].bar(range(len(probs)), probs, color="#999999")
@@ -649,9 +661,10 @@ def forward_pass_picture(image, hidden_1, hidden_2, probs, label=None):
             bars[label].set_color("#d62728")
         axes[3].set_xticks(range(len(probs)))
         axes[3].set_ylim(0, 1)
-        axes[3].set_title("softmax(h2 W3 + b3)" + (f": true digit {label} in red" if label is not None else ""))
+        axes[3].set_title("softmax(h2 W3 + b3)" + (f":\ntrue digit {label} in red" if label is not None else ""))
         axes[3].set_xlabel("digit")
-        fig.tight_layout()
+        axes[3].set_ylabel("probability")
+        _suptitle(fig, title)
     return fig
 
 
@@ -685,9 +698,9 @@ def alignment_angles(rows, title=None):
     feedback_rows = [r for r in rows if r["alignment"]["feedback"]]
     style = dict(STYLE, **{"font.size": 11, "axes.titlesize": 11})
     with plt.rc_context(style):
-        # panels stacked, 6.4 in wide: shown whole in a ~600 px output area (a projector's), labels readable
+        # panels stacked, at most SHOWN_WIDTH_PX wide as saved: shown unshrunk on a projector, labels readable
         count = 2 + bool(feedback_rows)
-        fig, axes = plt.subplots(count, 1, figsize=(6.4, 2.9 * count + 0.9), sharex=True, sharey=True)
+        fig, axes = plt.subplots(count, 1, figsize=(PROJECTOR_WIDTH, 2.9 * count + 0.9), sharex=True, sharey=True)
         names = ", ".join(r["rule"] for r in feedback_rows)
         panels = [(axes[0], "update", "W1", "W1 (first layer): update vs backprop's"),
                   (axes[1], "update", "W2", "W2 (second layer): update vs backprop's")]

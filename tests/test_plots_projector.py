@@ -1,8 +1,13 @@
-"""Notebooks 06 and 07's figures on a projector: 1024 px wide with the file browser open leaves an output area
-about 592 px wide. Saved as the notebook saves them (bbox "tight"), each figure must fit it unscaled, and every
-text must be at least MIN_TEXT_PX high there; the bar chart's labels must not sit on one another."""
+"""The notebooks' figures on a projector: 1024 px wide with the file browser open leaves an output area about
+592 px wide (issue 23). Saved as the notebook saves them (bbox "tight"), the figures of notebooks 06 and 07 must
+fit it unscaled, and every text must be at least MIN_TEXT_PX high there; the bar chart's labels must not sit on
+one another. And every figure call of notebooks 01-08, drawn as the cell calls it (tests/figure_text.py, no
+notebook executed): its smallest text, shrunk with the figure if it is wider than the output area, is at least
+MIN_TEXT_PX (the browser test measures the stored PNGs as JupyterLab shows them)."""
 
 import io
+import json
+from pathlib import Path
 
 import matplotlib
 
@@ -11,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from figure_text import drawn_figures  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -112,3 +118,29 @@ def test_bars_fit_and_no_label_sits_on_another():
     bars = [p.get_window_extent(renderer) for p in ax.patches]
     covered = [a for a, box in boxes if any(box.overlaps(bar) for bar in bars) and not a.endswith("%")]
     assert not covered, covered[:3]  # a row's name is above its bar, not on one
+
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("0[1-8]_*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_figure_a_notebook_draws_is_readable_on_a_projector(notebook):
+    figures = drawn_figures(notebook, ROOT)
+    assert figures, f"{notebook.name}: no figure call found"
+    too_small = [f"{f.name}: {f.width} px, {f.smallest_pt:g} pt {f.smallest_text!r} is {f.smallest_px:.1f} px"
+                 for f in figures if f.smallest_px < plots.MIN_TEXT_PX]
+    assert not too_small, f"shown in a {plots.SHOWN_WIDTH_PX} px output area:\n" + "\n".join(too_small)
+
+
+def test_the_census_counts_a_figure_that_overflows_and_refuses_a_cell_that_changes_its_figure(tmp_path):
+    # the check above can fail: ten 1.1 in columns are 1,093 px, shrunk to 592 px their 9 pt titles are 6.8 px
+    cells = [{"cell_type": "code", "source": ['fig = plots.weight_images(W, titles=[f"digit {d}" for d in range(10)], ncols=10)']},
+             {"cell_type": "code", "source": ["fig = plots.class_balance(splits)\n", "fig.axes[0].legend(fontsize=8)"]}]
+    notebook = tmp_path / "09_made_up.ipynb"
+    notebook.write_text(json.dumps({"cells": cells[:1]}))
+    (figure,) = drawn_figures(notebook, ROOT)
+    assert figure.width > plots.SHOWN_WIDTH_PX and figure.smallest_px < plots.MIN_TEXT_PX, figure
+    notebook.write_text(json.dumps({"cells": cells[1:]}))
+    with pytest.raises(ValueError, match="changes its figure"):
+        drawn_figures(notebook, ROOT)

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..plots import STYLE
+from ..plots import PROJECTOR_WIDTH, STYLE
 from .settings import CHANCE, format_lr, status_label
 
 NOW, BEFORE = ("#1f77b4", "#d62728"), ("#aaa", "#aaa")  # line colours: (loss, accuracy) of the shown / previous run
@@ -216,7 +216,7 @@ def accuracy_vs_lr_figure(grid, marked=(), title: str = "final test accuracy vs 
     import matplotlib.pyplot as plt
 
     with mpl.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(6.0, 3.2))
+        fig, ax = plt.subplots(figsize=(PROJECTOR_WIDTH, 3.2))  # shown unshrunk on a projector: 9 pt is 12.5 px
         _draw_landscape(ax, grid, marked)
         ax.set_title(title)
         fig.tight_layout()
@@ -226,15 +226,17 @@ def accuracy_vs_lr_figure(grid, marked=(), title: str = "final test accuracy vs 
 def explorer_view_figure(grid, lr: float):
     """What the explorer shows for the grid's run at ``lr``, as one static figure (a page without a kernel
     shows it in the widget's place): that run's running loss and test accuracy against the step, in the
-    explorer's colours, and the grid's accuracy-vs-learning-rate landscape with the run marked. The title is
-    the run's status label. -> matplotlib Figure, 3 panels."""
+    explorer's colours, and under them the grid's accuracy-vs-learning-rate landscape with the run marked.
+    The title is the run's status label. -> matplotlib Figure, 3 panels (loss, accuracy, landscape)."""
     import matplotlib.pyplot as plt
 
     history = grid.histories[grid.index(lr)]
-    # 10 pt in a 900 px figure: still about 8 px text where a book page shrinks it to its 750 px column
-    with mpl.rc_context({**STYLE, "font.size": 10, "axes.titlesize": 10}):
-        fig, (loss_ax, acc_ax, lr_ax) = plt.subplots(1, 3, figsize=(9.0, 3.1),
-                                                     gridspec_kw={"width_ratios": [1, 1, 1.15]})
+    # two rows, at most 592 px wide as saved: shown unshrunk in a projector's output area (and in a book's
+    # column), where 9 pt at 100 dpi is 12.5 px; three panels in a row would be shrunk to two thirds
+    with mpl.rc_context(STYLE):
+        fig = plt.figure(figsize=(PROJECTOR_WIDTH, 5.4))
+        rows = fig.add_gridspec(2, 2, height_ratios=[1, 1.1])
+        loss_ax, acc_ax, lr_ax = fig.add_subplot(rows[0, 0]), fig.add_subplot(rows[0, 1]), fig.add_subplot(rows[1, :])
         loss_ax.plot(history.steps, history.losses, **LOSS_LINE)
         acc_ax.plot(history.eval_steps, 100 * np.asarray(history.test_accuracies), **ACCURACY_LINE)
         set_up_curve_axes(loss_ax, acc_ax, chance_fontsize=9)
@@ -242,6 +244,6 @@ def explorer_view_figure(grid, lr: float):
         lr_ax.set_title("final test accuracy vs learning rate")
         headline = f"test accuracy {100 * history.final_test_accuracy:.2f}%" if history.diverged_at is None \
             else f"diverged at step {history.diverged_at:,}"
-        fig.suptitle(" · ".join([headline, status_label(history.config), "from the grid"]), fontsize=11)
+        fig.suptitle(f"{headline} · from the grid\n{status_label(history.config)}", fontsize=10)
         fig.tight_layout()
     return fig
