@@ -67,6 +67,18 @@ def small_batch(mnist):
 
 
 @pytest.fixture
+def one_blas_thread():
+    """BLAS limited to one thread for the test (helpers.threads.one_blas_thread), for tests made of many small
+    products such as finite-difference gradient checks (hundreds of forward passes on 16-32 images): measured
+    on 2 cores beside other work, notebook 4's step-size sweep took 20-27 s with two BLAS threads, 2.5 s with
+    one. Their verdicts hold at any thread count; nbval checks the notebooks themselves at one and two."""
+    from helpers.threads import one_blas_thread as limited
+
+    with limited():
+        yield
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(1234)
 

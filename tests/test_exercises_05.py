@@ -20,6 +20,12 @@ class TinyData:
         labels = np.array([7, 7, 7, 3, 1, 7])
 
 
+@pytest.fixture(scope="module")
+def expected(mnist):
+    """ex05.expected_numbers(mnist), computed once per module: it trains the reference run (seconds)."""
+    return ex05.expected_numbers(mnist)
+
+
 def tiny_params():
     W1 = np.zeros((784, 10))
     W1[np.arange(6), [7, 7, 7, 7, 7, 2]] = 1.0  # image i -> its prediction
@@ -42,12 +48,12 @@ def test_digit_precision(capsys):
 
 
 @pytest.mark.slow  # trains the reference runs
-def test_digit_precision_on_the_reference_run(capsys, mnist):
+def test_digit_precision_on_the_reference_run(capsys, mnist, expected):
     params, _ = train(mnist, TrainConfig())
     predicted_7 = model.predict(params, mnist.test.images) == 7
     precision = np.mean(mnist.test.labels[predicted_7] == 7)
     assert run(capsys, exercises.check_digit_precision, precision, params, mnist)[0]
-    assert round(100 * precision, 2) in ex05.expected_numbers(mnist)["check_digit_precision"]
+    assert round(100 * precision, 2) in expected["check_digit_precision"]
     # the precision the exercise states: a whole percent or finer, as a fraction, a percent or counts
     hits, column = int(np.sum(mnist.test.labels[predicted_7] == 7)), int(np.sum(predicted_7))
     for answer in (round(100 * precision), round(100 * precision, 1), round(precision, 2), f"{hits}/{column}",
@@ -59,10 +65,10 @@ def test_digit_precision_on_the_reference_run(capsys, mnist):
         assert not ok and "recall" not in out, (answer, out)
 
 
-def test_ema_start_weight(capsys, mnist):
+def test_ema_start_weight(capsys, expected):
     first = math.ceil(math.log(0.01) / math.log(0.99))
     assert 0.99**first < 0.01 <= 0.99 ** (first - 1)
-    assert first in ex05.expected_numbers(mnist)["check_ema_start_weight"]
+    assert first in expected["check_ema_start_weight"]
     for answer in (first, float(first), np.int64(first), str(first)):
         assert run(capsys, exercises.check_ema_start_weight, answer)[0]
     wrong = {first - 1: "rounded down", 100: "time constant", 69: "halved", 250: "logarithms", "many": "digits",
@@ -137,14 +143,14 @@ def test_momentum_step(capsys):
         assert not ok and out.startswith("not yet") and hint in out, (hint, out)
 
 
-def test_batch_doubling(capsys, mnist):
+def test_batch_doubling(capsys, mnist, expected):
     seed_0 = train(mnist, TrainConfig(seed=0, batch_size=64))[1]
     runs = ex05._batch_runs(mnist, 64)  # (seed, [at 10,000 steps, at 5,000]), what the checker compares with
     assert tuple(runs[0]) == (seed_0.final_test_accuracy, seed_0.test_accuracies[5])
     at_10k, at_5k = runs.mean(axis=0)
     assert run(capsys, exercises.check_batch_doubling, at_10k, at_5k, mnist)[0]
     assert run(capsys, exercises.check_batch_doubling, round(100 * at_10k, 2), round(100 * at_5k, 2), mnist)[0]
-    assert round(100 * at_10k, 2) in ex05.expected_numbers(mnist)["check_batch_doubling"]
+    assert round(100 * at_10k, 2) in expected["check_batch_doubling"]
     batch_32 = ex05._batch_runs(mnist, 32).mean(axis=0)
     # the precision the exercise states: one decimal of a percent (three decimals of a fraction) or finer
     for answers in ((round(100 * at_10k, 1), round(100 * at_5k, 1)), (round(at_10k, 3), round(at_5k, 3)),

@@ -1,6 +1,7 @@
 """The explorer's logic without a browser: the grid, the feature cache, what the status and legend say, cancelling."""
 
 import gc
+import hashlib
 import math
 import os
 import re
@@ -19,8 +20,10 @@ from helpers.explorer import (
     Explorer,
     FeatureCache,
     app,
+    cache as cache_module,
     explorer_config,
     format_lr,
+    grid as grid_module,
     landscape_svg,
     lr_grid,
     train_grid,
@@ -33,17 +36,71 @@ PNG_MAGIC = b"\x89PNG"
 MARKER = re.compile(r"class='explorer-marker' data-lr='([^']+)' cx='([\d.]+)' cy='([\d.]+)'")
 
 
+# The frozen features and the learning-rate grids the `explorer` and `gridded` fixtures' explorers compute, by
+# their inputs: each is computed once per module (1.3 s for H = 128's features, 8 s for a grid on a busy
+# machine, in every one of 30 fixtures before), while every test still gets a fresh explorer, its own feature
+# cache (hits, misses), runs and widgets. The tests of the features and the grid themselves build theirs
+# without the fixtures and compute everything.
+_shared_work: dict = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def shared_work_freed():
+    yield
+    _shared_work.clear()  # 0.1-0.3 GB of features
+
+
+def _params_digest(params: dict) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(params):
+        digest.update(name.encode() + np.ascontiguousarray(params[name]).tobytes())
+    return digest.hexdigest()
+
+
+def _once_per_module(monkeypatch):
+    """Route the explorer's feature and grid computations through ``_shared_work``: the same inputs give the
+    very objects the first computation returned (nothing mutates them: the explorer only reads)."""
+    compute_features, compute_grid = cache_module.features_with_progress, grid_module.train_grid
+
+    def features_with_progress(params, data, progress=None, dtype=np.float64):
+        key = ("features", id(data), np.dtype(dtype).str, _params_digest(params))
+        if key not in _shared_work:
+            _shared_work[key] = (data, compute_features(params, data, progress, dtype))  # data kept: its id stays
+        elif progress is not None:
+            images = sum(len(s) for s in (data.train, data.test, data.validation))
+            progress(images, images)
+        return _shared_work[key][1]
+
+    def train_grid(data, config, lrs, params, features, cancel, progress=None):
+        key = ("grid", id(data), repr(config), tuple(np.asarray(lrs, dtype=float)), _params_digest(params), id(features))
+        if key not in _shared_work:
+            grid = compute_grid(data, config, lrs, params, features, cancel, progress)
+            if grid is None:  # cancelled: nothing to share
+                return None
+            _shared_work[key] = ((data, features), grid)
+        elif cancel.is_set():
+            return None
+        elif progress is not None:
+            progress(1.0)
+        return _shared_work[key][1]
+
+    monkeypatch.setattr(cache_module, "features_with_progress", features_with_progress)
+    monkeypatch.setattr(grid_module, "train_grid", train_grid)
+
+
 @pytest.fixture
-def explorer(mnist):
+def explorer(mnist, monkeypatch):
     """An explorer on short runs (1,000 steps) without the background grid: every change trains."""
+    _once_per_module(monkeypatch)
     explorer = Explorer(mnist, TrainConfig(steps=1000), grid=False)
     yield explorer
     explorer.close()
 
 
 @pytest.fixture
-def gridded(mnist):
+def gridded(mnist, monkeypatch):
     """An explorer on short runs whose learning-rate grid is trained (about a second at 1,000 steps)."""
+    _once_per_module(monkeypatch)
     explorer = Explorer(mnist, TrainConfig(steps=1000))
     assert explorer.wait_for_grid(timeout=120) is not None
     yield explorer
@@ -87,8 +144,6 @@ def test_a_grid_answer_is_the_single_run(mnist):
 
 def test_a_grid_of_wide_features_is_trained_one_run_at_a_time_with_the_same_runs(mnist, monkeypatch):
     # above STACK_MAX_BYTES the stack's copies would double the memory: train() per lr instead, same answers
-    from helpers.explorer import grid as grid_module
-
     config = explorer_config(TrainConfig(steps=1000))
     params = initial_params(config)
     features = frozen_features(params, mnist)
@@ -299,7 +354,6 @@ def test_feature_cache_releases_entries_a_grid_answer_does_not_need(mnist):
 
 
 def test_wide_features_are_kept_in_float32_and_the_status_says_so(mnist, monkeypatch):
-    from helpers.explorer import cache as cache_module
 
     assert cache_module.feature_dtype(256, mnist) is np.float64  # up to 256: the same bits as train()'s
     assert cache_module.feature_dtype(512, mnist) is np.float32 and cache_module.feature_dtype(1024, mnist) is np.float32

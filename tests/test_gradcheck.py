@@ -5,6 +5,8 @@ import pytest
 
 from helpers.gradcheck import check_param_gradients, error_line, format_error, numerical_gradient, relative_error
 
+pytestmark = pytest.mark.usefixtures("one_blas_thread")  # finite differences: many small products (conftest.py)
+
 
 @pytest.mark.parametrize(
     "error, text",

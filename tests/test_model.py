@@ -77,6 +77,7 @@ def test_top_only_backward_returns_only_top_gradients(small_batch):
     assert np.array_equal(top["W3"], full["W3"])
 
 
+@pytest.mark.usefixtures("one_blas_thread")  # finite differences: many small products (conftest.py)
 @pytest.mark.parametrize("train", ["top", "all"])
 @pytest.mark.parametrize("scheme", ["reference", "he"])
 def test_gradient_check_every_parameter(small_batch, train, scheme):
@@ -87,6 +88,7 @@ def test_gradient_check_every_parameter(small_batch, train, scheme):
     assert max(errors.values()) < 1e-7, errors
 
 
+@pytest.mark.usefixtures("one_blas_thread")
 def test_gradient_check_catches_a_wrong_gradient(small_batch, monkeypatch):
     # a check that cannot fail proves nothing: break ReLU's backward and watch it fail
     X, y = small_batch

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -16,6 +18,8 @@ def readme_example() -> str:
     return block
 
 
+@pytest.mark.slow  # two command lines that train, in fresh interpreters (24 s at load 5); make check keeps --import
+# for train and rules from a user's file (tests/test_results.py's test_import_runs_a_plug_in_rule_from_a_users_file)
 def test_the_readme_rule_file_runs_from_a_fresh_shell_with_import(tmp_path):
     (tmp_path / "my_rules.py").write_text(readme_example())
     train = subprocess.run([sys.executable, "-m", "helpers", "train", "--import", "my_rules.py", "--rule",
