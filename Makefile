@@ -43,9 +43,11 @@ $(BASE): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(BASE)
 
+# on two workers too (the same XDIST as `make test`): the fast tier took 5 min 12 s so at load 2-5, 7 min 45 s in
+# one process at load 4-5 (2026-12-07). One file while editing: `.venv/bin/python -m pytest tests/test_x.py`.
 check: $(STAMP)
 	$(RUFF) check .
-	$(PY) -m pytest tests -m "not slow and not browser"
+	$(PY) -m pytest tests -m "not slow and not browser" $(XDIST)
 
 # The whole suite on the machine's two cores. pytest: two workers (pytest-xdist), each test file whole on one
 # worker so that its module fixtures (a built book, an installed handout, the explorer's grids) are made once, in
