@@ -43,21 +43,38 @@ $(BASE): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(BASE)
 
+# on two workers too (the same XDIST as `make test`): the fast tier took 5 min 12 s so at load 2-5, 7 min 45 s in
+# one process at load 4-5 (2026-12-07). One file while editing: `.venv/bin/python -m pytest tests/test_x.py`.
 check: $(STAMP)
 	$(RUFF) check .
-	$(PY) -m pytest tests -m "not slow and not browser"
+	$(PY) -m pytest tests -m "not slow and not browser" $(XDIST)
+
+# The whole suite on the machine's two cores. pytest: two workers (pytest-xdist), each test file whole on one
+# worker so that its module fixtures (a built book, an installed handout, the explorer's grids) are made once, in
+# the order tests/conftest.py gives the files (the longest first; xdist's own order, files with the most tests
+# first, would start the handout's install last). Then nbval with one and with two BLAS threads side by side:
+# the thread count changes how BLAS splits the products, not the stored outputs they must reproduce. -O prints
+# each run's output whole when it ends; make fails if either run fails.
+XDIST := -n 2 --dist loadfile --no-loadscope-reorder
+NBVAL := $(PY) -m pytest --nbval notebooks --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
 
 test: $(STAMP)
 	$(RUFF) check .
-	$(PY) -m pytest tests
-	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest --nbval notebooks --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
-	OPENBLAS_NUM_THREADS=2 $(PY) -m pytest --nbval notebooks --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
+	$(PY) -m pytest tests $(XDIST)
+	$(MAKE) --no-print-directory -j2 -O nbval-1-thread nbval-2-threads
+
+# the two nbval runs of `make test` (no set-up of their own: `make test` and `make nbval` make the venv)
+.PHONY: nbval-1-thread nbval-2-threads
+nbval-1-thread:
+	OPENBLAS_NUM_THREADS=1 $(NBVAL)
+nbval-2-threads:
+	OPENBLAS_NUM_THREADS=2 $(NBVAL)
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -m "not browser"
 
 nbval: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest --nbval notebooks --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
+	OPENBLAS_NUM_THREADS=1 $(NBVAL)
 
 browser: $(STAMP)
 	$(PY) -m pytest tests -m browser
