@@ -41,9 +41,10 @@ import numpy as np
 
 from helpers import rules
 from helpers.data import BatchSampler, load_mnist
+from helpers.model import frozen_features
 from helpers.readout import ReadoutStack, train_top_layers, with_ones
 from helpers.threads import one_blas_thread
-from helpers.train import TrainConfig, frozen_features, initial_params, seeded_streams, train
+from helpers.train import TrainConfig, initial_params, seeded_streams, train
 
 F64, F32 = np.float64, np.float32
 QUICK_LRS = np.array([1e-4, 1e-3, 1e-2, 0.1, 10.0])

@@ -31,7 +31,8 @@ import numpy as np
 from helpers import model, rules
 from helpers.data import BatchSampler, load_mnist
 from helpers.layers import softmax_cross_entropy
-from helpers.train import TrainConfig, frozen_features, initial_params, seeded_streams, train
+from helpers.model import frozen_features
+from helpers.train import TrainConfig, initial_params, seeded_streams, train
 
 
 def reference_style(data, config: TrainConfig) -> float:

@@ -9,13 +9,14 @@ The measurements of notebook 07 and of ``python -m helpers baselines``:
 - the learning rate and the optimizer (SGD, momentum, Adam);
 - the width of the frozen layers (random features, extreme-learning-machine style).
 
-What is vectorized. Top-layer-only runs of one seed that share the number of
-steps, the batch size and the width are trained *together* by
-:func:`helpers.readout.train_top_layers` (the engine is ``ReadoutStack``): their
-(H + 1, 10) readouts are stacked, K settings, and each step gathers one batch
-for all of them (exactly the batches :func:`helpers.train.train` would draw).
-The result equals running :func:`helpers.train.train` once per configuration
-(:func:`train_one_by_one`), to rounding. The least-squares and softmax readouts
+What is vectorized. Top-layer-only runs that share the number of steps, the
+batch size and the width are trained *together*, as rule ``top`` trains many
+runs (:func:`helpers.train.train_many`; the engine is
+``helpers.readout.ReadoutStack``): their (H + 1, 10) readouts are stacked, K
+settings, and each step gathers one batch for all of them (exactly the batches
+:func:`helpers.train.train` would draw). The result equals running
+:func:`helpers.train.train` once per configuration (``train_many(...,
+together=False)``), to rounding. The least-squares and softmax readouts
 are batched over seeds.
 
 Results file. ``python -m helpers baselines --out results/baselines.json``
@@ -42,11 +43,11 @@ from . import conditioning, model, results
 from .cli_args import int_at_least, positive_float
 from .data import Split
 from .layers import shift_scores, softmax_cross_entropy_gradient, softmax_cross_entropy_losses
+from .model import FrozenFeatures, frozen_features
 from .optimizers import OPTIMIZERS
-from .readout import train_top_layers, with_ones
+from .readout import with_ones
 from .results import accuracy_at, summary, write_results
-from .rules import TopLayerOnly
-from .train import FrozenFeatures, TrainConfig, frozen_features, initial_params, train
+from .train import TrainConfig, initial_params, train, train_many
 
 # ---------------------------------------------------------------- features
 
@@ -70,23 +71,6 @@ def sampling_error(accuracy: float, n: int = 10000) -> float:
     this far away (about 0.4-0.5 points at n = 10,000 for accuracies between 70% and 50%).
     """
     return math.sqrt(accuracy * (1 - accuracy) / n)
-
-
-# ---------------------------------------------------------------- many top-layer runs at once
-
-
-def train_one_by_one(data, configs, *, features=None) -> list:
-    """The plain way: :func:`helpers.train.train` once per config.  Returns [(params, History), ...].
-
-    ``features`` maps a seed to its :class:`FrozenFeatures` (computed when missing).
-    """
-    features = dict(features or {})
-    results = []
-    for config in configs:
-        if config.seed not in features:
-            features[config.seed] = features_for(data, config.seed, config.hidden_size, config.init)
-        results.append(train(data, config, rule=TopLayerOnly(features[config.seed])))
-    return results
 
 
 # ---------------------------------------------------------------- the ceiling of the frozen features
@@ -232,7 +216,7 @@ def measure_top_only(data, seeds, checkpoints=(10000, 20000, 50000), features=No
     # one run per seed: stacking seeds alone saves little (each seed has its own features and
     # batches to gather, and the arithmetic is the same), so these run one by one
     started = time.perf_counter()
-    results = train_one_by_one(data, configs, features=features)
+    results = train_many(data, configs, together=False, features=features)
     seconds = time.perf_counter() - started
     histories = [h for _, h in results]
     features = features or {}
@@ -316,7 +300,7 @@ def measure_sweep(data, seeds, sweep=DEFAULT_SWEEP, steps=10000, features=None) 
     features = dict(features or {})
     for s in seeds:
         features.setdefault(s, features_for(data, s))
-    results = train_top_layers(data, configs, features=features)
+    results = train_many(data, configs, features=features)
     rows = []
     for optimizer, lr in sweep:
         chosen = [(c, p, h) for c, (p, h) in zip(configs, results) if (c.optimizer, c.lr) == (optimizer, lr)]
@@ -352,8 +336,8 @@ def measure_widths(data, widths=DEFAULT_WIDTHS, seeds=(0,), steps=10000, train_i
                                                   if width != 128 else [])  # at width 128 it is the same run
         for lr, setting in settings:
             started = time.perf_counter()
-            results = train_one_by_one(data, [TrainConfig(steps=steps, seed=s, hidden_size=width, lr=lr) for s in seeds],
-                                       features=features)
+            results = train_many(data, [TrainConfig(steps=steps, seed=s, hidden_size=width, lr=lr) for s in seeds],
+                                 together=False, features=features)
             rows.append(make_row("top layer only, SGD", setting, steps, [accuracy_at(h, steps) for _, h in results],
                                  seeds, time.perf_counter() - started, width, features_seconds=features_seconds,
                                  train_images=n_train, feature_std=feature_std, lr=lr, optimizer="sgd",
@@ -428,7 +412,7 @@ def measure_conditioning(data, seeds, features=None, lr: float = 1e-3, steps: in
     for name in transforms:
         how = conditioning.TRANSFORMS[name]
         changed = {s: conditioning.transform(features[s], *how) for s in seeds}
-        results = train_top_layers(data, [TrainConfig(steps=steps, seed=s, lr=lr) for s in seeds], features=changed)
+        results = train_many(data, [TrainConfig(steps=steps, seed=s, lr=lr) for s in seeds], features=changed)
         runs = [h for _, h in results]
         histories += runs
         rows.append(make_row("top layer only, SGD", f"lr {lr:g}, {name} features", steps, [accuracy_at(h, steps) for h in runs],
@@ -445,10 +429,10 @@ def measure_conditioning(data, seeds, features=None, lr: float = 1e-3, steps: in
 def measure_speedup(data, configs, features=None) -> dict:
     """Time the same configurations vectorized and one by one, and check that they agree."""
     started = time.perf_counter()
-    vectorized = train_top_layers(data, configs, features=features)
+    vectorized = train_many(data, configs, features=features)
     vectorized_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    one_by_one = train_one_by_one(data, configs, features=features)
+    one_by_one = train_many(data, configs, together=False, features=features)
     one_by_one_seconds = time.perf_counter() - started
     equal = all(
         hv.test_accuracies == ho.test_accuracies and np.allclose(hv.losses, ho.losses, rtol=1e-9)

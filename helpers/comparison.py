@@ -8,15 +8,17 @@ steps (an lr where a seed diverged cannot be chosen); the test accuracy is
 reported once, for the chosen lr, at 10,000 and 50,000 steps: the chosen lr
 is run to 50,000 steps, and its 10,000-step checkpoint is the grid's run
 (same seed, same batches: the file records that they agree).
-The 50,000-step runs of every rule but the stacked ``top`` also record the
+The 50,000-step runs of every rule but ``top`` (trained together) also record the
 alignment angles and update-size ratios (``helpers.alignment``) at log-spaced
 steps. A chosen lr at an edge of the grid adds the next lr beyond it (up to
 three times) and the row records where the choice fell; a rule's own
 hyperparameters are set or chosen on validation with the lr
 (:class:`Protocol`); a rule that raises gets a row saying so.
 
-Top-only runs go through the stacked accelerator (``helpers.readout``); the
-other rules run one at a time through ``helpers.train.train``, in ``jobs``
+Each rule decides how its runs train (``helpers.train.train_many``): a rule
+that trains many together (``top``: one lockstep stack on the frozen features,
+``helpers.readout``) gets each batch of its runs in one call, in this process;
+the other rules' runs go one at a time through ``helpers.train.train``, in ``jobs``
 worker processes (each run uses one BLAS thread; the runs are independent,
 so the numbers do not depend on ``jobs``). A rule registered with
 ``helpers.rules.register_rule`` (in a notebook cell) gets its row from
@@ -56,11 +58,10 @@ import numpy as np
 from . import results, rules
 from .alignment import AlignmentRecorder, probe_batch
 from .cli_args import int_at_least
-from .readout import train_top_layers
+from .model import frozen_features
 from .results import accuracy_at, summary, to_json
-from .train import History, TrainConfig, frozen_features, initial_params, train
+from .train import History, TrainConfig, initial_params, train, train_many
 
-STACKED = ("top",)  # rules that train_top_layers trains (many runs in lockstep)
 MAX_EDGE_EXTENSIONS = 3  # at most this many learning rates are added beyond an edge of the grid
 # errors of the machine, not of a rule: they stop the comparison instead of failing one row
 ENVIRONMENT_ERRORS = (MemoryError, OSError)
@@ -202,7 +203,7 @@ def variants(settings, rule) -> list:
 
 def _config(settings, spec, lr, seed, steps) -> TrainConfig:
     """The TrainConfig of one run; ``spec`` is a rule name, or a name with hyperparameters ("kp:decay=0.001")."""
-    rule = spec.split(":")[0]
+    rule = rules.rule_name(spec)
     # the grid's runs are evaluated only at the start and at select_steps: nothing else of them
     # is reported, and an evaluation (15,000 images) costs as much as ~100 steps
     eval_every = settings["select_steps"] if steps == settings["select_steps"] else settings["eval_every"]
@@ -241,7 +242,7 @@ def _cached_run(data, settings, task, cache=None, progress=None, log=None, recor
     """
     if cache is None:
         return task, *_train_one(data, settings, *task, progress=progress)
-    rule = task[0].split(":")[0]  # task[0] is a spec: the rule and its hyperparameters ("kp:decay=0.001")
+    rule = rules.rule_name(task[0])  # task[0] is a spec: the rule and its hyperparameters ("kp:decay=0.001")
     record = record or provenance([rule])
     record = dict(record, rules={name: d for name, d in record["rules"].items() if name == rule})
     if None in record["rules"].values():
@@ -271,7 +272,7 @@ def _stderr(message):
 
 # ---------------------------------------------------------------- worker processes
 #
-# The runs that are not stacked go to ``jobs`` worker processes (concurrent.futures). Where the
+# The runs of rules that do not train together go to ``jobs`` worker processes (concurrent.futures). Where the
 # platform has ``fork`` (Linux), the workers start as copies of this process: they inherit the
 # data and every rule registered here, a notebook cell's included, at no cost. Elsewhere (macOS,
 # Windows) they start fresh (``spawn``): they get the data pickled and import the modules that
@@ -374,10 +375,10 @@ def _end_workers(pool):
             process.terminate()
 
 
-def _stacked(data, settings, rule, keys, features):
-    """Top-only runs in one stack: keys [(lr, seed, steps)] -> {(lr, seed, steps): History}."""
-    results = train_top_layers(data, [_config(settings, rule, lr, seed, steps) for lr, seed, steps in keys],
-                               features=features)
+def _together(data, settings, rule, keys, features):
+    """Runs of a rule that trains them together, in one call: keys [(lr, seed, steps)] -> {(lr, seed, steps): History}."""
+    results = train_many(data, [_config(settings, rule, lr, seed, steps) for lr, seed, steps in keys],
+                         features=features)
     return {key: history for key, (_, history) in zip(keys, results)}
 
 
@@ -391,7 +392,7 @@ class _Runs:
     def add(self, key, history, angles, seconds=None):
         """Store one run; ``seconds`` it cost (default its train_seconds; a stack's runs share one time)."""
         self.histories[key], self.angles[key] = history, angles
-        rule = key[0].split(":")[0]
+        rule = rules.rule_name(key[0])
         self.seconds.setdefault(rule, 0.0)
         self.seconds[rule] += history.train_seconds if seconds is None else seconds
         self.done += key[3]  # a diverged run's planned steps count as done: nothing more runs for it
@@ -406,13 +407,6 @@ class _Runs:
             if hasattr(self.progress, "label"):
                 self.progress.label = label
             self.progress(min(self.done + extra, self.total), self.total)
-
-
-def choose_lr(settings, rule, histories, lrs=None) -> float | None:
-    """The lr (of ``lrs``, default settings' lrs) with the highest mean validation accuracy over seeds at
-    select_steps; None if every lr diverged. ``rule``: the spec the runs are keyed by."""
-    chosen = choose(settings, [rule], lrs or settings["lrs"], histories)
-    return None if chosen is None else chosen[1]
 
 
 def choose(settings, specs, lrs, histories):
@@ -460,7 +454,8 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
     total = sum(len(specs[r]) * len(lrs[r]) * len(S) * select + len(S) * final for r in settings["rules"])
     runs = _Runs(total, progress, log)
     features, chosen, failed, extensions = {}, {}, {}, {rule: 0 for rule in settings["rules"]}
-    if any(r in STACKED for r in settings["rules"]):
+    together = [r for r in settings["rules"] if rules.trains_together(r)]  # the rest: one run per worker task
+    if together:
         for seed in S:  # the frozen features of each seed's start, shared by its top-only runs
             features[seed] = frozen_features(initial_params(_config(settings, "top", 1e-3, seed, final)), data)
 
@@ -482,7 +477,7 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
             log(f"{rule}: every lr diverged")
             return []
         log(f"{rule}: chosen {chosen[rule][0]} lr {chosen[rule][1]:g}" + (f" (the grid's {edge})" if edge else ""))
-        return [(chosen[rule][0], chosen[rule][1], seed, final, rule not in STACKED) for seed in S]
+        return [(chosen[rule][0], chosen[rule][1], seed, final, rule not in together) for seed in S]
 
     def fail(rule, exc):
         if isinstance(exc, ENVIRONMENT_ERRORS):  # the machine's, not the rule's: stop (a rerun with --cache resumes)
@@ -490,9 +485,9 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
         failed[rule] = f"{type(exc).__name__}: {exc}"
         log(f"{rule}: failed ({failed[rule]}); the other rules go on")
 
-    def run_stacked(rule):
+    def run_together(rule):
         def stack(keys):  # every History of a stack has the stack's wall time: count it once
-            for i, (key, history) in enumerate(_stacked(data, settings, rule, keys, features).items()):
+            for i, (key, history) in enumerate(_together(data, settings, rule, keys, features).items()):
                 runs.add((rule,) + key, history, None, seconds=0.0 if i else history.train_seconds)
 
         try:
@@ -506,12 +501,12 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
         except Exception as exc:  # a row that failed is reported, the comparison goes on
             fail(rule, exc)
 
-    one_by_one = [r for r in settings["rules"] if r not in STACKED]
+    one_by_one = [r for r in settings["rules"] if r not in together]
     pending = {rule: len(specs[rule]) * len(lrs[rule]) * len(S) for rule in one_by_one}  # grid runs not yet finished
 
     def finished(task, history, angles):
         """Store a run; when it completes its rule's grid, return the next runs of the rule."""
-        rule = task[0].split(":")[0]
+        rule = rules.rule_name(task[0])
         runs.add(task[:4], history, angles)
         if task[3] != select:
             return []
@@ -523,10 +518,10 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
         return more
 
     def task_failed(task, exc):
-        rule = task[0].split(":")[0]
+        rule = rules.rule_name(task[0])
         if rule not in failed:
             fail(rule, exc)
-        queue[:] = [t for t in queue if t[0].split(":")[0] != rule]
+        queue[:] = [t for t in queue if rules.rule_name(t[0]) != rule]
 
     # the runs go rule by rule (a rule's long runs before the next rule's grid), so that rows
     # complete one after another and at most ``jobs`` runs are in flight
@@ -534,14 +529,14 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
     queue = [task for rule in one_by_one for task in grid_tasks(rule, lrs[rule])]
 
     def next_task():
-        task = min(queue, key=lambda t: order[t[0].split(":")[0]])  # the first of the earliest rule
+        task = min(queue, key=lambda t: order[rules.rule_name(t[0])])  # the first of the earliest rule
         queue.remove(task)
         return task
 
     if jobs <= 1 or not one_by_one:
         for rule in settings["rules"]:
-            if rule in STACKED:
-                run_stacked(rule)
+            if rule in together:
+                run_together(rule)
         while queue:
             task = next_task()
             label = f"{task[0]} lr {task[1]:g} seed {task[2]}, {task[3]} steps"
@@ -562,8 +557,8 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
                 task = next_task()
                 futures[pool.submit(_work, task)] = task
             for rule in settings["rules"]:
-                if rule in STACKED:  # in this process, while the workers train the others
-                    run_stacked(rule)
+                if rule in together:  # in this process, while the workers train the others
+                    run_together(rule)
             while futures:
                 future = next(as_completed(futures))
                 task = futures.pop(future)
@@ -609,7 +604,7 @@ def _mean_curve(curves) -> list:
 
 def failed_row(rule, error: str) -> dict:
     """The row of a rule whose run raised: what it raised, and no numbers."""
-    return {"rule": rule, "label": rules.RULES[rule].label, "stacked": rule in STACKED, "failed": error, "grid": [],
+    return {"rule": rule, "label": rules.RULES[rule].label, "stacked": rules.trains_together(rule), "failed": error, "grid": [],
             "chosen_lr": None, "chosen_hyperparameters": None, "chosen_at_edge": None, "test": [], "curves": None,
             "alignment": None, "checkpoint_equals_grid": None, "run_seconds": 0.0}
 
@@ -640,7 +635,7 @@ def rule_row(settings, rule, chosen, runs, specs=None, lrs=None) -> dict:
     spec, lr = chosen if chosen else (None, None)
     # run_seconds: the sum of the rule's runs' training times (a stack's wall time counted once);
     # runs in worker processes overlap, so the rules' times add up to more than the wall time
-    row = {"rule": rule, "label": rules.RULES[rule].label, "stacked": rule in STACKED, "failed": None, "grid": grid,
+    row = {"rule": rule, "label": rules.RULES[rule].label, "stacked": rules.trains_together(rule), "failed": None, "grid": grid,
            "chosen_lr": lr, "chosen_hyperparameters": effective(spec) if spec else None,
            "chosen_at_edge": edge_of(lr, lrs), "run_seconds": runs.seconds.get(rule, 0.0)}
     if lr is None:
@@ -665,7 +660,7 @@ def rule_row(settings, rule, chosen, runs, specs=None, lrs=None) -> dict:
 
 def alignment_summary(settings, per_seed) -> dict | None:
     """The angles of the seeds' runs: {steps, update: {W: {mean, per_seed}}, norm_ratio: {...}, feedback: {...}};
-    None if not measured (a stacked rule: top trains W3 with its exact gradient, angle 0 and ratio 1 throughout)."""
+    None if not measured (a rule trained together: top trains W3 with its exact gradient, angle 0 and ratio 1 throughout)."""
     if not per_seed or any(a is None for a in per_seed):
         return None
     steps = [s for s in settings["alignment_steps"] if all(s in a for a in per_seed)]
@@ -778,7 +773,7 @@ def add_arguments(parser) -> None:
                         help="a hyperparameter chosen on validation with the lr, e.g. --grid kp:decay=0,1e-4,1e-3 (repeatable)")
     parser.add_argument("--quick", action="store_true", help="a reduced run for tests: 1 seed, 2 learning rates, 400 steps")
     parser.add_argument("--jobs", type=int_at_least(1), default=min(2, os.cpu_count() or 1),
-                        help="worker processes for the runs that are not stacked (default %(default)s)")
+                        help="worker processes for the runs of rules that do not train together (default %(default)s)")
     parser.add_argument("--cache", default=None, help="a directory to keep finished runs in: a rerun (after Ctrl-C or "
                         "a failure) loads them instead of training again")
     parser.add_argument("--out", default=None, help="write the JSON results to this file (checked before any training; "

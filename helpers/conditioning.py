@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .model import FrozenFeatures
 from .readout import with_ones
-from .train import FrozenFeatures
 
 TRANSFORMS = {  # name -> (center, scale)
     "raw": (False, False),

@@ -145,6 +145,23 @@ def hidden_features(params: dict, X, chunk: int = 4096):
     return out
 
 
+@dataclass
+class FrozenFeatures:
+    """The frozen layers' output h2 per split: train (55000, H), test (10000, H), validation (5000, H) or None.
+
+    With every layer below the top frozen, h2 of an image never changes: top-layer-only
+    training (rule ``top``) computes it once and looks it up at each step."""
+
+    train: np.ndarray
+    test: np.ndarray
+    validation: np.ndarray | None = None
+
+
+def frozen_features(params: dict, data) -> FrozenFeatures:
+    """Compute h2 of every training, test and validation image once: (N, H) per split, as ``FrozenFeatures``."""
+    return FrozenFeatures(*(hidden_features(params, split.images) for split in (data.train, data.test, data.validation)))
+
+
 def backward(dscores, cache, train: str = "top") -> dict:
     """Gradients of the trainable parameters only.  dscores (N, 10) -> {name: gradient}.
 

@@ -35,10 +35,10 @@ import numpy as np
 from . import model
 from .data import BatchSampler
 from .layers import shift_scores, softmax_cross_entropy_gradient, softmax_cross_entropy_losses
-from .model import NUM_CLASSES
+from .model import NUM_CLASSES, frozen_features
 from .optimizers import make_optimizer
 from .threads import one_blas_thread
-from .train import History, frozen_features, initial_params, seeded_streams
+from .train import History, initial_params, seeded_streams
 
 
 def with_ones(features: np.ndarray) -> np.ndarray:

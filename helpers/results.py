@@ -94,7 +94,7 @@ def to_json(result: dict) -> str:
 
 # the keys whose null (or null entries, in a list of numbers) stand for nan: accuracies and their means
 NAN_KEYS = ("mean", "sd", "validation_mean", "per_seed", "validation_accuracies", "test_accuracy_mean",
-            "test_accuracy_spread", "test_accuracies", "running_loss_mean")
+            "test_accuracy_spread", "test_accuracies", "running_loss_mean", "train_accuracies")
 
 
 def nan_back(obj: dict) -> dict:

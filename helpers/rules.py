@@ -59,6 +59,7 @@ lists); the package's own names cannot be registered again.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
 from dataclasses import dataclass
@@ -116,6 +117,21 @@ class LearningRule:
 
     name = "rule"
     label = "a learning rule"
+    # True where train_many trains many runs at once (not one by one): the comparison then trains the
+    # rule's grid in one call, and the explorer offers its whole learning-rate landscape live
+    trains_together = False
+    # True where the rule's constructor takes ``features`` (model.FrozenFeatures) and its steps then read
+    # no image (top): the explorer computes them once per width and keeps MNIST as bytes meanwhile
+    uses_frozen_features = False
+
+    @classmethod
+    def train_many(cls, data, configs, *, together=True, features=None, hyperparameters=None, progress=None) -> list:
+        """Train runs of this rule: ``[(params, History), ...]`` in the order of ``configs``
+        (``helpers.train.train_many`` checks them and calls this). Here: one by one through
+        ``helpers.train.train``, each with a fresh rule; ``together`` and ``features`` are for the
+        rules that can use them (override this and set ``trains_together``)."""
+        hyperparameters = check_hyperparameters(cls.name, hyperparameters or {})
+        return one_by_one(data, configs, lambda config: cls(**hyperparameters), progress)
 
     def setup(self, params: dict, data, context) -> None:
         """Called once before the first step, with the starting parameters and the run's :class:`RunContext`
@@ -265,8 +281,6 @@ def make_rule(name: str, **hyperparameters) -> LearningRule:
 
 def parse_rule_spec(spec: str):
     """``"kp:decay=1e-3:other=2"`` -> ("kp", {"decay": 0.001, "other": 2}); values are Python literals or words."""
-    import ast
-
     name, *settings = str(spec).strip().split(":")
     check_rule(name)
     values = {}
@@ -282,10 +296,37 @@ def parse_rule_spec(spec: str):
     return name, check_hyperparameters(name, values)
 
 
+def rule_name(spec: str) -> str:
+    """The rule's name in a spec: "kp:decay=0.001" -> "kp" (unchecked: see :func:`parse_rule_spec`)."""
+    return str(spec).split(":", 1)[0]
+
+
+def trains_together(name: str) -> bool:
+    """Whether rule ``name`` trains many runs at once (``LearningRule.trains_together``)."""
+    return RULES[check_rule(name)].trains_together
+
+
 def rule_spec(name: str, hyperparameters: dict | None = None) -> str:
     """The inverse of :func:`parse_rule_spec`: ("kp", {"decay": 0.001}) -> "kp:decay=0.001"."""
     return ":".join([name] + [f"{k}={v!r}" if isinstance(v, str) else f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                               for k, v in sorted((hyperparameters or {}).items())])
+
+
+def one_by_one(data, configs, rule_for, progress=None) -> list:
+    """``helpers.train.train`` for each config with the rule ``rule_for(config)``: [(params, History), ...].
+    ``progress(step, steps)`` gets the share of all runs done; once it cancels a run (returns True),
+    the runs not started get a cancelled History and no params."""
+    from .train import History, train  # train imports this module
+
+    results = []
+    for i, config in enumerate(configs):
+        if results and results[-1][1].cancelled:
+            results.append((None, History(config, cancelled=True)))
+            continue
+        report = None if progress is None else (
+            lambda step, steps, i=i: progress((i * steps + step) // len(configs), steps))
+        results.append(train(data, config, rule=rule_for(config), progress=report))
+    return results
 
 
 def check_directions(rule: LearningRule, directions, params: dict) -> None:
@@ -310,19 +351,44 @@ def check_directions(rule: LearningRule, directions, params: dict) -> None:
 class TopLayerOnly(LearningRule):
     """Backprop into the top layer only; the frozen layers' features are computed once.
 
-    ``features``: optional precomputed ``helpers.train.FrozenFeatures`` of the
+    ``features``: optional precomputed ``helpers.model.FrozenFeatures`` of the
     starting parameters (the explorer and the baselines share them between runs).
+    :meth:`train_many` trains many runs together, in one lockstep stack (``helpers.readout``).
     """
+
+    trains_together = True
+    uses_frozen_features = True
 
     def __init__(self, features=None):
         self.features = features
 
-    def setup(self, params, data, context):
-        from .train import frozen_features  # train imports this module
+    @classmethod
+    def train_many(cls, data, configs, *, together=True, features=None, hyperparameters=None, progress=None) -> list:
+        """Every run in one stack (``helpers.readout.train_top_layers``), or with ``together=False`` one
+        by one through ``helpers.train.train`` on each seed's shared frozen features."""
+        from .readout import train_top_layers  # readout builds on train, which imports this module
+        from .train import initial_params
 
+        check_hyperparameters(cls.name, hyperparameters or {})  # it has none: any is named as unknown
+        if together:
+            return train_top_layers(data, configs, features=features, progress=progress)
+        given, computed = dict(features or {}), {}
+
+        def rule_for(config):
+            found = given.get(config.seed)
+            if found is None:  # each start's features once: a seed's runs at one width share them
+                key = (config.seed, config.hidden_size, config.init)
+                if key not in computed:
+                    computed[key] = model.frozen_features(initial_params(config), data)
+                found = computed[key]
+            return cls(found)
+
+        return one_by_one(data, configs, rule_for, progress)
+
+    def setup(self, params, data, context):
         super().setup(params, data, context)
         self.top = model.num_layers(params)
-        features = self.features or frozen_features(params, data)
+        features = self.features or model.frozen_features(params, data)
         if features.validation is None:
             features = type(features)(features.train, features.test,
                                       model.hidden_features(params, data.validation.images))

@@ -9,9 +9,10 @@ the state after t updates.
 
 What is trained, and how, is the learning rule's business (``helpers.rules``):
 the loop asks it for the loss and the descent directions, and the optimizer
-(``helpers.optimizers``) applies them. Many top-layer-only runs at once (a
-learning-rate grid) go faster through ``helpers.readout.train_top_layers``,
-which is tested against this loop.
+(``helpers.optimizers``) applies them. Many runs at once (a learning-rate
+grid, seeds) go through :func:`train_many`, which lets the rule decide how
+they train: one by one through this loop, or together (``top``: one lockstep
+stack on the frozen features, ``helpers.readout``, tested against this loop).
 """
 
 from __future__ import annotations
@@ -143,20 +144,6 @@ class History:
         }
 
 
-@dataclass
-class FrozenFeatures:
-    """The frozen layers' output h2 per split: train (55000, H), test (10000, H), validation (5000, H) or None."""
-
-    train: np.ndarray
-    test: np.ndarray
-    validation: np.ndarray | None = None
-
-
-def frozen_features(params: dict, data) -> FrozenFeatures:
-    """Compute h2 of every training, test and validation image once: (N, H) per split, as ``FrozenFeatures``."""
-    return FrozenFeatures(*(model.hidden_features(params, split.images) for split in (data.train, data.test, data.validation)))
-
-
 def seeded_streams(seed: int):
     """Three independent generators, (init, batches, rule): changing the width, the learning rate
     or the rule leaves the other streams, and so the starting weights and the batch order, alone.
@@ -252,3 +239,24 @@ def train(data, config: TrainConfig | None = None, params: dict | None = None, *
     if say and (history.diverged_at is not None or history.cancelled):
         say(history.message)
     return params, history
+
+
+def train_many(data, configs, *, together: bool = True, features=None, hyperparameters=None, progress=None) -> list:
+    """Train runs of one rule and return ``[(params, History), ...]`` in the order of ``configs``.
+
+    The rule decides how (``rules.RULES[name].train_many``): one by one through :func:`train`
+    by default; ``top`` trains them together in one lockstep stack (``together=False``: one by
+    one, the plain loop the stack is tested against).
+    features         {seed: FrozenFeatures} for rules that read frozen features (top); computed when missing.
+    hyperparameters  the rule's own, as for ``rules.make_rule`` ({"decay": 1e-3}).
+    progress         called as ``progress(step, steps)`` with the share of all runs done; True cancels.
+    """
+    configs = list(configs)
+    if not configs:
+        raise ValueError("no configurations to train")
+    names = sorted({config.rule for config in configs})
+    if len(names) > 1:
+        raise ValueError(f"train_many trains the runs of one rule, got rules {names}; call it once per rule")
+    learning_rule = rules.RULES[rules.check_rule(names[0])]
+    return learning_rule.train_many(data, configs, together=together, features=features,
+                                    hyperparameters=hyperparameters or {}, progress=progress)

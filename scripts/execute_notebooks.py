@@ -31,6 +31,21 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 RUN_TIMES = Path(os.environ.get("RUN_TIMES_JSON") or ROOT / "scripts" / "run_times.json")
 
 
+def coalesce_streams(outputs: list) -> list:
+    """Consecutive outputs of one stream (stdout, stderr) as one: how Jupyter shows them. Where a long
+    cell's prints are split depends on when the kernel flushed them (a busy machine splits more), and
+    the stored file must not depend on that."""
+    merged = []
+    for output in outputs:
+        last = merged[-1] if merged else None
+        if (output.get("output_type") == "stream" and last is not None and last.get("output_type") == "stream"
+                and last.get("name") == output.get("name")):
+            last["text"] = "".join(last["text"]) + "".join(output["text"])
+        else:
+            merged.append(output)
+    return merged
+
+
 def execute(path: Path, timeout: int = 600, write: bool = True) -> float | None:
     nb = nbformat.read(path, as_version=4)
     if not any(cell.cell_type == "code" for cell in nb.cells):
@@ -41,6 +56,8 @@ def execute(path: Path, timeout: int = 600, write: bool = True) -> float | None:
         return time.perf_counter() - started
     for cell in nb.cells:
         cell.metadata.pop("execution", None)  # wall-clock timestamps: different every run
+        if "outputs" in cell:
+            cell.outputs = coalesce_streams(cell.outputs)
         for output in cell.get("outputs", []):
             # without the widget state (dropped below) a stored view renders as "model not found";
             # the output's text/plain line (what it is, how to start it) is shown instead

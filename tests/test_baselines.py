@@ -8,6 +8,7 @@ import pytest
 from helpers import baselines
 from helpers.__main__ import main
 from helpers.readout import with_ones
+from helpers.train import train_many
 
 
 @pytest.fixture(scope="module")
@@ -19,23 +20,23 @@ def test_vectorized_readouts_equal_training_one_by_one(mnist, features, short, a
     # seeds x learning rates x all three optimizers: the batches, updates and logs must be train()'s
     configs = [short(seed=seed, lr=lr, optimizer=opt) for seed in (0, 1)
                for opt, lr in [("sgd", 1e-3), ("sgd", 0.1), ("momentum", 1e-2), ("adam", 1e-3)]]
-    vectorized = baselines.train_top_layers(mnist, configs, features=features)
-    assert_same_runs(vectorized, baselines.train_one_by_one(mnist, configs, features=features), rtol=1e-9)
+    vectorized = train_many(mnist, configs, features=features)
+    assert_same_runs(vectorized, train_many(mnist, configs, together=False, features=features), rtol=1e-9)
     assert vectorized[1][1].final_test_accuracy > vectorized[0][1].final_test_accuracy  # lr 0.1 beats 1e-3
 
 
 def test_vectorized_handles_seeds_with_different_numbers_of_runs(mnist, features, short, assert_same_runs):
     configs = [short(seed=1, lr=0.05), short(seed=0, lr=1e-3), short(seed=0, lr=0.1, optimizer="adam")]
-    vectorized = baselines.train_top_layers(mnist, configs, features=features)
+    vectorized = train_many(mnist, configs, features=features)
     # the stack folds the bias into the weights: the same sums in another order, equal to rounding
-    assert_same_runs(vectorized, baselines.train_one_by_one(mnist, configs, features=features), rtol=1e-9)
+    assert_same_runs(vectorized, train_many(mnist, configs, together=False, features=features), rtol=1e-9)
 
 
 def test_vectorized_diverges_where_train_does(mnist, features, short):
     # a learning rate past max_loss stops a run in the stack at the step train() stops it, the others go on
     configs = [short(lr=1e5), short(lr=0.1)]
-    vectorized = baselines.train_top_layers(mnist, configs, features=features)
-    one_by_one = baselines.train_one_by_one(mnist, configs, features=features)
+    vectorized = train_many(mnist, configs, features=features)
+    one_by_one = train_many(mnist, configs, together=False, features=features)
     assert one_by_one[0][1].diverged_at is not None and one_by_one[1][1].diverged_at is None
     assert vectorized[0][1].diverged_at == one_by_one[0][1].diverged_at
     assert "diverged at step" in vectorized[0][1].message
@@ -44,21 +45,21 @@ def test_vectorized_diverges_where_train_does(mnist, features, short):
 
 def test_vectorized_computes_missing_features(mnist, short, assert_same_runs):
     configs = [short(steps=100, hidden_size=16, seed=3, lr=0.1)]
-    assert_same_runs(baselines.train_top_layers(mnist, configs), baselines.train_one_by_one(mnist, configs))
+    assert_same_runs(train_many(mnist, configs), train_many(mnist, configs, together=False))
 
 
 @pytest.mark.parametrize("other, message", [
     ({"steps": 200}, "must share steps: got 300 and 200"), ({"batch_size": 16}, "must share batch_size"),
-    ({"hidden_size": 64}, "must share hidden_size"), ({"rule": "backprop"}, "top layer only"),
+    ({"hidden_size": 64}, "must share hidden_size"), ({"rule": "backprop"}, "the runs of one rule"),
 ])
 def test_vectorized_rejects_configs_it_cannot_stack(mnist, features, other, message, short):
     with pytest.raises(ValueError, match=message):
-        baselines.train_top_layers(mnist, [short(), short(**other)], features=features)
+        train_many(mnist, [short(), short(**other)], features=features)
 
 
 def test_vectorized_refuses_an_empty_list(mnist):
     with pytest.raises(ValueError, match="no configurations"):
-        baselines.train_top_layers(mnist, [])
+        train_many(mnist, [])
 
 
 def test_least_squares_readout_matches_lstsq(rng):
@@ -158,7 +159,7 @@ def test_cli_bad_arguments_exit_2_with_one_line(capsys, argv):
 def test_vectorized_reports_progress_and_cancels(mnist, features, short):
     seen = []
     configs = [short(steps=1000), short(steps=1000, lr=0.1)]
-    results = baselines.train_top_layers(mnist, configs, features=features,
+    results = train_many(mnist, configs, features=features,
                                          progress=lambda step, steps: seen.append((step, steps)) or step >= 200)
     assert seen == [(100, 1000), (200, 1000)]
     for _, history in results:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from helpers import baselines
-from helpers.train import TrainConfig
+from helpers.train import TrainConfig, train_many
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_cheap_rows_recompute_to_the_stored_numbers(mnist, stored):
 
 
 def test_one_training_run_recomputes_to_the_stored_number(mnist, stored):
-    results = baselines.train_top_layers(mnist, [TrainConfig(seed=0, steps=10000)])
+    results = train_many(mnist, [TrainConfig(seed=0, steps=10000)])
     row = stored_row(stored, "top layer only, SGD", "lr 0.001", 10000)
     assert close(results[0][1].final_test_accuracy, row["test_accuracies"][0])
 

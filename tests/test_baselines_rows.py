@@ -8,8 +8,8 @@ import pytest
 from helpers import baselines, conditioning
 from helpers.__main__ import main
 from helpers.data import Split
+from helpers.model import FrozenFeatures
 from helpers.readout import with_ones
-from helpers.train import FrozenFeatures
 
 
 def test_nearest_class_mean_picks_the_closest_mean(rng):

@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def quick_top_and_fa(mnist):
-    return comparison.compare_rules(mnist, ["top", "fa"], quick=True)
+    # lrs below the quick grid's 0.1, where FA's 400-step run of seed 0 diverges with some BLAS kernels
+    # (OpenBLAS Haswell) and not with others: these tests are about the bookkeeping of runs that finish
+    return comparison.compare_rules(mnist, ["top", "fa"], quick=True, lrs=[0.01, 0.03])
 
 
 def test_a_toy_rule_from_outside_gets_its_row(mnist, toy_rule):
@@ -60,10 +62,10 @@ def fake(lr, seed, validation, diverged_at=None):
 def test_a_diverged_lr_cannot_be_chosen_even_with_a_better_mean():
     settings = {"lrs": [0.01, 0.1], "seeds": [0, 1], "select_steps": 100}
     histories = dict([fake(0.01, 0, 0.8), fake(0.01, 1, 0.8), fake(0.1, 0, 0.95), fake(0.1, 1, 0.95, diverged_at=50)])
-    assert comparison.choose_lr(settings, "r", histories) == 0.01
+    assert comparison.choose(settings, ["r"], settings["lrs"], histories) == ("r", 0.01)
     assert math.isnan(comparison.grid_mean(settings, "r", 0.1, histories))
     histories.update([fake(0.01, 1, 0.8, diverged_at=3)])
-    assert comparison.choose_lr(settings, "r", histories) is None
+    assert comparison.choose(settings, ["r"], settings["lrs"], histories) is None
 
 
 def test_a_diverged_run_is_null_in_the_json_and_nan_when_loaded(tmp_path):

@@ -3,7 +3,7 @@
 import numpy as np
 
 from helpers import conditioning
-from helpers.train import FrozenFeatures
+from helpers.model import FrozenFeatures
 
 
 def test_eigenbasis_is_sorted_and_orthonormal(rng):

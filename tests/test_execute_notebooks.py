@@ -84,3 +84,19 @@ def test_the_run_times_note_says_what_each_measurement_was():
     assert "1 runs" not in note
     assert navigation.notebook_numbers(["01_a", "02_b", "04_c", "05_d", "08_e"]) == "notebooks 1-2, 4-5, 8"
     assert navigation.longest({"idle": [4.0, 6.0], "loaded": [9.5]}) == 9.5
+
+
+def test_consecutive_prints_of_one_stream_are_stored_as_one_output():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from execute_notebooks import coalesce_streams
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    out = nbformat.v4.new_output
+    outputs = [out("stream", name="stdout", text="a\n"), out("stream", name="stdout", text=["b\n", "c"]),
+               out("stream", name="stderr", text="warn\n"), out("stream", name="stdout", text="d\n"),
+               out("display_data", data={"text/plain": "x"}), out("stream", name="stdout", text="e\n")]
+    merged = coalesce_streams(outputs)
+    assert [(o.output_type, o.get("name"), o.get("text")) for o in merged] == [
+        ("stream", "stdout", "a\nb\nc"), ("stream", "stderr", "warn\n"), ("stream", "stdout", "d\n"),
+        ("display_data", None, None), ("stream", "stdout", "e\n")]

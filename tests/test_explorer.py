@@ -29,8 +29,9 @@ from helpers.explorer import (
     train_grid,
 )
 from helpers.explorer.settings import status_label
+from helpers.model import frozen_features
 from helpers.rules import TopLayerOnly
-from helpers.train import TrainConfig, frozen_features, initial_params, train
+from helpers.train import TrainConfig, initial_params, train
 
 PNG_MAGIC = b"\x89PNG"
 MARKER = re.compile(r"class='explorer-marker' data-lr='([^']+)' cx='([\d.]+)' cy='([\d.]+)'")

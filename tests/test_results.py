@@ -308,7 +308,7 @@ def test_rules_a_failing_run_leaves_the_old_file_and_says_one_line(tmp_path, mon
     def fails(*args, **kwargs):
         raise failure
 
-    monkeypatch.setattr(comparison, "train_top_layers", fails)
+    monkeypatch.setattr(comparison, "train_many", fails)
     assert main(["rules", "--quick", "--rules", "top", "--out", str(out)]) == status
     (line,) = _stderr_lines(capsys)
     assert line.startswith("python -m helpers rules: ") and message in line, line

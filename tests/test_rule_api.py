@@ -151,3 +151,61 @@ def test_any_rule_gets_angles_and_update_size_ratios(mnist, registered):
     assert measured["backprop"][1] == pytest.approx({"W1": 1.0, "W2": 1.0, "W3": 1.0})
     # sign symmetry's feedback sign(W) is ~sqrt(fan_out) times larger than W: its lower updates are much larger
     assert measured["sign"][1]["W1"] > 10 and measured["sign"][1]["W3"] == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------- the rule decides how its runs train
+
+
+def test_train_many_trains_a_rule_one_by_one_with_its_hyperparameters(mnist, short, assert_same_runs):
+    configs = [short(rule="kp", lr=lr, steps=60, eval_every=30, log_every=30) for lr in (0.01, 0.03)]
+    many = train_module.train_many(mnist, configs, hyperparameters={"decay": 0.0})
+    assert_same_runs(many, [train(mnist, c, rule=rules.make_rule("kp", decay=0.0)) for c in configs])
+    default = train_module.train_many(mnist, configs[:1])  # decay 1e-3: another run
+    assert not np.allclose(default[0][0]["W2"], many[0][0]["W2"])
+    with pytest.raises(ValueError, match="no hyperparameter 'lr'"):
+        train_module.train_many(mnist, configs, hyperparameters={"lr": 1.0})
+    with pytest.raises(ValueError, match="the runs of one rule"):
+        train_module.train_many(mnist, [configs[0], short(rule="fa")])
+
+
+def test_train_many_cancelled_leaves_the_runs_not_started_cancelled(mnist, short):
+    configs = [short(rule="backprop", seed=seed) for seed in (0, 1, 2)]
+    calls = []
+    results = train_module.train_many(mnist, configs, progress=lambda step, steps: calls.append((step, steps)) or True)
+    assert [h.cancelled for _, h in results] == [True, True, True]
+    assert results[0][1].steps_done == 100 and results[1][0] is None and results[2][1].steps_done == 0
+    assert calls == [(33, 300)]  # the share of all runs: the first run's step 100 is a third of 300
+
+
+class TrainsTogether(rules.LearningRule):
+    """A plug-in that trains its runs together (here: one by one underneath), counting its calls."""
+
+    trains_together = True
+    calls: list = []
+
+    def directions(self, params, batch, cache, scores, dscores):
+        return top_gradient(params, batch, cache, scores, dscores)
+
+    @classmethod
+    def train_many(cls, data, configs, *, together=True, features=None, hyperparameters=None, progress=None):
+        cls.calls.append([(c.lr, c.seed, c.steps) for c in configs])
+        return rules.one_by_one(data, configs, lambda config: cls(), progress)
+
+
+def test_a_rule_that_trains_together_gets_its_grid_in_one_call(mnist, registered):
+    from helpers import comparison
+
+    registered.append("together")
+    rules.register_rule("together")(TrainsTogether)
+    TrainsTogether.calls.clear()
+    (row,) = comparison.compare_rules(mnist, ["together"], quick=True, seeds=[0, 1], select_steps=100, steps=200,
+                                      alignment_steps=[0, 200])["rules"]
+    grid, final = TrainsTogether.calls  # the grid (every lr and seed) in one call, then the chosen lr's long runs
+    assert sorted(grid) == sorted((lr, s, 100) for lr in comparison.QUICK["lrs"] for s in (0, 1))
+    assert final == [(row["chosen_lr"], s, 200) for s in (0, 1)]
+    assert row["stacked"] and row["alignment"] is None and row["checkpoint_equals_grid"] is True
+    assert rules.trains_together("together") and not rules.trains_together("backprop")
+
+
+def test_rule_name_of_a_spec():
+    assert rules.rule_name("kp:decay=0.001") == "kp" and rules.rule_name("top") == "top"

@@ -8,9 +8,10 @@ import pytest
 
 from helpers import model, optimizers, rules
 from helpers.__main__ import main
+from helpers.model import frozen_features
 from helpers.optimizers import OPTIMIZERS, SGD, Adam, Momentum, make_optimizer
 from helpers.readout import train_top_layers
-from helpers.train import TrainConfig, frozen_features, initial_params, seeded_streams, train
+from helpers.train import TrainConfig, initial_params, seeded_streams, train
 
 
 def test_top_only_training_leaves_lower_layers_frozen(mnist, short):

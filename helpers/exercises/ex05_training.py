@@ -198,7 +198,7 @@ def _batch_runs(data, batch_size: int):
     The three seeds train as one stack (the same results as ``train`` one by
     one, in less time): the checker repeats the student's runs.
     """
-    from ..baselines import train_top_layers
+    from ..readout import train_top_layers
     from ..train import TrainConfig
 
     key = (id(data), batch_size)

@@ -24,9 +24,9 @@ STATED = "in percent to two decimals, or as a fraction to four"  # exercise 1's 
 def _accuracies(lrs: tuple) -> tuple:
     """(final validation accuracy, final test accuracy) at these learning rates: top layer only, seed 0,
     10,000 steps, trained together as the explorer's grid trains them."""
-    from ..baselines import train_top_layers
     from ..data import load_mnist
     from ..explorer import explorer_config
+    from ..readout import train_top_layers
     from ..train import TrainConfig
 
     runs = train_top_layers(load_mnist(), [explorer_config(TrainConfig(), lr=float(lr)) for lr in lrs])

@@ -13,7 +13,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from .. import rules
-from ..rules import TopLayerOnly
+from ..rules import trains_together
 from ..train import train
 from . import text
 from .cache import DEFAULT_MAX_BYTES, FeatureCache, give_back_freed_memory
@@ -33,7 +33,8 @@ _LIVE: "weakref.WeakSet[Explorer]" = weakref.WeakSet()
 
 INTERACTION_GAP_S = 0.6  # slider changes closer than this are one interaction (a drag): one "previous" run
 PROGRESS_EVERY_S = 0.25  # a retrained run redraws its progress at most this often: the steps go first
-CANCEL_EVERY_STEPS = {"top": 200}  # how often a run checks for stop (other rules: every 10 steps, a full step each)
+# how often a run checks for stop: a step on frozen features is a small product; other rules' steps are full passes
+CANCEL_EVERY_STEPS = {True: 200, False: 10}
 
 
 @dataclass(eq=False)
@@ -191,7 +192,7 @@ class Explorer:
             return None if deadline is None else max(0.0, deadline - time.monotonic())
 
         config = self.config()
-        if not self.use_grid or config.rule != "top":
+        if not self.use_grid or not trains_together(config.rule):
             self.runner.wait(timeout)
             return None
         lrs = self.controls.lr_grid()
@@ -268,13 +269,13 @@ class Explorer:
         label = status_label(config)
         if not retrain and self._grid_answer(config) is not None:
             self.status.value = text.working(f"looking up {label} in the grid ...")
-        elif config.rule == "top":
+        elif trains_together(config.rule):
             self.status.value = text.working(f"training {label} ...")
         else:  # progress and stop from the first moment, before the worker even starts
             self.controls.training(config.steps)
             self.status.value = text.working(f"training {label}: starting ... · stop or any change cancels")
         notice = None
-        if wait and config.rule != "top":
+        if wait and not trains_together(config.rule):
             notice = Notice(f"training {label}: the explorer shows its progress; its stop button cancels")
         try:
             return self.runner.submit(request, wait=wait, timeout=timeout)
@@ -301,7 +302,7 @@ class Explorer:
                     return None
             self._show(history, how, request)
             self.lr.continuous_update = self._grid_answer(config) is not None  # live while dragging, once ready
-            if self.use_grid and config.rule == "top":
+            if self.use_grid and trains_together(config.rule):
                 self.grids.want(config, self.controls.lr_grid())  # the whole landscape, in the background
             return history
         except Exception as error:  # show it in the app; the thread must live on
@@ -317,7 +318,8 @@ class Explorer:
         its test accuracy at the step it stopped, and shown as it is.
         """
         config = request.config
-        slow = config.rule != "top"
+        rule_class = rules.RULES[config.rule]
+        slow = not rule_class.uses_frozen_features
         label = status_label(config)
         params = None
         last_drawn = [0.0]
@@ -343,7 +345,7 @@ class Explorer:
                         f"({time.perf_counter() - request.since:.1f} s), then training {label} ...")
 
             params, features, cached = self.features.get(config, progress=features_progress)
-            rule = TopLayerOnly(features)
+            rule = rule_class(features=features)
         self.lr.continuous_update = False
         if slow:
             self.controls.training(config.steps)
@@ -359,7 +361,7 @@ class Explorer:
             return cancel.is_set()
 
         final, history = train(self._data_for(config), config, params, rule=rule, progress=progress,
-                               progress_every=CANCEL_EVERY_STEPS.get(config.rule, 10))
+                               progress_every=CANCEL_EVERY_STEPS[not slow])
         if history.cancelled:
             if self.runner.pending:  # superseded by a newer change: that one is answered instead
                 return None, ""
@@ -373,11 +375,12 @@ class Explorer:
         return history, how
 
     def _data_for(self, config):
-        """The data a run of ``config`` trains on: a top run reads labels and features only (the compact
-        MNIST does); other rules read every image as float64, built once and kept while they are shown."""
+        """The data a run of ``config`` trains on: a rule on frozen features (top) reads labels and features
+        only (the compact MNIST does); other rules read every image as float64, built once and kept while
+        they are shown."""
         if not isinstance(self.data, CompactMnist):
             return self.data
-        if config.rule == "top":
+        if rules.RULES[config.rule].uses_frozen_features:
             if self._float_data is not None:
                 self._float_data = None  # 0.44 GB back, until the next run of another rule
                 give_back_freed_memory()
@@ -416,4 +419,4 @@ class Explorer:
         self._grid_fraction = 1.0
         if self.landscape_view.concerns(config):
             self.landscape_view.draw()
-            self.lr.continuous_update = self.config().rule == "top" and self._grid_answer(self.config()) is not None
+            self.lr.continuous_update = trains_together(self.config().rule) and self._grid_answer(self.config()) is not None

@@ -9,7 +9,8 @@ from collections import OrderedDict
 import numpy as np
 
 from .. import model
-from ..train import FrozenFeatures, TrainConfig, initial_params
+from ..model import FrozenFeatures
+from ..train import TrainConfig, initial_params
 from .compact import rows
 
 # The default bound: room for the reference's features (H = 128: 71 MB) and one or two more of its size, not
@@ -44,7 +45,7 @@ def feature_dtype(hidden_size: int, data) -> type:
 
 
 def features_with_progress(params: dict, data, progress=None, dtype=np.float64) -> FrozenFeatures:
-    """``helpers.train.frozen_features(params, data)``, computed in slices of CHUNK_ROWS images so that
+    """``helpers.model.frozen_features(params, data)``, computed in slices of CHUNK_ROWS images so that
     ``progress(done, total)`` (images) can be reported between them.
 
     The slices start at multiples of model.hidden_features' chunk, so every product is the one

@@ -1,8 +1,9 @@
 """Every learning rate of the slider trained at once: the answers a slider move then only has to look up.
 
 With the lower layers frozen, runs that differ only in their learning rate
-share the features and the batches, so the stacked readout engine
-(``helpers.readout.train_top_layers``) trains all 51 slider values in one
+share the features and the batches, so a rule that trains many runs together
+(``rules.trains_together``: ``top``, whose ``helpers.train.train_many`` is the
+stacked readout engine of ``helpers.readout``) trains all 51 slider values in one
 pass for little more than the cost of a few single runs. A grid answer is the
 run :func:`helpers.train.train` gives for the same config (tested to 1e-12).
 
@@ -10,7 +11,7 @@ The stack holds its own copy of the training features (with a column of ones)
 and, at its end, a full copy of the parameters of every run: at hidden size
 1024 that is 0.45 GB and 0.75 GB on top of the cached features, 2.5 GB at the
 peak. Above ``STACK_MAX_BYTES`` of features the grid is therefore trained one run
-after another through ``helpers.train.train`` on the cached features: no copies
+after another (``train_many(..., together=False)``) on the cached features: no copies
 (the peak stays under 1 GiB), the very runs a single change would train, and at
 that width hardly slower (the products, not NumPy's per-call overhead, are the cost).
 """
@@ -25,9 +26,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .. import model
-from ..readout import train_top_layers
-from ..rules import TopLayerOnly
-from ..train import train
+from ..rules import trains_together
+from ..train import train_many
 from .cache import give_back_freed_memory
 from .settings import grid_index, grid_key
 from .worker import Worker
@@ -90,7 +90,7 @@ def _train_one_by_one(data, configs, params, features, cancel, progress):
             progress((i * steps + step) / (len(configs) * max(1, steps)))
             return cancel.is_set()
 
-        final, history = train(data, config, params, rule=TopLayerOnly(features), progress=report)
+        [(final, history)] = train_many(data, [config], together=False, features={config.seed: features}, progress=report)
         if history.cancelled:
             return None
         # only the top layer is kept (the grid's own copy of the rest would be the cache's arrays again)
@@ -104,7 +104,7 @@ def _train_stack(data, configs, features, cancel, progress):
         progress(step / max(1, steps))
         return cancel.is_set()
 
-    return train_top_layers(data, configs, features=features, progress=report)
+    return train_many(data, configs, features=features, progress=report)
 
 
 class GridStore:
@@ -129,7 +129,7 @@ class GridStore:
         return grid_key(config), tuple(np.round(np.log10(lrs), 6))
 
     def get(self, config, lrs):
-        if config.rule != "top":
+        if not trains_together(config.rule):
             return None
         with self._lock:
             grid = self._grids.get(self.key(config, lrs))
@@ -145,13 +145,13 @@ class GridStore:
 
     def want(self, config, lrs) -> None:
         request = (config, tuple(lrs))
-        if config.rule == "top" and self.get(config, lrs) is None and self.worker.wanted(request):
+        if trains_together(config.rule) and self.get(config, lrs) is None and self.worker.wanted(request):
             self.worker.submit(request)
 
     def keep_only(self, config) -> None:
         """Cancel a grid in training unless it is ``config``'s: a run for other settings is wanted first."""
         running = self.worker.running
-        if running is not None and (config.rule != "top" or grid_key(running[0]) != grid_key(config)):
+        if running is not None and (not trains_together(config.rule) or grid_key(running[0]) != grid_key(config)):
             self.worker.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:

@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 
+from ..rules import trains_together
 from .figure import NOTE_LINES, _wrap, landscape_svg
 from .settings import format_lr, grid_key
 
@@ -31,7 +32,7 @@ class Landscape:
             lrs, accuracies = (None, None) if grid is None else (grid.lrs, grid.accuracies())
             # rule top has its live grid (training, or ready); other rules show their stored grid
             stored = (stored_landscape(shown.config.rule, with_settings=True)
-                      if grid is None and shown is not None and shown.config.rule != "top" else None)
+                      if grid is None and shown is not None and not trains_together(shown.config.rule) else None)
             title, marked_lr = "final test accuracy vs learning rate", None if shown is None else shown.config.lr
             if stored is not None:
                 lrs, accuracies, stored_note, stored_settings = stored
@@ -53,7 +54,7 @@ class Landscape:
                 note = (f"{len(grid.lrs)} runs of {shown.config.steps:,} steps; the dot is the shown run" if grid
                         else stored_note if stored is not None
                         else f"empty for rule {shown.config.rule}: the learning-rate grid trains the top layer only "
-                             "and results/rules.json has no row for it" if shown is not None and shown.config.rule != "top"
+                             "and results/rules.json has no row for it" if shown is not None and not trains_together(shown.config.rule)
                         else "")
             if stored is None:  # the live grid: a run outside it gets a note, not a dot off the plot
                 off = outside(marked_lr, lrs)
