@@ -482,10 +482,17 @@ def _alive(pid):
     return state != "Z"
 
 
+def _ctrl_c_as_in_a_terminal():
+    """The child's SIGINT back to its default: pytest-xdist's workers ignore it, a child inherits that, and
+    Python keeps ignoring an ignored SIGINT, so the interrupt under test would never arrive."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_rules(tmp_path, *args):
     process = subprocess.Popen([sys.executable, "-m", "helpers", "rules", "--quick", "--rules", "backprop,fa",
                                 "--cache", str(tmp_path), *args], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=_ctrl_c_as_in_a_terminal)
     deadline = time.monotonic() + 120
     while len(_children(process.pid)) < 2 or not list(tmp_path.glob("*.part")) and not list(tmp_path.glob("*.pickle")):
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()
@@ -515,7 +522,8 @@ def test_ctrl_c_is_one_line_naming_where_and_how_to_resume(tmp_path, jobs):
     if process is None:  # one job: no workers to wait for; wait for the first finished run instead
         process = subprocess.Popen([sys.executable, "-m", "helpers", "rules", "--quick", "--rules", "backprop,fa",
                                     "--jobs", "1", "--cache", str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True, start_new_session=True)
+                                   stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                   preexec_fn=_ctrl_c_as_in_a_terminal)
         while not list(tmp_path.glob("*.pickle")):
             assert process.poll() is None
             time.sleep(0.1)
