@@ -11,7 +11,7 @@ The stack holds its own copy of the training features (with a column of ones)
 and, at its end, a full copy of the parameters of every run: at hidden size
 1024 that is 0.45 GB and 0.75 GB on top of the cached features, 2.5 GB at the
 peak. Above ``STACK_MAX_BYTES`` of features the grid is therefore trained one run
-after another (``train_many(..., together=False)``) on the cached features: no copies
+after another through ``helpers.train.train`` on the cached features: no copies
 (the peak stays under 1 GiB), the very runs a single change would train, and at
 that width hardly slower (the products, not NumPy's per-call overhead, are the cost).
 """
@@ -25,9 +25,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .. import model
+from .. import model, rules
 from ..rules import trains_together
-from ..train import train_many
+from ..train import train, train_many
 from .cache import give_back_freed_memory
 from .settings import grid_index, grid_key
 from .worker import Worker
@@ -90,7 +90,9 @@ def _train_one_by_one(data, configs, params, features, cancel, progress):
             progress((i * steps + step) / (len(configs) * max(1, steps)))
             return cancel.is_set()
 
-        [(final, history)] = train_many(data, [config], together=False, features={config.seed: features}, progress=report)
+        # the cache's start and features, as a single change's run gets them (app.Explorer._train): nothing redrawn
+        rule = rules.RULES[config.rule](features=features)
+        final, history = train(data, config, params, rule=rule, progress=report)
         if history.cancelled:
             return None
         # only the top layer is kept (the grid's own copy of the rest would be the cache's arrays again)
