@@ -14,7 +14,8 @@ Figures (resident memory, MiB; "peak" is the process's high-water mark, VmHWM):
   then moves the slider to each size of ``--sizes`` (waiting for that grid each time) and
   back to 128: the resident memory after each grid and the peak, the way a student who is
   told to "try 1024" gets there (target: every peak under 1 GiB); once with MNIST loaded
-  by the explorer (the app) and once with the float64 MNIST of a notebook passed in;
+  by the explorer (the app, and notebook 6's compact MNIST is the same) and once with
+  ``load_mnist()``'s float64 MNIST passed in, as a notebook of one's own may;
 - app: Voila serving app/explorer.ipynb as ``make app`` does (pre-heated kernel), the
   page requested ``--visitors`` times at once over HTTP (no browser: the kernel runs the
   explorer and its grid all the same), then the resident memory of every kernel once
@@ -96,7 +97,7 @@ SIZES_SCRIPT = MEMORY_READER + textwrap.dedent("""
         rows.append({"what": what, "rss_mib": rss, "peak_mib": peak, "seconds": time.perf_counter() - started})
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     started = time.perf_counter()
-    # "given": the notebook's way (its float64 MNIST passed in); "own": the app's (the explorer loads it)
+    # "given": load_mnist()'s float64 MNIST passed in; "own": the app's (the explorer loads its compact MNIST)
     explorer = Explorer(load_mnist() if sys.argv[1] == "given" else None, TrainConfig())
     explorer.wait_for_grid()
     row("H 128, grid ready")
@@ -196,7 +197,7 @@ def main(argv=None) -> int:
     parser.add_argument("--only", action="append", choices=["notebook", "sizes", "app"], help="parts to run (default all)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1024], help="hidden sizes the slider moves to")
     parser.add_argument("--data", choices=["own", "given", "both"], default="both",
-                        help="sizes: MNIST loaded by the explorer (the app), passed in (notebook 6), or both")
+                        help="sizes: MNIST loaded by the explorer (the app, notebook 6), load_mnist()'s passed in, or both")
     parser.add_argument("--visitors", type=int, default=2)
     parser.add_argument("--settle", type=float, default=15.0, help="seconds the spare kernel gets before it is measured")
     parser.add_argument("--loaded", action="store_true", help="run beside one CPU-bound process")
@@ -214,7 +215,7 @@ def main(argv=None) -> int:
                   f"{CLASS * got['peak_mib'] / 1024:.1f} GiB if every peak coincided", flush=True)
         if "sizes" in parts:
             for data, how in (("own", "MNIST loaded by the explorer, as the app does"),
-                              ("given", "the notebook's float64 MNIST passed in, as notebook 6 does")):
+                              ("given", "load_mnist()'s float64 MNIST passed in, as a notebook of one's own may")):
                 if args.data not in (data, "both"):
                     continue
                 rows = measure_sizes(args.sizes, data)

@@ -171,14 +171,22 @@ def test_the_compact_mnist_gives_the_same_images_and_features(mnist):
 
     compact = load_compact_mnist(mnist.directory)
     assert compact.train.pixels.dtype == np.uint8 and compact.train.pixels.nbytes == 55000 * 784
-    full = compact.full()
     for name in ("train", "validation", "test"):
-        assert np.array_equal(getattr(full, name).images, getattr(mnist, name).images), name
+        images, floats = getattr(compact, name).images, getattr(mnist, name).images
+        assert images.shape == floats.shape and len(images) == len(floats) and images.dtype == floats.dtype, name
+        assert np.array_equal(np.asarray(images), floats), name
         assert np.array_equal(getattr(compact, name).labels, getattr(mnist, name).labels), name
+    images, floats = compact.train.images, mnist.train.images
+    index = np.array([54999, 3, 3, 1000])  # a batch's index array: those rows, in that order
+    for key in (index, slice(100, 4196), 7, -1):
+        assert np.array_equal(images[key], floats[key]), key
+    weights = np.random.default_rng(0).normal(size=(784, 3))
+    assert np.array_equal(compact.test.images @ weights, mnist.test.images @ weights)
     params = initial_params(TrainConfig(hidden_size=32))
     from_bytes, from_floats = features_with_progress(params, compact), frozen_features(params, mnist)
     for name in ("train", "test", "validation"):
         assert np.array_equal(getattr(from_bytes, name), getattr(from_floats, name)), name
+    assert np.array_equal(frozen_features(params, compact).test, from_floats.test)  # model's own chunks too
 
 
 def test_an_explorer_that_loads_mnist_keeps_the_bytes_and_trains_every_rule(mnist, monkeypatch):
@@ -192,12 +200,11 @@ def test_an_explorer_that_loads_mnist_keeps_the_bytes_and_trains_every_rule(mnis
         top = explorer.history
         _, alone = train(mnist, top.config)  # the same run from load_mnist's float64 images
         assert top.losses == alone.losses and top.test_accuracies == alone.test_accuracies
-        backprop = explorer.update(rule="backprop", lr=0.01)  # every layer: float64 images, built for it
-        assert explorer._float_data is not None and backprop.diverged_at is None
+        backprop = explorer.update(rule="backprop", lr=0.01)  # every layer, from the bytes a batch at a time
         _, backprop_alone = train(mnist, backprop.config)
-        assert backprop.losses == backprop_alone.losses
-        explorer.update(rule="top", lr=0.02)
-        assert explorer._float_data is None  # dropped again at the next top run
+        assert backprop.diverged_at is None and backprop.losses == backprop_alone.losses
+        assert backprop.test_accuracies == backprop_alone.test_accuracies
+        assert isinstance(explorer.data, compact.CompactMnist)  # no float64 copy was made to keep
     finally:
         explorer.close()
 
@@ -774,3 +781,21 @@ def test_a_rule_without_a_grid_shows_its_stored_landscape():
     assert np.allclose(accuracies, [g["validation_mean"] for g in row["grid"]], equal_nan=True)
     assert "stored results" in note and "seeds 0, 1, 2" in note
     assert stored_landscape("no-such-rule") is None
+
+
+def test_a_kernel_with_an_explorer_gives_freed_memory_back_after_every_cell(monkeypatch):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    if not InteractiveShell.initialized():
+        assert app.give_back_memory_after_every_cell() is False  # not in a kernel: nothing to register with
+    shell = InteractiveShell.instance()
+    try:
+        trims = []
+        monkeypatch.setattr(app, "give_back_freed_memory", lambda: trims.append(1))
+        assert app.give_back_memory_after_every_cell() and app.give_back_memory_after_every_cell()
+        assert shell.events.callbacks["post_run_cell"].count(app._after_cell) == 1  # once, however many explorers
+        shell.run_cell("x = 1")
+        shell.run_cell("y = 2")
+        assert len(trims) == 2
+    finally:
+        InteractiveShell.clear_instance()

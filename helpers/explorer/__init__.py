@@ -16,9 +16,11 @@ while it is dragged. "All layers" runs have no such shortcut: they retrain
 with a progress bar and a stop button.
 
 Memory (a class shares one server; ``benchmarks/bench_memory.py`` measures it).
-An explorer that loads MNIST itself (the app) keeps the pixels as bytes
-(``compact``: 55 MB instead of 0.44 GB of float64) and converts them a slice at
-a time; the feature cache holds 200 MB (one H = 1024 entry only while it is
+The explorer's MNIST (the app loads it; notebook 6 passes the same) keeps the
+pixels as bytes (``compact``: 55 MB instead of 0.44 GB of float64) and converts
+the rows a computation reads (a batch, a chunk of features): every rule's runs
+are those of ``load_mnist()``'s float64 images, bit for bit. In a Jupyter kernel,
+freed heap is handed back after every cell; the feature cache holds 200 MB (one H = 1024 entry only while it is
 the newest); features above 150 MB in float64 (H 512, 1024) are kept in
 float32 and train their grid one run at a time, not in the stack that copies
 them; freed heap is handed back after each grid. Up to H 256 no number shown

@@ -17,7 +17,7 @@ from ..rules import trains_together
 from ..train import train
 from . import text
 from .cache import DEFAULT_MAX_BYTES, FeatureCache, give_back_freed_memory
-from .compact import CompactMnist, load_compact_mnist
+from .compact import load_compact_mnist
 from .controls import Controls
 from .figure import CurvePlot
 from .grid import GridStore
@@ -75,6 +75,29 @@ def wait_for_visitor() -> float:
     return kernel_started()
 
 
+def _after_cell(result=None) -> None:
+    give_back_freed_memory()
+
+
+def give_back_memory_after_every_cell() -> bool:
+    """In a Jupyter kernel, hand freed heap back to the system after every cell (once registered, for good).
+
+    A notebook with an explorer trains beside it (notebook 6): the temporaries of its cells' runs are freed
+    into malloc's arenas and would stay resident, 50-100 MB more after Run All from one run to the next.
+    True if registered (or already), False outside IPython.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    if _after_cell not in shell.events.callbacks["post_run_cell"]:
+        shell.events.register("post_run_cell", _after_cell)
+    return True
+
+
 def close_all() -> None:
     """Close every live explorer (what a new Explorer does first)."""
     for explorer in list(_LIVE):
@@ -104,6 +127,7 @@ class Explorer:
         arrived = time.perf_counter() if since is None else since
         inherited = next((e._own_data for e in list(_LIVE) if e._own_data is not None), None)
         close_all()
+        give_back_memory_after_every_cell()
         self._own_data = None  # MNIST this explorer loaded itself: a successor may reuse it
         if data is None:
             data = inherited
@@ -113,7 +137,6 @@ class Explorer:
                 notice.done()
             self._own_data = data
         self.data, self._base, self.use_grid = data, explorer_config(config), grid
-        self._float_data = None  # a compact MNIST's float64 images, while runs of rules other than top need them
         self.closed = False
         self.features = FeatureCache(data, cache_bytes)
         self.plot = CurvePlot()
@@ -232,7 +255,7 @@ class Explorer:
         for widget in self.controls.all():
             widget.close()
         self.widget.children = [widgets.HTML(f"<i style='color:#555'>{note}</i>")]
-        self.data = self._own_data = self._float_data = None
+        self.data = self._own_data = None
 
     def _check_open(self) -> None:
         if self.closed:
@@ -360,7 +383,7 @@ class Explorer:
                                                  f"({time.perf_counter() - request.since:.1f} s){tail}")
             return cancel.is_set()
 
-        final, history = train(self._data_for(config), config, params, rule=rule, progress=progress,
+        final, history = train(self.data, config, params, rule=rule, progress=progress,
                                progress_every=CANCEL_EVERY_STEPS[not slow])
         if history.cancelled:
             if self.runner.pending:  # superseded by a newer change: that one is answered instead
@@ -373,21 +396,6 @@ class Explorer:
             if features.train.dtype != np.float64:
                 how += f" ({features.train.dtype})"  # wide features are kept in float32: said, not hidden
         return history, how
-
-    def _data_for(self, config):
-        """The data a run of ``config`` trains on: a rule on frozen features (top) reads labels and features
-        only (the compact MNIST does); other rules read every image as float64, built once and kept while
-        they are shown."""
-        if not isinstance(self.data, CompactMnist):
-            return self.data
-        if rules.RULES[config.rule].uses_frozen_features:
-            if self._float_data is not None:
-                self._float_data = None  # 0.44 GB back, until the next run of another rule
-                give_back_freed_memory()
-            return self.data
-        if self._float_data is None:
-            self._float_data = self.data.full()
-        return self._float_data
 
     def _show(self, history, how: str, request) -> None:
         with self._lock:

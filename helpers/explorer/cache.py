@@ -11,7 +11,6 @@ import numpy as np
 from .. import model
 from ..model import FrozenFeatures
 from ..train import TrainConfig, initial_params
-from .compact import rows
 
 # The default bound: room for the reference's features (H = 128: 71 MB) and one or two more of its size, not
 # for a wide entry besides. At H 512 and 1024 one entry is 0.14 and 0.29 GB (float32): kept while it is the
@@ -59,7 +58,7 @@ def features_with_progress(params: dict, data, progress=None, dtype=np.float64) 
     for split in splits:
         features = None
         for start in range(0, len(split), CHUNK_ROWS):
-            part = model.hidden_features(params, rows(split, start, start + CHUNK_ROWS))
+            part = model.hidden_features(params, split.images[start : start + CHUNK_ROWS])
             if features is None:
                 features = np.empty((len(split), part.shape[1]), dtype=dtype)
             features[start : start + len(part)] = part

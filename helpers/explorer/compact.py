@@ -1,17 +1,20 @@
-"""MNIST as the explorer's own copy: the pixels as bytes (55 MB), float64 only where a computation needs it.
+"""MNIST with its pixels kept as bytes (55 MB), float64 only for the rows a computation reads.
 
 ``helpers.data.load_mnist()`` gives float64 images: 70,000 x 784 x 8 bytes, 0.44 GB,
-the largest thing a kernel running the app holds. Top-layer runs (the slider's
-default rule, and the whole learning-rate grid) read only the labels and the
-frozen features; the images are needed to compute features (a slice at a time)
-and by the rules that train every layer. So the explorer that loads MNIST itself
-keeps the bytes and converts:
+the largest thing a kernel running the explorer (notebook 6, the app) would hold.
+:func:`load_compact_mnist` reads the same files with the same checks and the same
+split, and keeps the uint8 pixels. Each split's ``images`` is a :class:`PixelImages`:
+it behaves as the float64 array for what training and evaluation do with it,
 
-- a slice of rows, for the features: ``rows(split, start, stop)``, the same
-  float64 values as ``load_mnist()``'s (the same ``/ 255.0`` of the same bytes),
-  so the features are identical;
-- every image, for a run of another rule: ``full()`` builds the float64 Mnist
-  (0.44 GB while such runs are shown; the explorer drops it at the next top run).
+- ``images[index]`` (a batch's index array, a row, a slice of rows): those rows as
+  float64, the same ``/ 255.0`` of the same bytes as ``load_mnist()`` (equal value
+  for value, so every run and every feature is identical, tested);
+- ``len(images)``, ``images.shape``, ``images.dtype``;
+- anything else (``images @ W``, ``np.mean(images)``): the whole split converted, once
+  per use (0.3 GB for the training split, given back afterwards).
+
+helpers.model reads images a chunk of rows at a time (features, predictions, dead
+units), and a step reads its batch's rows, so a run holds at most a chunk in float64.
 """
 
 from __future__ import annotations
@@ -20,12 +23,47 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data import FILES, VALIDATION_SIZE, Mnist, Split, find_mnist_dir, read_idx
+from ..data import FILES, VALIDATION_SIZE, find_mnist_dir, read_idx
 
 
 def _as_float(pixels: np.ndarray) -> np.ndarray:
     """uint8 (n, 784) -> float64 in [0, 1]: helpers.data's conversion, value for value."""
     return pixels.astype(np.float64) / 255.0
+
+
+class PixelImages:
+    """float64 images (n, 784) in [0, 1] stored as their uint8 pixels: indexing converts only the rows asked for."""
+
+    dtype = np.dtype(np.float64)
+    ndim = 2
+
+    def __init__(self, pixels: np.ndarray):
+        self.pixels = pixels  # (n, 784) uint8
+
+    @property
+    def shape(self) -> tuple:
+        return self.pixels.shape
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the float64 array would take (what ``np.asarray`` builds); the pixels take an eighth."""
+        return self.pixels.size * 8
+
+    def __len__(self) -> int:
+        return len(self.pixels)
+
+    def __getitem__(self, key) -> np.ndarray:
+        return _as_float(self.pixels[key])
+
+    def __array__(self, dtype=None, copy=None):
+        images = _as_float(self.pixels)
+        return images if dtype is None else images.astype(dtype, copy=False)
+
+    def __matmul__(self, other):
+        return np.asarray(self) @ other
+
+    def __repr__(self) -> str:
+        return f"PixelImages({self.shape[0]} x {self.shape[1]} float64, kept as uint8)"
 
 
 @dataclass(frozen=True)
@@ -37,24 +75,20 @@ class CompactSplit:
         return len(self.labels)
 
     @property
-    def images(self) -> np.ndarray:
-        """Every image as float64 (n, 784): a new 0.3 GB array for the training split; prefer ``rows``."""
-        return _as_float(self.pixels)
+    def images(self) -> PixelImages:
+        """The images as float64 (n, 784), converted where they are read (see the module's docstring)."""
+        return PixelImages(self.pixels)
 
 
 @dataclass(frozen=True)
 class CompactMnist:
-    """The splits of ``load_mnist()`` (train 55,000, validation 5,000, test 10,000) with uint8 pixels."""
+    """The splits of ``load_mnist()`` (train 55,000, validation 5,000, test 10,000) with uint8 pixels:
+    ``train``, ``validation`` and ``test`` work wherever a ``helpers.data.Mnist`` does."""
 
     train: CompactSplit
     validation: CompactSplit
     test: CompactSplit
     directory: object
-
-    def full(self) -> Mnist:
-        """The float64 Mnist that ``load_mnist()`` returns (equal array for array)."""
-        return Mnist(*(Split(_as_float(s.pixels), s.labels) for s in (self.train, self.validation, self.test)),
-                     directory=self.directory)
 
 
 def load_compact_mnist(path=None, download: bool = True) -> CompactMnist:
@@ -69,10 +103,3 @@ def load_compact_mnist(path=None, download: bool = True) -> CompactMnist:
         test=CompactSplit(raw["test_images"].reshape(len(raw["test_images"]), -1), raw["test_labels"].astype(np.int64)),
         directory=directory,
     )
-
-
-def rows(split, start: int, stop: int) -> np.ndarray:
-    """Images ``start:stop`` of ``split`` as float64 (n, 784): a slice of either kind of split."""
-    if isinstance(split, CompactSplit):
-        return _as_float(split.pixels[start:stop])
-    return split.images[start:stop]
