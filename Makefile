@@ -1,6 +1,6 @@
 # make train      set up .venv with only what the main job needs (numpy, matplotlib, threadpoolctl), then run the reference experiment
 # make test       set up .venv with the test extras, then run the whole test suite (ruff, unit, slow, browser, nbval x2)
-# make check      the edit-test loop: ruff, then the tests that are neither slow nor browser ones
+# make check      the edit-test loop: ruff (lint, and the format check), then the tests that are neither slow nor browser ones
 # make student    student/: every lesson with outputs cleared and solutions removed; student.zip: the same with helpers and the data, to upload
 # make lab        open the notebooks in JupyterLab
 # make app        the explorer as a standalone Voila app (app/explorer.ipynb: the explorer and a few lines)
@@ -47,6 +47,7 @@ $(BASE): pyproject.toml constraints.txt
 # one process at load 4-5 (2026-12-07). One file while editing: `.venv/bin/python -m pytest tests/test_x.py`.
 check: $(STAMP)
 	$(RUFF) check .
+	$(RUFF) format --check .
 	$(PY) -m pytest tests -m "not slow and not browser" $(XDIST)
 
 # The whole suite on the machine's two cores. pytest: two workers (pytest-xdist), each test file whole on one
@@ -60,6 +61,7 @@ NBVAL := $(PY) -m pytest --nbval notebooks --nbval-sanitize-with nbval_sanitize.
 
 test: $(STAMP)
 	$(RUFF) check .
+	$(RUFF) format --check .
 	$(PY) -m pytest tests $(XDIST)
 	$(MAKE) --no-print-directory -j2 -O nbval-1-thread nbval-2-threads
 

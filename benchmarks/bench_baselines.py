@@ -25,14 +25,19 @@ def main(argv=None) -> int:
     data = load_mnist()
     features = {s: baselines.features_for(data, s) for s in args.seeds}
     results = {}
-    for label, seeds in [("one seed, 8 settings", args.seeds[:1]), (f"{len(args.seeds)} seeds x 8 settings", args.seeds)]:
+    for label, seeds in [
+        ("one seed, 8 settings", args.seeds[:1]),
+        (f"{len(args.seeds)} seeds x 8 settings", args.seeds),
+    ]:
         results[label] = baselines.measure_speedup(data, baselines.sweep_configs(seeds, steps=args.steps), features)
     if args.json:
         print(json.dumps(results))
     else:
         for label, r in results.items():
-            print(f"{label}: {r['runs']} runs x {r['steps']} steps: vectorized {r['vectorized_seconds']:.2f} s, "
-                  f"one by one {r['one_by_one_seconds']:.2f} s, ratio {r['speedup']:.2f}x, same results: {r['equal']}")
+            print(
+                f"{label}: {r['runs']} runs x {r['steps']} steps: vectorized {r['vectorized_seconds']:.2f} s, "
+                f"one by one {r['one_by_one_seconds']:.2f} s, ratio {r['speedup']:.2f}x, same results: {r['equal']}"
+            )
     return 0
 
 

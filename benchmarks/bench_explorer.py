@@ -90,7 +90,9 @@ def all_layers_run(explorer, window_s: float | None):
     return ALL_LAYERS_STEPS, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def measure(changes: int = 12, all_sizes: bool = False, steps: int = 10000, all_layers_window: float | None = None) -> dict:
+def measure(
+    changes: int = 12, all_sizes: bool = False, steps: int = 10000, all_layers_window: float | None = None
+) -> dict:
     data = load_mnist()
     explorer = Explorer(data, TrainConfig(steps=steps))
     load_before = os.getloadavg()[0]
@@ -160,10 +162,14 @@ def measure(changes: int = 12, all_sizes: bool = False, steps: int = 10000, all_
         "hidden_change_sizes": sizes,
         "hidden_change_by_size_s": per_size,
         "grid_size": len(grid.lrs),
-        "targets": {"lr_change_s": LR_TARGET_S, "hidden_change_s": HIDDEN_TARGET_S, "peak_memory_mb": MEMORY_TARGET_MB,
-                    "app_ready_s": APP_READY_TARGET_S},
+        "targets": {
+            "lr_change_s": LR_TARGET_S,
+            "hidden_change_s": HIDDEN_TARGET_S,
+            "peak_memory_mb": MEMORY_TARGET_MB,
+            "app_ready_s": APP_READY_TARGET_S,
+        },
         "config": f"top layer only, {steps} steps, batch 32, seed 0, reference init; all layers: "
-                  f"{ALL_LAYERS_STEPS} steps at lr 0.1",
+        f"{ALL_LAYERS_STEPS} steps at lr 0.1",
         "cpu_count": os.cpu_count(),
         "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
@@ -198,9 +204,23 @@ def measure_app(timeout_s: float = 300) -> dict:
         log = open(Path(tmp) / "voila.log", "wb")
         launched = time.perf_counter()
         server = subprocess.Popen(
-            [sys.executable, "-m", "voila", "explorer.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-             f"--token={token}", "--Voila.port_retries=0", "--preheat_kernel=True"],
-            cwd=tmp, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "voila",
+                "explorer.ipynb",
+                "--no-browser",
+                f"--port={port}",
+                "--Voila.ip=127.0.0.1",
+                f"--token={token}",
+                "--Voila.port_retries=0",
+                "--preheat_kernel=True",
+            ],
+            cwd=tmp,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             deadline = time.monotonic() + timeout_s
             while True:
@@ -214,9 +234,18 @@ def measure_app(timeout_s: float = 300) -> dict:
                         raise RuntimeError(f"Voila did not start: {(Path(tmp) / 'voila.log').read_text()[-2000:]}")
                     time.sleep(0.5)
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=str(chromium), args=[
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-component-update", "--no-first-run", "--disable-sync"])
+                browser = playwright.chromium.launch(
+                    executable_path=str(chromium),
+                    args=[
+                        "--headless",
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--disable-background-networking",
+                        "--disable-component-update",
+                        "--no-first-run",
+                        "--disable-sync",
+                    ],
+                )
                 page = browser.new_page(viewport={"width": 1280, "height": 1000})
                 opened = time.perf_counter()
                 page.goto(f"http://127.0.0.1:{port}/?token={token}", timeout=timeout_s * 1000)
@@ -312,20 +341,24 @@ def measure_re_runs(re_runs: int = 3, steps: int = 10000) -> dict:
 
 def report_re_runs(result: dict) -> str:
     memory = " -> ".join(f"{m:.0f}" for m in result["memory_mb_first_and_re_runs"])
-    return (f"resident memory, first explorer then {len(result['memory_mb_first_and_re_runs']) - 1} re-runs "
-            f"({result['re_run_config']}): {memory} MB, growth {100 * result['re_run_growth']:.0f}% "
-            f"(target < {100 * RE_RUN_GROWTH_TARGET:.0f}%), peak {result['peak_memory_mb']:.0f} MB, "
-            f"load average {result['load_average_1min']}")
+    return (
+        f"resident memory, first explorer then {len(result['memory_mb_first_and_re_runs']) - 1} re-runs "
+        f"({result['re_run_config']}): {memory} MB, growth {100 * result['re_run_growth']:.0f}% "
+        f"(target < {100 * RE_RUN_GROWTH_TARGET:.0f}%), peak {result['peak_memory_mb']:.0f} MB, "
+        f"load average {result['load_average_1min']}"
+    )
 
 
 def report_retrained(result: dict) -> str:
-    return "\n".join([
-        f"retrained runs ({result['retrained_config']}), load average {result['load_average_1min']}:",
-        f"  train():      median {result['backprop_steps_per_s_train']:.0f} steps/s {result['backprop_steps_per_s_train_all']}",
-        f"  the explorer: median {result['backprop_steps_per_s_explorer']:.0f} steps/s "
-        f"{result['backprop_steps_per_s_explorer_all']} ({result['explorer_vs_train']:.2f} of train())",
-        f"  stop, click to partial curves drawn: median {result['stop_latency_median_s']:.2f} s {result['stop_latency_s']}",
-    ])
+    return "\n".join(
+        [
+            f"retrained runs ({result['retrained_config']}), load average {result['load_average_1min']}:",
+            f"  train():      median {result['backprop_steps_per_s_train']:.0f} steps/s {result['backprop_steps_per_s_train_all']}",
+            f"  the explorer: median {result['backprop_steps_per_s_explorer']:.0f} steps/s "
+            f"{result['backprop_steps_per_s_explorer_all']} ({result['explorer_vs_train']:.2f} of train())",
+            f"  stop, click to partial curves drawn: median {result['stop_latency_median_s']:.2f} s {result['stop_latency_s']}",
+        ]
+    )
 
 
 def report(result: dict) -> str:
@@ -341,12 +374,16 @@ def report(result: dict) -> str:
         f"  peak memory with the grid at hidden size 128: {result['peak_memory_mb_grid_h128']:.0f} MB "
         f"(target < {MEMORY_TARGET_MB} MB)",
     ]
-    lines.append(f"  all layers, {result['all_layers_steps_measured']} steps: "
-                 f"{result['all_layers_steps_per_s_explorer']:.0f} steps/s in the "
-                 f"explorer, {result['all_layers_steps_per_s_train']:.0f} steps/s from train()")
+    lines.append(
+        f"  all layers, {result['all_layers_steps_measured']} steps: "
+        f"{result['all_layers_steps_per_s_explorer']:.0f} steps/s in the "
+        f"explorer, {result['all_layers_steps_per_s_train']:.0f} steps/s from train()"
+    )
     if result.get("app_ready_s") is not None:
-        lines.append(f"  the app: first curves {result['app_ready_s']:.1f} s after opening the page, "
-                     f"{result['app_ready_since_launch_s']:.1f} s after starting Voila (target < {APP_READY_TARGET_S} s)")
+        lines.append(
+            f"  the app: first curves {result['app_ready_s']:.1f} s after opening the page, "
+            f"{result['app_ready_since_launch_s']:.1f} s after starting Voila (target < {APP_READY_TARGET_S} s)"
+        )
     else:
         lines.append(f"  the app: not measured ({result.get('app_not_measured', 'skipped')})")
     for size, seconds in result["hidden_change_by_size_s"].items():
@@ -361,18 +398,38 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--changes", type=int, default=12, help="changes of each kind (at least 10)")
     parser.add_argument("--all-sizes", action="store_true", help="also time one change to every hidden size")
-    parser.add_argument("--steps", type=int, default=10000, choices=(1000, 2000, 5000, 10000),
-                        help="steps of the top-layer runs (default 10000, the figures the README quotes)")
-    parser.add_argument("--all-layers-window", type=float, default=None,
-                        help="time the all-layers run for this many seconds only (default: its 1,000 steps)")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=10000,
+        choices=(1000, 2000, 5000, 10000),
+        help="steps of the top-layer runs (default 10000, the figures the README quotes)",
+    )
+    parser.add_argument(
+        "--all-layers-window",
+        type=float,
+        default=None,
+        help="time the all-layers run for this many seconds only (default: its 1,000 steps)",
+    )
     parser.add_argument("--no-app", action="store_true", help="skip the Voila app's page-ready time")
     parser.add_argument("--app-only", action="store_true", help="only the Voila app's page-ready time")
-    parser.add_argument("--retrained", action="store_true",
-                        help="only the retrained runs: backprop steps/s in the explorer vs train(), stop latency")
-    parser.add_argument("--re-runs", type=int, default=None, metavar="N",
-                        help="only the memory after the first explorer and N re-runs of its cell (3 in the README)")
-    parser.add_argument("--busy", action="store_true",
-                        help="with --retrained: run a CPU-bound process beside the measurement (a loaded machine)")
+    parser.add_argument(
+        "--retrained",
+        action="store_true",
+        help="only the retrained runs: backprop steps/s in the explorer vs train(), stop latency",
+    )
+    parser.add_argument(
+        "--re-runs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="only the memory after the first explorer and N re-runs of its cell (3 in the README)",
+    )
+    parser.add_argument(
+        "--busy",
+        action="store_true",
+        help="with --retrained: run a CPU-bound process beside the measurement (a loaded machine)",
+    )
     args = parser.parse_args(argv)
     if args.retrained:
         import subprocess
@@ -399,7 +456,9 @@ def main(argv=None) -> int:
     if args.changes < 1:
         parser.error("--changes must be at least 1 (10 or more for a median worth quoting)")
     result = measure(args.changes, args.all_sizes, args.steps, args.all_layers_window)
-    result["changes_enough_for_a_median"] = args.changes >= 10 and args.steps == 10000 and args.all_layers_window is None
+    result["changes_enough_for_a_median"] = (
+        args.changes >= 10 and args.steps == 10000 and args.all_layers_window is None
+    )
     result.update({"app_ready_s": None, "app_not_measured": "--no-app"} if args.no_app else measure_app())
     print(json.dumps(result) if args.json else report(result))
     return 0

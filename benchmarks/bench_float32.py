@@ -101,8 +101,16 @@ def accuracy_points(lrs, a64: np.ndarray, a32: np.ndarray) -> dict:
 def grid_stack(data, config: TrainConfig, lrs, start: dict, features, dtype) -> ReadoutStack:
     """The stack ``train_top_layers`` builds for these runs (one seed), its arrays converted to ``dtype``."""
     sampler = BatchSampler(len(data.train.labels), config.batch_size, seeded_streams(config.seed)[1])
-    stack = ReadoutStack([features.train], [features.test], data.train.labels, data.test.labels, [sampler],
-                         np.vstack([start["W3"], start["b3"]])[None], [list(lrs)], [[config.optimizer] * len(lrs)])
+    stack = ReadoutStack(
+        [features.train],
+        [features.test],
+        data.train.labels,
+        data.test.labels,
+        [sampler],
+        np.vstack([start["W3"], start["b3"]])[None],
+        [list(lrs)],
+        [[config.optimizer] * len(lrs)],
+    )
     stack.validation = [with_ones(features.validation)]
     if dtype is F64:
         return stack
@@ -124,8 +132,10 @@ def stack_arrays(stack: ReadoutStack) -> dict:
     With those, a step cannot upcast unseen: np.dot refuses an ``out`` of another dtype than its operands'
     product (a float64 operand would raise), and the rest of a step writes in place or into these arrays.
     """
-    arrays = {name: getattr(stack, name) for name in
-              ("train_features", "train_onehot", "weights", "features", "scores", "onehot", "dscores", "grads")}
+    arrays = {
+        name: getattr(stack, name)
+        for name in ("train_features", "train_onehot", "weights", "features", "scores", "onehot", "dscores", "grads")
+    }
     arrays.update({"test_features": stack.test_features[0], "validation_features": stack.validation[0]})
     arrays.update({f"lr_{i}": np.asarray(o.lr) for i, o in enumerate(stack.optimizers)})
     return {name: str(a.dtype) for name, a in arrays.items()}
@@ -148,8 +158,11 @@ def run_grid(data, config: TrainConfig, lrs, start, features, dtype, chunk: int 
                 stack.accuracies(stack.validation, data.validation.labels)
     losses = np.concatenate(losses)
     diverged = ~(losses <= config.max_loss).all(axis=0)  # nan included, as train_top_layers decides
-    return {"accuracies": np.where(diverged, np.nan, tests), "dtypes": stack_arrays(stack),
-            "loss_dtype": str(losses.dtype)}
+    return {
+        "accuracies": np.where(diverged, np.nan, tests),
+        "dtypes": stack_arrays(stack),
+        "loss_dtype": str(losses.dtype),
+    }
 
 
 def measure_grid(data, steps: int, lrs, repeat: int) -> dict:
@@ -159,18 +172,26 @@ def measure_grid(data, steps: int, lrs, repeat: int) -> dict:
     started = time.perf_counter()
     explorer = train_top_layers(data, [replace(config, lr=float(lr)) for lr in lrs], features={config.seed: features})
     explorer_seconds = time.perf_counter() - started
-    wall, cpu, results = median_times({
-        "float64": lambda: run_grid(data, config, lrs, start, features, F64),
-        "float32": lambda: run_grid(data, config, lrs, start, features, F32),
-    }, repeat)
-    wrong = {n: t for n, t in {**results["float32"]["dtypes"], "losses": results["float32"]["loss_dtype"]}.items()
-             if t != "float32"}
+    wall, cpu, results = median_times(
+        {
+            "float64": lambda: run_grid(data, config, lrs, start, features, F64),
+            "float32": lambda: run_grid(data, config, lrs, start, features, F32),
+        },
+        repeat,
+    )
+    wrong = {
+        n: t
+        for n, t in {**results["float32"]["dtypes"], "losses": results["float32"]["loss_dtype"]}.items()
+        if t != "float32"
+    }
     if wrong:
         raise RuntimeError(f"the float32 stack computed in another dtype: {wrong}")
     expected = np.array([h.final_test_accuracy for _, h in explorer])
     a64, a32 = results["float64"]["accuracies"], results["float32"]["accuracies"]
     return {
-        "runs": len(lrs), "steps": steps, "hidden_size": config.hidden_size,
+        "runs": len(lrs),
+        "steps": steps,
+        "hidden_size": config.hidden_size,
         **timing_record(wall, cpu, "float64", "float32"),
         "train_top_layers_seconds": round(explorer_seconds, 4),  # one run, the explorer's call, float64
         "float64_equals_train_top_layers": bool(np.array_equal(a64, expected, equal_nan=True)),
@@ -186,13 +207,20 @@ def measure_grid(data, steps: int, lrs, repeat: int) -> dict:
 
 def as_dtype(data, dtype):
     """MNIST with its images (n, 784) in ``dtype``; labels unchanged."""
-    return replace(data, **{name: replace(getattr(data, name), images=getattr(data, name).images.astype(dtype))
-                            for name in ("train", "validation", "test")})
+    return replace(
+        data,
+        **{
+            name: replace(getattr(data, name), images=getattr(data, name).images.astype(dtype))
+            for name in ("train", "validation", "test")
+        },
+    )
 
 
 def direction_dtypes(rule, params: dict, data, config: TrainConfig) -> list:
     """The dtypes of one step's directions under ``rule`` (on a copy of params)."""
-    rule.setup({n: p.copy() for n, p in params.items()}, data, rules.RunContext(config=config, rng=np.random.default_rng(0)))
+    rule.setup(
+        {n: p.copy() for n, p in params.items()}, data, rules.RunContext(config=config, rng=np.random.default_rng(0))
+    )
     _, directions = rule.loss_and_directions(params, np.arange(config.batch_size))
     return sorted({str(d.dtype) for d in directions.values()})
 
@@ -212,11 +240,16 @@ def measure_backprop(data, data32, steps: int, repeat: int) -> dict:
     record = {"steps": steps, "lr": config.lr, **timing_record(wall, cpu, "float64", "float32")}
     for name, (d, p) in variants.items():
         accuracy, param_dtypes = results[name]
-        record[name] = {"test_accuracy": accuracy, "param_dtypes": param_dtypes,
-                        "direction_dtypes": direction_dtypes(rules.Backprop(), p, d, config)}
+        record[name] = {
+            "test_accuracy": accuracy,
+            "param_dtypes": param_dtypes,
+            "direction_dtypes": direction_dtypes(rules.Backprop(), p, d, config),
+        }
         if record[name]["param_dtypes"] != [name] or record[name]["direction_dtypes"] != [name]:
             raise RuntimeError(f"the {name} run computed in another dtype: {record[name]}")
-    record["accuracy_points"] = round(100 * (record["float32"]["test_accuracy"] - record["float64"]["test_accuracy"]), 4)
+    record["accuracy_points"] = round(
+        100 * (record["float32"]["test_accuracy"] - record["float64"]["test_accuracy"]), 4
+    )
     return record
 
 
@@ -243,16 +276,22 @@ def measure_features(data, data32, repeat: int) -> dict:
     reference = frozen_features(params, data)
     if not np.array_equal(hidden_features_like(params, data.train.images), reference.train):
         raise RuntimeError("the benchmark's copy of model.hidden_features does not give its features at float64")
-    wall, cpu, results = median_times({
-        "float64": lambda: frozen_features(params, data),
-        "float32": lambda: [hidden_features_like(params32, getattr(data32, s).images) for s in splits],
-    }, repeat)
+    wall, cpu, results = median_times(
+        {
+            "float64": lambda: frozen_features(params, data),
+            "float32": lambda: [hidden_features_like(params32, getattr(data32, s).images) for s in splits],
+        },
+        repeat,
+    )
     if {f.dtype for f in results["float32"]} != {np.dtype(F32)}:
         raise RuntimeError("the float32 features came out in another dtype")
     scale = np.abs(reference.train).max()
-    return {"images": sum(len(getattr(data, s).labels) for s in splits), "hidden_size": params["W2"].shape[1],
-            **timing_record(wall, cpu, "float64", "float32"),
-            "max_difference_relative_to_largest": float(np.abs(results["float32"][0] - reference.train).max() / scale)}
+    return {
+        "images": sum(len(getattr(data, s).labels) for s in splits),
+        "hidden_size": params["W2"].shape[1],
+        **timing_record(wall, cpu, "float64", "float32"),
+        "max_difference_relative_to_largest": float(np.abs(results["float32"][0] - reference.train).max() / scale),
+    }
 
 
 # ---------------------------------------------------------------- report
@@ -278,8 +317,10 @@ def report(record: dict) -> str:
         f"2. backprop, all layers: lr {b['lr']}, {b['steps']} steps",
     ]
     for name in ("float64", "float32"):
-        lines.append(f"   {name} {b['seconds'][name]:7.3f} s   test accuracy {100 * b[name]['test_accuracy']:.2f}%   "
-                     f"params {', '.join(b[name]['param_dtypes'])}, directions {', '.join(b[name]['direction_dtypes'])}")
+        lines.append(
+            f"   {name} {b['seconds'][name]:7.3f} s   test accuracy {100 * b[name]['test_accuracy']:.2f}%   "
+            f"params {', '.join(b[name]['param_dtypes'])}, directions {', '.join(b[name]['direction_dtypes'])}"
+        )
     lines += [
         f"   ratio {b['ratio']:.2f}x (CPU {b['cpu_ratio']:.2f}x); test accuracy float32 - float64: "
         f"{b['accuracy_points']:+.2f} points",
@@ -296,7 +337,9 @@ def main() -> None:
     parser.add_argument("--grid-steps", type=int, default=10000)
     parser.add_argument("--backprop-steps", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="5 learning rates, 200 and 100 steps, 2 rounds: a check only")
+    parser.add_argument(
+        "--quick", action="store_true", help="5 learning rates, 200 and 100 steps, 2 rounds: a check only"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     if args.quick:  # without the explorer's import (ipywidgets: seconds)

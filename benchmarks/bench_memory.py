@@ -72,10 +72,14 @@ def measure_notebook() -> dict:
     from nbclient import NotebookClient
 
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(MEMORY_READER + "import gc; gc.collect(); print('MEMORY', *memory_mib())"))
+    nb.cells.append(
+        nbformat.v4.new_code_cell(MEMORY_READER + "import gc; gc.collect(); print('MEMORY', *memory_mib())")
+    )
     env_threads = os.environ.get("OPENBLAS_NUM_THREADS")
     started = time.perf_counter()
-    NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+    ).execute()
     seconds = time.perf_counter() - started
     printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("name") == "stdout")
     line = next((line for line in printed.splitlines() if line.startswith("MEMORY ")), None)
@@ -114,8 +118,13 @@ SIZES_SCRIPT = MEMORY_READER + textwrap.dedent("""
 
 
 def measure_sizes(sizes, data: str) -> list:
-    result = subprocess.run([sys.executable, "-c", SIZES_SCRIPT, data, *map(str, sizes)], cwd=ROOT, capture_output=True,
-                            text=True, timeout=3600)
+    result = subprocess.run(
+        [sys.executable, "-c", SIZES_SCRIPT, data, *map(str, sizes)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     if result.returncode != 0:
         raise RuntimeError(result.stderr[-2000:])
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -131,8 +140,9 @@ def kernels_of(pid: int) -> list:
     """The pids of the ipykernel processes under ``pid``."""
     import psutil
 
-    return [p.pid for p in psutil.Process(pid).children(recursive=True)
-            if any("ipykernel" in part for part in p.cmdline())]
+    return [
+        p.pid for p in psutil.Process(pid).children(recursive=True) if any("ipykernel" in part for part in p.cmdline())
+    ]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -149,8 +159,12 @@ def measure_app(visitors: int, settle_s: float) -> dict:
         return {"skipped": "voila is not installed (pip install -e '.[app]')"}
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="bench-memory-"))
-    server = subprocess.Popen([voila, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", "--preheat_kernel=True",
-                               str(APP)], cwd=ROOT, stdout=open(workdir / "voila.log", "w"), stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [voila, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", "--preheat_kernel=True", str(APP)],
+        cwd=ROOT,
+        stdout=open(workdir / "voila.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 120
         while not kernels_of(server.pid):  # the spare kernel
@@ -163,8 +177,12 @@ def measure_app(visitors: int, settle_s: float) -> dict:
         spare_cpu = cpu_seconds(spare)
         url = f"http://127.0.0.1:{port}/"
         started = time.perf_counter()
-        fetchers = [subprocess.Popen([sys.executable, "-c", f"import urllib.request; urllib.request.urlopen({url!r}, timeout=600).read()"])
-                    for _ in range(visitors)]
+        fetchers = [
+            subprocess.Popen(
+                [sys.executable, "-c", f"import urllib.request; urllib.request.urlopen({url!r}, timeout=600).read()"]
+            )
+            for _ in range(visitors)
+        ]
         for fetcher in fetchers:
             fetcher.wait(timeout=900)
         pages_s = time.perf_counter() - started
@@ -181,8 +199,13 @@ def measure_app(visitors: int, settle_s: float) -> dict:
         for pid in kernels_of(server.pid):
             rss, peak = memory_mib(pid)
             per_kernel[pid] = {"rss_mib": rss, "peak_mib": peak, "cpu_s": cpu_seconds(pid)}
-        return {"spare_rss_mib": spare_rss, "spare_cpu_s": spare_cpu, "pages_s": pages_s, "kernels": per_kernel,
-                "spare_pid": spare}
+        return {
+            "spare_rss_mib": spare_rss,
+            "spare_cpu_s": spare_cpu,
+            "pages_s": pages_s,
+            "kernels": per_kernel,
+            "spare_pid": spare,
+        }
     finally:
         server.terminate()
         try:
@@ -194,53 +217,86 @@ def measure_app(visitors: int, settle_s: float) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", action="append", choices=["notebook", "sizes", "app"], help="parts to run (default all)")
+    parser.add_argument(
+        "--only", action="append", choices=["notebook", "sizes", "app"], help="parts to run (default all)"
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1024], help="hidden sizes the slider moves to")
-    parser.add_argument("--data", choices=["own", "given", "both"], default="both",
-                        help="sizes: MNIST loaded by the explorer (the app, notebook 6), load_mnist()'s passed in, or both")
+    parser.add_argument(
+        "--data",
+        choices=["own", "given", "both"],
+        default="both",
+        help="sizes: MNIST loaded by the explorer (the app, notebook 6), load_mnist()'s passed in, or both",
+    )
     parser.add_argument("--visitors", type=int, default=2)
-    parser.add_argument("--settle", type=float, default=15.0, help="seconds the spare kernel gets before it is measured")
+    parser.add_argument(
+        "--settle", type=float, default=15.0, help="seconds the spare kernel gets before it is measured"
+    )
     parser.add_argument("--loaded", action="store_true", help="run beside one CPU-bound process")
     args = parser.parse_args(argv)
     parts = args.only or ["notebook", "sizes", "app"]
     busy = busy_process() if args.loaded else None
-    print(f"bench_memory: {'beside one CPU-bound process' if busy else 'idle'}; {os.cpu_count()} cores; "
-          f"load average {load()}", flush=True)
+    print(
+        f"bench_memory: {'beside one CPU-bound process' if busy else 'idle'}; {os.cpu_count()} cores; "
+        f"load average {load()}",
+        flush=True,
+    )
     try:
         if "notebook" in parts:
             got = measure_notebook()
-            print(f"06 after Run All: kernel {got['rss_mib']:.0f} MiB resident, peak {got['peak_mib']:.0f} MiB "
-                  f"(target < {NOTEBOOK_TARGET_MIB}); ran in {got['seconds']:.0f} s; load {load()}", flush=True)
-            print(f"  a class of {CLASS} on 06: {CLASS * got['rss_mib'] / 1024:.1f} GiB resident after Run All, "
-                  f"{CLASS * got['peak_mib'] / 1024:.1f} GiB if every peak coincided", flush=True)
+            print(
+                f"06 after Run All: kernel {got['rss_mib']:.0f} MiB resident, peak {got['peak_mib']:.0f} MiB "
+                f"(target < {NOTEBOOK_TARGET_MIB}); ran in {got['seconds']:.0f} s; load {load()}",
+                flush=True,
+            )
+            print(
+                f"  a class of {CLASS} on 06: {CLASS * got['rss_mib'] / 1024:.1f} GiB resident after Run All, "
+                f"{CLASS * got['peak_mib'] / 1024:.1f} GiB if every peak coincided",
+                flush=True,
+            )
         if "sizes" in parts:
-            for data, how in (("own", "MNIST loaded by the explorer, as the app does"),
-                              ("given", "load_mnist()'s float64 MNIST passed in, as a notebook of one's own may")):
+            for data, how in (
+                ("own", "MNIST loaded by the explorer, as the app does"),
+                ("given", "load_mnist()'s float64 MNIST passed in, as a notebook of one's own may"),
+            ):
                 if args.data not in (data, "both"):
                     continue
                 rows = measure_sizes(args.sizes, data)
                 print(f"explorer, {how}:")
                 for row in rows:
-                    print(f"  {row['what']}: {row['rss_mib']:.0f} MiB resident, peak so far {row['peak_mib']:.0f} MiB "
-                          f"({row['seconds']:.0f} s)", flush=True)
+                    print(
+                        f"  {row['what']}: {row['rss_mib']:.0f} MiB resident, peak so far {row['peak_mib']:.0f} MiB "
+                        f"({row['seconds']:.0f} s)",
+                        flush=True,
+                    )
                 peak = rows[-1]["peak_mib"]
-                print(f"  peak over sizes 128, {', '.join(map(str, args.sizes))}: {peak:.0f} MiB (target < {SIZE_TARGET_MIB}); "
-                      f"a class of {CLASS} trying them: up to {CLASS * peak / 1024:.1f} GiB; load {load()}", flush=True)
+                print(
+                    f"  peak over sizes 128, {', '.join(map(str, args.sizes))}: {peak:.0f} MiB (target < {SIZE_TARGET_MIB}); "
+                    f"a class of {CLASS} trying them: up to {CLASS * peak / 1024:.1f} GiB; load {load()}",
+                    flush=True,
+                )
         if "app" in parts:
             got = measure_app(args.visitors, args.settle)
             if "skipped" in got:
                 print(f"app: skipped: {got['skipped']}")
             else:
-                print(f"app: spare pre-heated kernel {got['spare_rss_mib']:.0f} MiB, {got['spare_cpu_s']:.1f} CPU-s before "
-                      f"anyone came; {args.visitors} pages served in {got['pages_s']:.1f} s", flush=True)
+                print(
+                    f"app: spare pre-heated kernel {got['spare_rss_mib']:.0f} MiB, {got['spare_cpu_s']:.1f} CPU-s before "
+                    f"anyone came; {args.visitors} pages served in {got['pages_s']:.1f} s",
+                    flush=True,
+                )
                 visitors = [k for pid, k in got["kernels"].items() if k["cpu_s"] > got["spare_cpu_s"] + 1]
                 for pid, k in got["kernels"].items():
-                    print(f"  kernel {pid}: {k['rss_mib']:.0f} MiB resident, peak {k['peak_mib']:.0f} MiB, {k['cpu_s']:.1f} CPU-s")
+                    print(
+                        f"  kernel {pid}: {k['rss_mib']:.0f} MiB resident, peak {k['peak_mib']:.0f} MiB, {k['cpu_s']:.1f} CPU-s"
+                    )
                 if visitors:
                     worst = max(k["rss_mib"] for k in visitors)
-                    print(f"  per visitor: up to {worst:.0f} MiB resident (target < {VISITOR_TARGET_MIB}), peak "
-                          f"{max(k['peak_mib'] for k in visitors):.0f} MiB; a class of {CLASS}: "
-                          f"{(CLASS * worst + got['spare_rss_mib']) / 1024:.1f} GiB; load {load()}", flush=True)
+                    print(
+                        f"  per visitor: up to {worst:.0f} MiB resident (target < {VISITOR_TARGET_MIB}), peak "
+                        f"{max(k['peak_mib'] for k in visitors):.0f} MiB; a class of {CLASS}: "
+                        f"{(CLASS * worst + got['spare_rss_mib']) / 1024:.1f} GiB; load {load()}",
+                        flush=True,
+                    )
     finally:
         if busy is not None:
             busy.kill()

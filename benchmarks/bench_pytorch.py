@@ -78,7 +78,7 @@ def main() -> None:
     try:
         import torch
     except ImportError:
-        print("PyTorch is not installed: pip install -e \".[bench]\" to compare with it (nothing measured)")
+        print('PyTorch is not installed: pip install -e ".[bench]" to compare with it (nothing measured)')
         return
     torch.set_num_threads(1)
     data = load_mnist()
@@ -99,23 +99,39 @@ def main() -> None:
                 accuracy[key] = way()
             seconds[key].append(time.perf_counter() - started)
     best = {key: min(times) for key, times in seconds.items()}
-    ratios = {"top": best[("top", "pytorch")] / best[("top", "project")],
-              "top_vs_lookup": best[("top", "pytorch_lookup")] / best[("top", "project")],
-              "all": best[("all", "pytorch")] / best[("all", "project")]}
+    ratios = {
+        "top": best[("top", "pytorch")] / best[("top", "project")],
+        "top_vs_lookup": best[("top", "pytorch_lookup")] / best[("top", "project")],
+        "all": best[("all", "pytorch")] / best[("all", "project")],
+    }
     load = os.getloadavg()[0]
     if args.json:
-        print(json.dumps({"steps": args.steps, "repeat": args.repeat, "torch": torch.__version__, "load_average": load,
-                          "seconds": {"/".join(k): round(v, 4) for k, v in best.items()},
-                          "test_accuracy": {"/".join(k): v for k, v in accuracy.items()},
-                          "ratios": {k: round(v, 2) for k, v in ratios.items()}, "targets": TARGETS}))
+        print(
+            json.dumps(
+                {
+                    "steps": args.steps,
+                    "repeat": args.repeat,
+                    "torch": torch.__version__,
+                    "load_average": load,
+                    "seconds": {"/".join(k): round(v, 4) for k, v in best.items()},
+                    "test_accuracy": {"/".join(k): v for k, v in accuracy.items()},
+                    "ratios": {k: round(v, 2) for k, v in ratios.items()},
+                    "targets": TARGETS,
+                }
+            )
+        )
         return
-    print(f"{args.steps} steps, batch 32, float64, one thread per run; best of {args.repeat}; "
-          f"PyTorch {torch.__version__}; load average {load:.2f}")
+    print(
+        f"{args.steps} steps, batch 32, float64, one thread per run; best of {args.repeat}; "
+        f"PyTorch {torch.__version__}; load average {load:.2f}"
+    )
     for (run, way), value in best.items():
         name = {"top": "top layer only", "all": "all layers"}[run]
         print(f"  {name:<15} {way:<15} {value:7.3f} s   test accuracy {100 * accuracy[(run, way)]:.2f}%")
-    print(f"  top layer only: the project {ratios['top']:.1f}x faster than PyTorch as usually written "
-          f"(target >= {TARGETS['top']:g}x), {ratios['top_vs_lookup']:.1f}x than PyTorch with the same lookup")
+    print(
+        f"  top layer only: the project {ratios['top']:.1f}x faster than PyTorch as usually written "
+        f"(target >= {TARGETS['top']:g}x), {ratios['top_vs_lookup']:.1f}x than PyTorch with the same lookup"
+    )
     print(f"  all layers:     the project {ratios['all']:.2f}x faster than PyTorch (target >= {TARGETS['all']:g}x)")
 
 

@@ -132,8 +132,12 @@ def train_per_step(data, rule, steps):
             marks[step] = time.perf_counter()
         return False
 
-    train(data, TrainConfig(rule=rule, lr=0.01, steps=steps, eval_every=steps, log_every=250), progress=progress,
-          progress_every=1)
+    train(
+        data,
+        TrainConfig(rule=rule, lr=0.01, steps=steps, eval_every=steps, log_every=250),
+        progress=progress,
+        progress_every=1,
+    )
     return (marks[steps - 1] - marks[1]) / (steps - 2)
 
 
@@ -195,6 +199,7 @@ def measure(data, steps: int, repeat: int, reference_steps: int, default_steps: 
             started = time.perf_counter()
             f()
             return time.perf_counter() - started
+
         return way
 
     def lean_reference():
@@ -208,30 +213,47 @@ def measure(data, steps: int, repeat: int, reference_steps: int, default_steps: 
             lean_top_loop(features, data.train.labels, W, sampler, reference_steps, config.lr)
             return time.perf_counter() - started
 
-    reference = best_of_rounds({
-        "train_run": timed(lambda: train(data, config, verbose=[].append)),  # python -m helpers train: features and log included
-        "feature_products": timed(lambda: feature_products(start, data)),
-        "lean_loop": lean_reference,
-    }, repeat)
+    reference = best_of_rounds(
+        {
+            "train_run": timed(
+                lambda: train(data, config, verbose=[].append)
+            ),  # python -m helpers train: features and log included
+            "feature_products": timed(lambda: feature_products(start, data)),
+            "lean_loop": lean_reference,
+        },
+        repeat,
+    )
     floor = reference["feature_products"] + reference["lean_loop"]
-    record = {"steps": steps, "default_steps": default_steps or steps, "repeat": repeat, "reference_steps": reference_steps,
-              "reference": {**{f"{k}_seconds": v for k, v in reference.items()}, "floor_seconds": floor,
-                            "ratio_to_floor": reference["train_run"] / floor},
-              "rules": {}}
+    record = {
+        "steps": steps,
+        "default_steps": default_steps or steps,
+        "repeat": repeat,
+        "reference_steps": reference_steps,
+        "reference": {
+            **{f"{k}_seconds": v for k, v in reference.items()},
+            "floor_seconds": floor,
+            "ratio_to_floor": reference["train_run"] / floor,
+        },
+        "rules": {},
+    }
     for rule in RULES:
         entry = {}
         for one in (True, False):
             tag = "one_thread" if one else "default_threads"
             n = steps if one else record["default_steps"]
             with blas_threads(one):
-                best = best_of_rounds({"train": lambda: train_per_step(data, rule, n),
-                                       "lean": lambda: lean_per_step(data, rule, n)}, repeat)
+                best = best_of_rounds(
+                    {"train": lambda: train_per_step(data, rule, n), "lean": lambda: lean_per_step(data, rule, n)},
+                    repeat,
+                )
             entry[f"{tag}_train_step_ms"] = 1e3 * best["train"]
             entry[f"{tag}_lean_step_ms"] = 1e3 * best["lean"]
             entry[f"{tag}_ratio"] = best["train"] / best["lean"]
         evaluation = evaluation_seconds(data, rule)
         entry["evaluation_seconds"] = evaluation
-        entry["train_10000_seconds"] = entry["one_thread_train_step_ms"] * 10 + 11 * evaluation  # 10,000 steps, 11 evaluations
+        entry["train_10000_seconds"] = (
+            entry["one_thread_train_step_ms"] * 10 + 11 * evaluation
+        )  # 10,000 steps, 11 evaluations
         entry["memory_mb"] = memory_per_run(data, rule, min(steps, 200)) / 2**20
         record["rules"][rule] = entry
     return record
@@ -240,7 +262,9 @@ def measure(data, steps: int, repeat: int, reference_steps: int, default_steps: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=2000, help="steps per per-step measurement (at least 3)")
-    parser.add_argument("--default-steps", type=int, default=200, help="steps per measurement with the default BLAS threads")
+    parser.add_argument(
+        "--default-steps", type=int, default=200, help="steps per measurement with the default BLAS threads"
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--reference-steps", type=int, default=10000, help="steps of the reference run and its floor")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -252,14 +276,20 @@ def main() -> None:
         print(json.dumps(record))
         return
     r = record["reference"]
-    print(f"reference run ({args.reference_steps} steps, features included): {r['train_run_seconds']:.2f} s; floor "
-          f"{r['floor_seconds']:.2f} s (feature products {r['feature_products_seconds']:.2f} s + lean loop "
-          f"{r['lean_loop_seconds']:.2f} s): {r['ratio_to_floor']:.2f}x the floor")
-    print(f"{'rule':<9} {'1 thread: train / lean ms':>27} {'default: train / lean ms':>26} {'10k steps s':>12} {'memory MB':>10}")
+    print(
+        f"reference run ({args.reference_steps} steps, features included): {r['train_run_seconds']:.2f} s; floor "
+        f"{r['floor_seconds']:.2f} s (feature products {r['feature_products_seconds']:.2f} s + lean loop "
+        f"{r['lean_loop_seconds']:.2f} s): {r['ratio_to_floor']:.2f}x the floor"
+    )
+    print(
+        f"{'rule':<9} {'1 thread: train / lean ms':>27} {'default: train / lean ms':>26} {'10k steps s':>12} {'memory MB':>10}"
+    )
     for rule, e in record["rules"].items():
-        print(f"{rule:<9} {e['one_thread_train_step_ms']:>9.3f} / {e['one_thread_lean_step_ms']:.3f} ({e['one_thread_ratio']:.2f}x)"
-              f" {e['default_threads_train_step_ms']:>8.3f} / {e['default_threads_lean_step_ms']:.3f} ({e['default_threads_ratio']:.2f}x)"
-              f" {e['train_10000_seconds']:>12.1f} {e['memory_mb']:>10.1f}")
+        print(
+            f"{rule:<9} {e['one_thread_train_step_ms']:>9.3f} / {e['one_thread_lean_step_ms']:.3f} ({e['one_thread_ratio']:.2f}x)"
+            f" {e['default_threads_train_step_ms']:>8.3f} / {e['default_threads_lean_step_ms']:.3f} ({e['default_threads_ratio']:.2f}x)"
+            f" {e['train_10000_seconds']:>12.1f} {e['memory_mb']:>10.1f}"
+        )
 
 
 if __name__ == "__main__":

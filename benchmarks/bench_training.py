@@ -106,9 +106,13 @@ def main() -> None:
     print(f"reference experiment, {args.steps} steps, best of {args.repeat}")
     print(f"  reference-style loop  {best['naive']:7.3f} s   test accuracy {100 * results['naive']:.2f}%")
     print(f"  full forward (helpers){best['full_forward']:7.3f} s   test accuracy {100 * results['full_forward']:.2f}%")
-    print(f"  fast path (helpers)   {best['fast']:7.3f} s   test accuracy {100 * results['fast']:.2f}%"
-          f"   (of which the frozen features alone: {best['features']:.3f} s)")
-    print(f"  speed-up: {result['ratio']:.1f}x over the reference-style loop, {result['ratio_vs_full_forward']:.1f}x over full forward")
+    print(
+        f"  fast path (helpers)   {best['fast']:7.3f} s   test accuracy {100 * results['fast']:.2f}%"
+        f"   (of which the frozen features alone: {best['features']:.3f} s)"
+    )
+    print(
+        f"  speed-up: {result['ratio']:.1f}x over the reference-style loop, {result['ratio_vs_full_forward']:.1f}x over full forward"
+    )
     print(f"  in CPU time: {best_cpu['naive']:.3f} s vs {best_cpu['fast']:.3f} s, {result['cpu_ratio']:.1f}x")
 
 

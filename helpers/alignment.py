@@ -40,7 +40,9 @@ def angle_degrees(a, b) -> float:
 def probe_batch(data, size: int = PROBE_SIZE) -> Batch:
     """The fixed probe: the first ``size`` validation images (size, 784) and labels (size,)."""
     if not 0 < size <= len(data.validation.labels):
-        raise ValueError(f"probe size must be between 1 and {len(data.validation.labels)} (the validation images), got {size}")
+        raise ValueError(
+            f"probe size must be between 1 and {len(data.validation.labels)} (the validation images), got {size}"
+        )
     return Batch(np.arange(size), data.validation.images[:size], data.validation.labels[:size])
 
 
@@ -72,8 +74,11 @@ def update_angles(rule: LearningRule, params: dict, probe: Batch) -> dict:
 def feedback_angles(rule: LearningRule, params: dict) -> dict:
     """For a rule with feedback matrices shaped like the weights (fa): angle between W_k and B_k, {"W2": degrees, ...}."""
     feedback = getattr(rule, "feedback", None) or {}
-    return {f"W{k}": angle_degrees(params[f"W{k}"], B) for k, B in sorted(feedback.items())
-            if np.shape(B) == params[f"W{k}"].shape}
+    return {
+        f"W{k}": angle_degrees(params[f"W{k}"], B)
+        for k, B in sorted(feedback.items())
+        if np.shape(B) == params[f"W{k}"].shape
+    }
 
 
 class AlignmentRecorder:
@@ -109,5 +114,8 @@ class AlignmentRecorder:
         """Measure the angles of ``params`` (the weights after ``step`` updates)."""
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             angles, ratios = update_measures(self.rule, params, self.probe)
-            self.angles[int(step)] = {"update": angles, "norm_ratio": ratios,
-                                      "feedback": feedback_angles(self.rule, params)}
+            self.angles[int(step)] = {
+                "update": angles,
+                "norm_ratio": ratios,
+                "feedback": feedback_angles(self.rule, params),
+            }

@@ -121,8 +121,9 @@ class SoftmaxFit:
     gradient_norms: np.ndarray  # (...) largest |gradient entry| at the end
 
 
-def softmax_readout(features: np.ndarray, labels: np.ndarray, iterations: int = 150, lr: float = 1.0,
-                    momentum: float = 0.9) -> SoftmaxFit:
+def softmax_readout(
+    features: np.ndarray, labels: np.ndarray, iterations: int = 150, lr: float = 1.0, momentum: float = 0.9
+) -> SoftmaxFit:
     """A softmax readout trained to convergence: full-batch gradient descent, preconditioned.
 
     Plain gradient descent crawls here because the features are badly
@@ -163,13 +164,23 @@ def nearest_class_mean(train_images: np.ndarray, train_labels: np.ndarray, image
 # ---------------------------------------------------------------- the measurements, as table rows
 
 OPTIMIZER_NAMES = {name: cls.label for name, cls in OPTIMIZERS.items()}  # "SGD", "momentum", "Adam"
-DEFAULT_SWEEP = (("sgd", 1e-3), ("sgd", 1e-2), ("sgd", 1e-1), ("sgd", 1.0),
-                 ("momentum", 1e-3), ("momentum", 1e-2), ("adam", 1e-3), ("adam", 1e-2))
+DEFAULT_SWEEP = (
+    ("sgd", 1e-3),
+    ("sgd", 1e-2),
+    ("sgd", 1e-1),
+    ("sgd", 1.0),
+    ("momentum", 1e-3),
+    ("momentum", 1e-2),
+    ("adam", 1e-3),
+    ("adam", 1e-2),
+)
 DEFAULT_WIDTHS = (16, 32, 64, 128, 256, 512, 1024, 2048)
 ALL_LAYERS_LRS = (1e-3, 1e-2, 1e-1, 1.0)  # the top layer's SGD grid
 
 
-def make_row(method: str, setting: str, steps, accuracies, seeds, wall_seconds: float, hidden_size: int = 128, **extra) -> dict:
+def make_row(
+    method: str, setting: str, steps, accuracies, seeds, wall_seconds: float, hidden_size: int = 128, **extra
+) -> dict:
     """One row of the summary table.  accuracies: one test accuracy (fraction) per seed.
 
     spread = standard deviation over seeds (ddof=1; 0 for a single seed).
@@ -180,9 +191,18 @@ def make_row(method: str, setting: str, steps, accuracies, seeds, wall_seconds: 
     select rows by these fields, not by parsing the ``setting`` label that the table shows.
     """
     s = summary(accuracies)
-    return {"method": method, "setting": setting, "steps": steps, "hidden_size": hidden_size,
-            "seeds": [int(seed) for seed in seeds], "test_accuracy_mean": s["mean"],
-            "test_accuracy_spread": s["sd"], "test_accuracies": s["per_seed"], "wall_seconds": float(wall_seconds), **extra}
+    return {
+        "method": method,
+        "setting": setting,
+        "steps": steps,
+        "hidden_size": hidden_size,
+        "seeds": [int(seed) for seed in seeds],
+        "test_accuracy_mean": s["mean"],
+        "test_accuracy_spread": s["sd"],
+        "test_accuracies": s["per_seed"],
+        "wall_seconds": float(wall_seconds),
+        **extra,
+    }
 
 
 def validation_at(histories, step: int) -> list:
@@ -220,13 +240,30 @@ def measure_top_only(data, seeds, checkpoints=(10000, 20000, 50000), features=No
     seconds = time.perf_counter() - started
     histories = [h for _, h in results]
     features = features or {}
-    final = [top_train_accuracy(p, features.get(c.seed) or features_for(data, c.seed, c.hidden_size, c.init), data.train.labels)
-             for (p, _), c in zip(results, configs)]
+    final = [
+        top_train_accuracy(
+            p, features.get(c.seed) or features_for(data, c.seed, c.hidden_size, c.init), data.train.labels
+        )
+        for (p, _), c in zip(results, configs)
+    ]
     lr = configs[0].lr
-    rows = [make_row("top layer only, SGD", f"lr {lr:g}", c, [accuracy_at(h, c) for h in histories], seeds,
-                     seconds, configs[0].hidden_size, train_images=len(data.train),
-                     validation_accuracies=validation_at(histories, c), lr=lr, optimizer=configs[0].optimizer,
-                     **({"train_accuracies": final} if c == steps else {})) for c in sorted(checkpoints)]
+    rows = [
+        make_row(
+            "top layer only, SGD",
+            f"lr {lr:g}",
+            c,
+            [accuracy_at(h, c) for h in histories],
+            seeds,
+            seconds,
+            configs[0].hidden_size,
+            train_images=len(data.train),
+            validation_accuracies=validation_at(histories, c),
+            lr=lr,
+            optimizer=configs[0].optimizer,
+            **({"train_accuracies": final} if c == steps else {}),
+        )
+        for c in sorted(checkpoints)
+    ]
     return Measurement(rows, histories)
 
 
@@ -236,19 +273,39 @@ def measure_all_layers(data, seeds, steps=10000, **config) -> Measurement:
     histories = [h for _, h in results]
     # at the end of each run: accuracy on the training images (the generalization gap) and the
     # dead ReLUs of each hidden layer (units that fire on no test image; see model.dead_fractions)
-    at_end = {"train_accuracies": [model.accuracy(p, data.train.images, data.train.labels) if h.diverged_at is None
-                                   else float("nan") for p, h in results],
-              "dead_fractions": [model.dead_fractions(p, data.test.images) for p, _ in results],
-              "dead_fractions_at_init": [model.dead_fractions(initial_params(h.config), data.test.images) for h in histories]}
+    at_end = {
+        "train_accuracies": [
+            model.accuracy(p, data.train.images, data.train.labels) if h.diverged_at is None else float("nan")
+            for p, h in results
+        ],
+        "dead_fractions": [model.dead_fractions(p, data.test.images) for p, _ in results],
+        "dead_fractions_at_init": [model.dead_fractions(initial_params(h.config), data.test.images) for h in histories],
+    }
     checkpoints = sorted({steps} | {c for c in (10000, 20000, 50000) if c < steps})
     diverged = [h.config.seed for h in histories if h.diverged_at is not None]
-    method = "all layers" if histories[0].config.optimizer == "sgd" else f"all layers, {OPTIMIZER_NAMES[histories[0].config.optimizer]}"
-    rows = [make_row(method, f"lr {histories[0].config.lr:g}", c, [accuracy_at(h, c) for h in histories], seeds,
-                     sum(h.train_seconds for h in histories), histories[0].config.hidden_size,
-                     train_images=len(data.train), diverged_seeds=diverged, lr=histories[0].config.lr,
-                     optimizer=histories[0].config.optimizer,
-                     validation_accuracies=validation_at(histories, c), **(at_end if c == steps else {}))
-            for c in checkpoints]
+    method = (
+        "all layers"
+        if histories[0].config.optimizer == "sgd"
+        else f"all layers, {OPTIMIZER_NAMES[histories[0].config.optimizer]}"
+    )
+    rows = [
+        make_row(
+            method,
+            f"lr {histories[0].config.lr:g}",
+            c,
+            [accuracy_at(h, c) for h in histories],
+            seeds,
+            sum(h.train_seconds for h in histories),
+            histories[0].config.hidden_size,
+            train_images=len(data.train),
+            diverged_seeds=diverged,
+            lr=histories[0].config.lr,
+            optimizer=histories[0].config.optimizer,
+            validation_accuracies=validation_at(histories, c),
+            **(at_end if c == steps else {}),
+        )
+        for c in checkpoints
+    ]
     return Measurement(rows, histories)
 
 
@@ -277,15 +334,33 @@ def measure_readouts(data, seeds, features=None, softmax_iterations: int = 100, 
     fit = softmax_readout(train_features[chosen], data.train.labels, iterations=softmax_iterations)
     sm_seconds = time.perf_counter() - started
     sm_acc = readout_accuracy(test_features[chosen], fit.weights, data.test.labels)
-    train_accuracy = {"least-squares readout": readout_accuracy(train_features, weights, data.train.labels),
-                      "softmax readout": readout_accuracy(train_features[chosen], fit.weights, data.train.labels)}
+    train_accuracy = {
+        "least-squares readout": readout_accuracy(train_features, weights, data.train.labels),
+        "softmax readout": readout_accuracy(train_features[chosen], fit.weights, data.train.labels),
+    }
     rows = [
-        make_row("least-squares readout", "closed form", None, ls_acc, seeds, ls_seconds, train_images=len(data.train),
-                 train_accuracies=train_accuracy["least-squares readout"].tolist()),
-        make_row("softmax readout", "to convergence", softmax_iterations, sm_acc, softmax_seeds, sm_seconds,
-                 train_images=len(data.train), final_loss=[float(x) for x in fit.losses[-1]],
-                 max_gradient=[float(x) for x in fit.gradient_norms],
-                 train_accuracies=train_accuracy["softmax readout"].tolist()),
+        make_row(
+            "least-squares readout",
+            "closed form",
+            None,
+            ls_acc,
+            seeds,
+            ls_seconds,
+            train_images=len(data.train),
+            train_accuracies=train_accuracy["least-squares readout"].tolist(),
+        ),
+        make_row(
+            "softmax readout",
+            "to convergence",
+            softmax_iterations,
+            sm_acc,
+            softmax_seeds,
+            sm_seconds,
+            train_images=len(data.train),
+            final_loss=[float(x) for x in fit.losses[-1]],
+            max_gradient=[float(x) for x in fit.gradient_norms],
+            train_accuracies=train_accuracy["softmax readout"].tolist(),
+        ),
     ]
     return Measurement(rows, extra={"softmax_fit": fit, "weights": weights, "train_accuracy": train_accuracy})
 
@@ -307,11 +382,22 @@ def measure_sweep(data, seeds, sweep=DEFAULT_SWEEP, steps=10000, features=None) 
         runs = [h for _, _, h in chosen]
         method = "top layer only, SGD" if optimizer == "sgd" else f"top layer only, {OPTIMIZER_NAMES[optimizer]}"
         diverged = [h.config.seed for h in runs if h.diverged_at is not None]
-        rows.append(make_row(method, f"lr {lr:g}", steps, [accuracy_at(h, steps) for h in runs], seeds,
-                             runs[0].train_seconds, train_images=len(data.train), diverged_seeds=diverged,
-                             validation_accuracies=validation_at(runs, steps), lr=lr, optimizer=optimizer,
-                             train_accuracies=[top_train_accuracy(p, features[c.seed], data.train.labels)
-                                               for c, p, _ in chosen]))
+        rows.append(
+            make_row(
+                method,
+                f"lr {lr:g}",
+                steps,
+                [accuracy_at(h, steps) for h in runs],
+                seeds,
+                runs[0].train_seconds,
+                train_images=len(data.train),
+                diverged_seeds=diverged,
+                validation_accuracies=validation_at(runs, steps),
+                lr=lr,
+                optimizer=optimizer,
+                train_accuracies=[top_train_accuracy(p, features[c.seed], data.train.labels) for c, p, _ in chosen],
+            )
+        )
     return Measurement(rows, [h for _, h in results])
 
 
@@ -332,16 +418,34 @@ def measure_widths(data, widths=DEFAULT_WIDTHS, seeds=(0,), steps=10000, train_i
         feature_std = float(np.mean([features[s].train.std(axis=0).mean() for s in seeds]))
         # SGD at the reference lr, and at an lr proportional to the width (lr 0.001 at width 128): the
         # step-size-per-feature explanation of why a fixed lr levels off predicts that the second keeps rising
-        settings = [(1e-3, f"width {width}")] + ([(1e-3 * width / 128, f"width {width}, lr {1e-3 * width / 128:g}")]
-                                                  if width != 128 else [])  # at width 128 it is the same run
+        settings = [(1e-3, f"width {width}")] + (
+            [(1e-3 * width / 128, f"width {width}, lr {1e-3 * width / 128:g}")] if width != 128 else []
+        )  # at width 128 it is the same run
         for lr, setting in settings:
             started = time.perf_counter()
-            results = train_many(data, [TrainConfig(steps=steps, seed=s, hidden_size=width, lr=lr) for s in seeds],
-                                 together=False, features=features)
-            rows.append(make_row("top layer only, SGD", setting, steps, [accuracy_at(h, steps) for _, h in results],
-                                 seeds, time.perf_counter() - started, width, features_seconds=features_seconds,
-                                 train_images=n_train, feature_std=feature_std, lr=lr, optimizer="sgd",
-                                 validation_accuracies=validation_at([h for _, h in results], steps)))
+            results = train_many(
+                data,
+                [TrainConfig(steps=steps, seed=s, hidden_size=width, lr=lr) for s in seeds],
+                together=False,
+                features=features,
+            )
+            rows.append(
+                make_row(
+                    "top layer only, SGD",
+                    setting,
+                    steps,
+                    [accuracy_at(h, steps) for _, h in results],
+                    seeds,
+                    time.perf_counter() - started,
+                    width,
+                    features_seconds=features_seconds,
+                    train_images=n_train,
+                    feature_std=feature_std,
+                    lr=lr,
+                    optimizer="sgd",
+                    validation_accuracies=validation_at([h for _, h in results], steps),
+                )
+            )
         # stacked one seed at a time, each seed's features freed as soon as they are copied: at width 2048
         # six seeds' features are ~7 GB, and holding them next to the stack ran out of memory
         train_features = np.ones((len(seeds), n_train, width + 1))  # the last column stays 1: the bias
@@ -354,17 +458,29 @@ def measure_widths(data, widths=DEFAULT_WIDTHS, seeds=(0,), steps=10000, train_i
         started = time.perf_counter()
         weights = least_squares_readout(train_features, data.train.labels)
         seconds = time.perf_counter() - started
-        rows.append(make_row("least-squares readout", f"width {width}", None,
-                             readout_accuracy(test_features, weights, data.test.labels), seeds, seconds, width,
-                             features_seconds=features_seconds, train_images=n_train,
-                             train_accuracy=readout_accuracy(train_features, weights, data.train.labels).tolist()))
+        rows.append(
+            make_row(
+                "least-squares readout",
+                f"width {width}",
+                None,
+                readout_accuracy(test_features, weights, data.test.labels),
+                seeds,
+                seconds,
+                width,
+                features_seconds=features_seconds,
+                train_images=n_train,
+                train_accuracy=readout_accuracy(train_features, weights, data.train.labels).tolist(),
+            )
+        )
     return Measurement(rows)
 
 
 def measure_all_layers_grid(data, seeds, lrs=ALL_LAYERS_LRS, steps=10000, **config) -> Measurement:
     """All layers with SGD at every learning rate of ``lrs``: the same care as the top layer's sweep."""
     parts = [measure_all_layers(data, seeds, steps, lr=lr, **config) for lr in lrs]
-    return Measurement([r for m in parts for r in m.rows if r["steps"] == steps], [h for m in parts for h in m.histories])
+    return Measurement(
+        [r for m in parts for r in m.rows if r["steps"] == steps], [h for m in parts for h in m.histories]
+    )
 
 
 def measure_raw_pixels(data, softmax_iterations: int = 100) -> Measurement:
@@ -376,24 +492,56 @@ def measure_raw_pixels(data, softmax_iterations: int = 100) -> Measurement:
     labels, test_labels, n = data.train.labels, data.test.labels, len(data.train)
     started = time.perf_counter()
     weights = least_squares_readout(train_pixels, labels)
-    ls_row = make_row("least-squares readout", "raw pixels", None, [readout_accuracy(test_pixels, weights, test_labels)], [],
-                      time.perf_counter() - started, None, train_images=n,
-                      train_accuracy=float(readout_accuracy(train_pixels, weights, labels)))
+    ls_row = make_row(
+        "least-squares readout",
+        "raw pixels",
+        None,
+        [readout_accuracy(test_pixels, weights, test_labels)],
+        [],
+        time.perf_counter() - started,
+        None,
+        train_images=n,
+        train_accuracy=float(readout_accuracy(train_pixels, weights, labels)),
+    )
     started = time.perf_counter()
     fit = softmax_readout(train_pixels, labels, iterations=softmax_iterations)
-    sm_row = make_row("softmax readout", "raw pixels", softmax_iterations, [readout_accuracy(test_pixels, fit.weights, test_labels)],
-                      [], time.perf_counter() - started, None, train_images=n,
-                      train_accuracy=float(readout_accuracy(train_pixels, fit.weights, labels)),
-                      final_loss=float(fit.losses[-1]), max_gradient=float(fit.gradient_norms))
+    sm_row = make_row(
+        "softmax readout",
+        "raw pixels",
+        softmax_iterations,
+        [readout_accuracy(test_pixels, fit.weights, test_labels)],
+        [],
+        time.perf_counter() - started,
+        None,
+        train_images=n,
+        train_accuracy=float(readout_accuracy(train_pixels, fit.weights, labels)),
+        final_loss=float(fit.losses[-1]),
+        max_gradient=float(fit.gradient_norms),
+    )
     started = time.perf_counter()
     predicted = nearest_class_mean(data.train.images, labels, data.test.images)
-    ncm_row = make_row("nearest class mean", "raw pixels", None, [np.mean(predicted == test_labels)], [],
-                       time.perf_counter() - started, None, train_images=n)
+    ncm_row = make_row(
+        "nearest class mean",
+        "raw pixels",
+        None,
+        [np.mean(predicted == test_labels)],
+        [],
+        time.perf_counter() - started,
+        None,
+        train_images=n,
+    )
     return Measurement([ls_row, sm_row, ncm_row], extra={"softmax_fit": fit})
 
 
-def measure_conditioning(data, seeds, features=None, lr: float = 1e-3, steps: int = 10000,
-                         transforms=("centered", "scaled", "standardized"), spectra=None) -> Measurement:
+def measure_conditioning(
+    data,
+    seeds,
+    features=None,
+    lr: float = 1e-3,
+    steps: int = 10000,
+    transforms=("centered", "scaled", "standardized"),
+    spectra=None,
+) -> Measurement:
     """Top layer only, SGD at ``lr``, on centered and/or scaled frozen features, with the condition numbers.
 
     The features are transformed with their training statistics (see helpers.conditioning);
@@ -415,14 +563,27 @@ def measure_conditioning(data, seeds, features=None, lr: float = 1e-3, steps: in
         results = train_many(data, [TrainConfig(steps=steps, seed=s, lr=lr) for s in seeds], features=changed)
         runs = [h for _, h in results]
         histories += runs
-        rows.append(make_row("top layer only, SGD", f"lr {lr:g}, {name} features", steps, [accuracy_at(h, steps) for h in runs],
-                             seeds, runs[0].train_seconds, train_images=len(data.train),
-                             validation_accuracies=validation_at(runs, steps), lr=lr, optimizer="sgd", features=name,
-                             train_accuracies=[top_train_accuracy(p, changed[s], data.train.labels)
-                                               for s, (p, _) in zip(seeds, results)],
-                             condition_numbers=[conditioning.condition_number(spectra[s][name]) for s in seeds],
-                             slow_directions=[conditioning.slow_directions(spectra[s][name], lr, steps) for s in seeds],
-                             diverged_seeds=[h.config.seed for h in runs if h.diverged_at is not None]))
+        rows.append(
+            make_row(
+                "top layer only, SGD",
+                f"lr {lr:g}, {name} features",
+                steps,
+                [accuracy_at(h, steps) for h in runs],
+                seeds,
+                runs[0].train_seconds,
+                train_images=len(data.train),
+                validation_accuracies=validation_at(runs, steps),
+                lr=lr,
+                optimizer="sgd",
+                features=name,
+                train_accuracies=[
+                    top_train_accuracy(p, changed[s], data.train.labels) for s, (p, _) in zip(seeds, results)
+                ],
+                condition_numbers=[conditioning.condition_number(spectra[s][name]) for s in seeds],
+                slow_directions=[conditioning.slow_directions(spectra[s][name], lr, steps) for s in seeds],
+                diverged_seeds=[h.config.seed for h in runs if h.diverged_at is not None],
+            )
+        )
     return Measurement(rows, histories, extra={"spectra": spectra})
 
 
@@ -435,17 +596,32 @@ def measure_speedup(data, configs, features=None) -> dict:
     one_by_one = train_many(data, configs, together=False, features=features)
     one_by_one_seconds = time.perf_counter() - started
     equal = all(
-        hv.test_accuracies == ho.test_accuracies and np.allclose(hv.losses, ho.losses, rtol=1e-9)
+        hv.test_accuracies == ho.test_accuracies
+        and np.allclose(hv.losses, ho.losses, rtol=1e-9)
         and (pv is None or all(np.allclose(pv[k], po[k], rtol=1e-9, atol=1e-12) for k in pv))
         for (pv, hv), (po, ho) in zip(vectorized, one_by_one)
     )
-    weight_difference = max(float(np.max(np.abs(pv[k] - po[k]))) for (pv, _), (po, _) in zip(vectorized, one_by_one)
-                            if pv is not None for k in pv)
-    accuracy_difference = max(abs(a - b) for (_, hv), (_, ho) in zip(vectorized, one_by_one)
-                              for a, b in zip(hv.test_accuracies, ho.test_accuracies))
-    return {"runs": len(configs), "steps": configs[0].steps, "vectorized_seconds": vectorized_seconds,
-            "one_by_one_seconds": one_by_one_seconds, "speedup": one_by_one_seconds / vectorized_seconds, "equal": equal,
-            "max_weight_difference": weight_difference, "max_accuracy_difference": accuracy_difference}
+    weight_difference = max(
+        float(np.max(np.abs(pv[k] - po[k])))
+        for (pv, _), (po, _) in zip(vectorized, one_by_one)
+        if pv is not None
+        for k in pv
+    )
+    accuracy_difference = max(
+        abs(a - b)
+        for (_, hv), (_, ho) in zip(vectorized, one_by_one)
+        for a, b in zip(hv.test_accuracies, ho.test_accuracies)
+    )
+    return {
+        "runs": len(configs),
+        "steps": configs[0].steps,
+        "vectorized_seconds": vectorized_seconds,
+        "one_by_one_seconds": one_by_one_seconds,
+        "speedup": one_by_one_seconds / vectorized_seconds,
+        "equal": equal,
+        "max_weight_difference": weight_difference,
+        "max_accuracy_difference": accuracy_difference,
+    }
 
 
 # ---------------------------------------------------------------- the table
@@ -469,8 +645,14 @@ def format_table(rows, times: bool = True) -> str:
         else:
             accuracy = f"{mean:.2f}% ± {spread:.2f}" if len(r["seeds"]) > 1 else f"{mean:.2f}%"
         images = r.get("train_images")
-        cells = [r["method"], r["setting"], "-" if r["steps"] is None else f"{r['steps']:,}",
-                 "-" if images is None else f"{images:,}", accuracy, str(len(r["seeds"])) if r["seeds"] else "-"]
+        cells = [
+            r["method"],
+            r["setting"],
+            "-" if r["steps"] is None else f"{r['steps']:,}",
+            "-" if images is None else f"{images:,}",
+            accuracy,
+            str(len(r["seeds"])) if r["seeds"] else "-",
+        ]
         if times:
             cells.append(f"{r['wall_seconds']:.2f} s")
         lines.append(cells)
@@ -484,45 +666,110 @@ def format_table(rows, times: bool = True) -> str:
 # ---------------------------------------------------------------- python -m helpers baselines
 
 PARTS = ("top", "all-layers", "readouts", "raw-pixels", "conditioning", "sweep", "widths", "speedup")
-QUICK = {"seeds": [0, 1], "steps": [500, 1000], "sweep_steps": 500, "all_layers_steps": 200, "all_layers_lrs": [0.001, 0.1],
-         "widths": [16, 32], "width_seeds": [0, 1], "width_steps": 500, "width_train_images": 5000, "softmax_iterations": 20}
+QUICK = {
+    "seeds": [0, 1],
+    "steps": [500, 1000],
+    "sweep_steps": 500,
+    "all_layers_steps": 200,
+    "all_layers_lrs": [0.001, 0.1],
+    "widths": [16, 32],
+    "width_seeds": [0, 1],
+    "width_steps": 500,
+    "width_train_images": 5000,
+    "softmax_iterations": 20,
+}
 # the width sweep gets six seeds: with three, SGD's seed-to-seed spread (several points) hides or fakes a trend
-FULL = {"seeds": [0, 1, 2], "steps": [10000, 20000, 50000], "sweep_steps": 10000, "all_layers_steps": 10000,
-        "all_layers_lrs": list(ALL_LAYERS_LRS), "widths": list(DEFAULT_WIDTHS), "width_seeds": [0, 1, 2, 3, 4, 5],
-        "width_steps": 10000, "width_train_images": None, "softmax_iterations": 100}
+FULL = {
+    "seeds": [0, 1, 2],
+    "steps": [10000, 20000, 50000],
+    "sweep_steps": 10000,
+    "all_layers_steps": 10000,
+    "all_layers_lrs": list(ALL_LAYERS_LRS),
+    "widths": list(DEFAULT_WIDTHS),
+    "width_seeds": [0, 1, 2, 3, 4, 5],
+    "width_steps": 10000,
+    "width_train_images": None,
+    "softmax_iterations": 100,
+}
 RESULTS_PATH = Path(__file__).resolve().parent.parent / "results" / "baselines.json"
 RESULTS_COMMAND = "python -m helpers baselines --out results/baselines.json"
 MODULES = results.NUMERICAL_MODULES + ("helpers.conditioning", __name__)  # the code the baselines' numbers come from
 # top-level names that do not make numbers (printing, the command line, the file's bookkeeping): left out of
 # this module's digest (helpers.results.provenance), so editing them keeps the results fresh
-NOT_NUMERICAL = ("format_table", "add_arguments", "resolve_settings", "run", "table_text", "provenance", "code_version",
-                 "load_results", "results_problems", "load_partial", "available_memory", "width_memory_bytes",
-                 "check_memory", "_describe", "RESULTS_PATH", "RESULTS_COMMAND", "MODULES", "NOT_NUMERICAL")
+NOT_NUMERICAL = (
+    "format_table",
+    "add_arguments",
+    "resolve_settings",
+    "run",
+    "table_text",
+    "provenance",
+    "code_version",
+    "load_results",
+    "results_problems",
+    "load_partial",
+    "available_memory",
+    "width_memory_bytes",
+    "check_memory",
+    "_describe",
+    "RESULTS_PATH",
+    "RESULTS_COMMAND",
+    "MODULES",
+    "NOT_NUMERICAL",
+)
 
 
 def add_arguments(parser) -> None:
     """The options of ``python -m helpers baselines``; unset ones take the full (or --quick) defaults."""
     count, seed = int_at_least(1), int_at_least(0)
     parser.add_argument("--seeds", type=seed, nargs="+", help="seeds (default 0 1 2)")
-    parser.add_argument("--steps", type=count, nargs="+", help="top layer only, SGD lr 0.001: steps to report (default 10000 20000 50000)")
-    parser.add_argument("--sweep-steps", type=count, help="steps of the learning-rate / optimizer sweep (default 10000)")
+    parser.add_argument(
+        "--steps",
+        type=count,
+        nargs="+",
+        help="top layer only, SGD lr 0.001: steps to report (default 10000 20000 50000)",
+    )
+    parser.add_argument(
+        "--sweep-steps", type=count, help="steps of the learning-rate / optimizer sweep (default 10000)"
+    )
     parser.add_argument("--all-layers-steps", type=count, help="steps of the all-layers runs (default 10000)")
-    parser.add_argument("--all-layers-lrs", type=positive_float, nargs="+",
-                        help="learning rates of the all-layers runs (default 0.001 0.01 0.1 1)")
-    parser.add_argument("--widths", type=count, nargs="+",
-                        help="hidden widths of the width sweep (default 16 32 ... 2048)")
-    parser.add_argument("--width-seeds", type=seed, nargs="+", help="seeds of the width sweep (default 0 1 2 3 4 5, or --seeds if given)")
+    parser.add_argument(
+        "--all-layers-lrs",
+        type=positive_float,
+        nargs="+",
+        help="learning rates of the all-layers runs (default 0.001 0.01 0.1 1)",
+    )
+    parser.add_argument(
+        "--widths", type=count, nargs="+", help="hidden widths of the width sweep (default 16 32 ... 2048)"
+    )
+    parser.add_argument(
+        "--width-seeds",
+        type=seed,
+        nargs="+",
+        help="seeds of the width sweep (default 0 1 2 3 4 5, or --seeds if given)",
+    )
     parser.add_argument("--width-steps", type=count, help="SGD steps at each width (default 10000)")
-    parser.add_argument("--width-train-images", type=int_at_least(100),
-                        help="train the width sweep on the first N training images (default all 55000)")
-    parser.add_argument("--softmax-iterations", type=count,
-                        help="full-batch iterations of the softmax readout (default 100)")
+    parser.add_argument(
+        "--width-train-images",
+        type=int_at_least(100),
+        help="train the width sweep on the first N training images (default all 55000)",
+    )
+    parser.add_argument(
+        "--softmax-iterations", type=count, help="full-batch iterations of the softmax readout (default 100)"
+    )
     parser.add_argument("--only", nargs="+", choices=PARTS, help="measure only these parts")
-    parser.add_argument("--quick", action="store_true", help="a reduced run (seconds, for tests): 2 seeds, few steps, widths 16 32")
+    parser.add_argument(
+        "--quick", action="store_true", help="a reduced run (seconds, for tests): 2 seeds, few steps, widths 16 32"
+    )
     parser.add_argument("--data-dir", default=None, help="directory with the four MNIST .gz files")
-    parser.add_argument("--json", action="store_true", help="print one JSON object (rows, settings, speedup) instead of the table")
-    parser.add_argument("--out", default=None, help="write the JSON results to this file (checked before any measuring; "
-                        "each finished part is kept in PATH.partial, and a rerun of the same command resumes from it)")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object (rows, settings, speedup) instead of the table"
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="write the JSON results to this file (checked before any measuring; "
+        "each finished part is kept in PATH.partial, and a rerun of the same command resumes from it)",
+    )
 
 
 def resolve_settings(args) -> dict:
@@ -572,9 +819,14 @@ def measure_unit(data, settings, unit, features) -> dict:
     elif unit.startswith("widths "):
         width = int(unit.split()[1])
         check_memory(width, settings["width_seeds"], settings["width_train_images"])
-        rows = measure_widths(data, [width], settings["width_seeds"], settings["width_steps"], settings["width_train_images"]).rows
+        rows = measure_widths(
+            data, [width], settings["width_seeds"], settings["width_steps"], settings["width_train_images"]
+        ).rows
     elif unit == "speedup":
-        rows, speedup = [], measure_speedup(data, sweep_configs(seeds, DEFAULT_SWEEP, min(2000, settings["sweep_steps"])), features)
+        rows, speedup = (
+            [],
+            measure_speedup(data, sweep_configs(seeds, DEFAULT_SWEEP, min(2000, settings["sweep_steps"])), features),
+        )
     else:
         raise ValueError(f"unknown unit {unit!r}; the units are {', '.join(units(dict(settings, parts=list(PARTS))))}")
     return {"rows": rows, "speedup": speedup}
@@ -584,13 +836,15 @@ def _describe(settings, unit) -> str:
     seeds = settings["seeds"]
     if unit.startswith("widths "):
         return f"width {unit.split()[1]}, seeds {settings['width_seeds']}"
-    return {"top": f"top layer only, SGD lr 0.001, {max(settings['steps'])} steps, seeds {seeds}",
-            "all-layers": f"all layers, {settings['all_layers_steps']} steps per seed, seeds {seeds}, lr {settings['all_layers_lrs']}",
-            "readouts": "least-squares and softmax readouts",
-            "raw-pixels": "readouts of the raw pixels and nearest class mean",
-            "conditioning": f"top layer only on centered / scaled features, {settings['sweep_steps']} steps",
-            "sweep": f"learning rates and optimizers, {settings['sweep_steps']} steps (one stack)",
-            "speedup": f"speed-up: the sweep's {len(seeds) * len(DEFAULT_SWEEP)} runs, vectorized vs one by one"}[unit]
+    return {
+        "top": f"top layer only, SGD lr 0.001, {max(settings['steps'])} steps, seeds {seeds}",
+        "all-layers": f"all layers, {settings['all_layers_steps']} steps per seed, seeds {seeds}, lr {settings['all_layers_lrs']}",
+        "readouts": "least-squares and softmax readouts",
+        "raw-pixels": "readouts of the raw pixels and nearest class mean",
+        "conditioning": f"top layer only on centered / scaled features, {settings['sweep_steps']} steps",
+        "sweep": f"learning rates and optimizers, {settings['sweep_steps']} steps (one stack)",
+        "speedup": f"speed-up: the sweep's {len(seeds) * len(DEFAULT_SWEEP)} runs, vectorized vs one by one",
+    }[unit]
 
 
 def measure_all(data, settings, log=None, partial=None) -> dict:
@@ -618,11 +872,18 @@ def measure_all(data, settings, log=None, partial=None) -> dict:
     unique = {}
     for unit in units(settings):
         for row in done[unit]["rows"]:
-            kept = unique.setdefault((row["method"], row["setting"], row["steps"], row["hidden_size"]), dict(row, parts=[]))
+            kept = unique.setdefault(
+                (row["method"], row["setting"], row["steps"], row["hidden_size"]), dict(row, parts=[])
+            )
             kept["parts"].append(unit.split()[0])
-    return {"rows": list(unique.values()), "speedup": speedup, "settings": settings,
-            "code_version": results.code_version(record), "provenance": record,
-            "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    return {
+        "rows": list(unique.values()),
+        "speedup": speedup,
+        "settings": settings,
+        "code_version": results.code_version(record),
+        "provenance": record,
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
 
 
 def load_partial(path, settings, record, log) -> dict:
@@ -635,7 +896,10 @@ def load_partial(path, settings, record, log) -> dict:
     except (OSError, ValueError) as exc:
         log(f"ignoring {path}: it does not load ({exc}); measuring everything")
         return {}
-    if saved.get("settings") != results.finite(settings) or saved.get("provenance", {}).get("modules") != record["modules"]:
+    if (
+        saved.get("settings") != results.finite(settings)
+        or saved.get("provenance", {}).get("modules") != record["modules"]
+    ):
         log(f"ignoring {path}: made with other settings or code; measuring everything")
         return {}
     return dict(saved.get("units", {}))
@@ -664,7 +928,9 @@ def results_problems(result: dict) -> list:
 # ---------------------------------------------------------------- memory for the widest networks
 
 
-def width_memory_bytes(width: int, seeds, train_images=None, test_images: int = 10000, validation_images: int = 5000) -> int:
+def width_memory_bytes(
+    width: int, seeds, train_images=None, test_images: int = 10000, validation_images: int = 5000
+) -> int:
     """Bytes (float64) that :func:`measure_widths` holds at once at ``width``: every seed's frozen features
     (train, test, validation) and, next to them, their stack with a column of ones for the least-squares readout."""
     n_train = 55000 if train_images is None else train_images
@@ -699,10 +965,12 @@ def check_memory(width: int, seeds, train_images=None) -> None:
     need, have = width_memory_bytes(width, seeds, train_images), available_memory()
     if have is not None and need > have:
         n = 55000 if train_images is None else train_images
-        raise MemoryError(f"the width-{width} rows need about {need / 1e9:.1f} GB of memory ({len(seeds)} seeds' frozen "
-                          f"features of {n:,} training images x {width} units, and their stack for the least-squares "
-                          f"readout); {have / 1e9:.1f} GB is available: free memory, or leave the width out (--widths), "
-                          "or use fewer seeds (--width-seeds) or images (--width-train-images)")
+        raise MemoryError(
+            f"the width-{width} rows need about {need / 1e9:.1f} GB of memory ({len(seeds)} seeds' frozen "
+            f"features of {n:,} training images x {width} units, and their stack for the least-squares "
+            f"readout); {have / 1e9:.1f} GB is available: free memory, or leave the width out (--widths), "
+            "or use fewer seeds (--width-seeds) or images (--width-train-images)"
+        )
 
 
 def run(args) -> int:
@@ -724,8 +992,11 @@ def run(args) -> int:
         print(f"{prog}: error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
         return 2
     partial = Path(f"{args.out}.partial") if args.out is not None else None
-    kept = f"the finished parts are kept in {partial}: rerun the same command to resume" if partial else \
-        "nothing is kept: with --out PATH each finished part is saved and a rerun resumes"
+    kept = (
+        f"the finished parts are kept in {partial}: rerun the same command to resume"
+        if partial
+        else "nothing is kept: with --out PATH each finished part is saved and a rerun resumes"
+    )
     where = ["the start"]
 
     def log(message):
@@ -741,12 +1012,18 @@ def run(args) -> int:
         print(f"{prog}: interrupted at {where[0]}; {kept}", file=sys.stderr)
         return 130
     except MemoryError as exc:
-        print(f"{prog}: error: not enough memory at {where[0]} ({exc or 'an allocation failed'}); {kept}", file=sys.stderr)
+        print(
+            f"{prog}: error: not enough memory at {where[0]} ({exc or 'an allocation failed'}); {kept}", file=sys.stderr
+        )
         return 1
     except OSError as exc:
         path = exc.filename or args.out
-        print(f"{prog}: error: {exc.strerror or exc}" + (f": {path}" if path else "")
-              + (f" (the old {args.out} is unchanged; {kept})" if args.out else ""), file=sys.stderr)
+        print(
+            f"{prog}: error: {exc.strerror or exc}"
+            + (f": {path}" if path else "")
+            + (f" (the old {args.out} is unchanged; {kept})" if args.out else ""),
+            file=sys.stderr,
+        )
         return 1
     print(results.to_json(result) if args.json else table_text(result))
     return 0
@@ -754,14 +1031,19 @@ def run(args) -> int:
 
 def table_text(result: dict) -> str:
     """What ``python -m helpers baselines`` prints for a result of :func:`measure_all` (or a loaded results file)."""
-    lines = ["Baselines: MLP 784-128-128-10 (or the width given), batch 32; test accuracy on the 10,000 test images, "
-             "mean ± s.d. over seeds ('-': deterministic)", format_table(result["rows"])]
+    lines = [
+        "Baselines: MLP 784-128-128-10 (or the width given), batch 32; test accuracy on the 10,000 test images, "
+        "mean ± s.d. over seeds ('-': deterministic)",
+        format_table(result["rows"]),
+    ]
     if result["speedup"]:
         s = result["speedup"]
-        lines.append(f"\nvectorized: {s['runs']} runs x {s['steps']} steps in {s['vectorized_seconds']:.2f} s; one by one "
-                     f"{s['one_by_one_seconds']:.2f} s ({s['speedup']:.1f}x faster); largest weight difference "
-                     f"{s['max_weight_difference']:.0e}, test accuracies differ by at most "
-                     f"{100 * s['max_accuracy_difference']:.2f} points")
+        lines.append(
+            f"\nvectorized: {s['runs']} runs x {s['steps']} steps in {s['vectorized_seconds']:.2f} s; one by one "
+            f"{s['one_by_one_seconds']:.2f} s ({s['speedup']:.1f}x faster); largest weight difference "
+            f"{s['max_weight_difference']:.0e}, test accuracies differ by at most "
+            f"{100 * s['max_accuracy_difference']:.2f} points"
+        )
     if "widths" in result["settings"]["parts"]:
         lines.append("width rows: wall times exclude the features (features_seconds in --json)")
     return "\n".join(lines)

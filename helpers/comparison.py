@@ -114,8 +114,10 @@ class Protocol:
             raise ValueError(f"the selection step ({self.select_steps}) must be below the steps ({self.steps})")
         for key in ("select_steps", "steps"):
             if getattr(self, key) % self.eval_every:
-                raise ValueError(f"{key} ({getattr(self, key)}) must be a multiple of eval_every ({self.eval_every}) "
-                                 "so that the accuracy is evaluated there")
+                raise ValueError(
+                    f"{key} ({getattr(self, key)}) must be a multiple of eval_every ({self.eval_every}) "
+                    "so that the accuracy is evaluated there"
+                )
         if not all(0 <= s <= self.steps for s in self.alignment_steps):
             raise ValueError(f"alignment_steps must lie in 0..steps ({self.steps}), got {list(self.alignment_steps)}")
         for key in ("hyperparameters", "hyperparameter_grid"):
@@ -129,8 +131,15 @@ class Protocol:
                     raise ValueError(f"hyperparameter_grid[{rule!r}][{name!r}] must be a non-empty list of values")
                 for value in values:
                     rules.check_hyperparameters(rule, {name: value})
-        TrainConfig(steps=self.steps, batch_size=self.batch_size, hidden_size=self.hidden_size, init=self.init,
-                    optimizer=self.optimizer, log_every=self.log_every, eval_every=self.eval_every).validate()
+        TrainConfig(
+            steps=self.steps,
+            batch_size=self.batch_size,
+            hidden_size=self.hidden_size,
+            init=self.init,
+            optimizer=self.optimizer,
+            log_every=self.log_every,
+            eval_every=self.eval_every,
+        ).validate()
 
     def as_dict(self) -> dict:
         """Plain JSON values, lists for tuples."""
@@ -143,29 +152,66 @@ def make_protocol(quick: bool = False, **overrides) -> Protocol:
     known = {f.name for f in fields(Protocol)}
     unknown = sorted(set(overrides) - known)
     if unknown:
-        raise ValueError(f"unknown setting(s) {', '.join(unknown)}; the protocol's settings are {', '.join(sorted(known))}")
+        raise ValueError(
+            f"unknown setting(s) {', '.join(unknown)}; the protocol's settings are {', '.join(sorted(known))}"
+        )
     base = QUICK_OVERRIDES if quick else {}
     return Protocol(**{**base, **overrides})
 
 
-QUICK_OVERRIDES = {"seeds": [0], "lrs": [0.01, 0.1], "select_steps": 200, "steps": 400, "log_every": 50,
-                   "eval_every": 100, "alignment_steps": [0, 10, 100, 400], "probe_size": 200, "extend_edges": False}
+QUICK_OVERRIDES = {
+    "seeds": [0],
+    "lrs": [0.01, 0.1],
+    "select_steps": 200,
+    "steps": 400,
+    "log_every": 50,
+    "eval_every": 100,
+    "alignment_steps": [0, 10, 100, 400],
+    "probe_size": 200,
+    "extend_edges": False,
+}
 FULL = Protocol().as_dict()
 QUICK = make_protocol(quick=True).as_dict()
 # top-level names that do not make numbers (printing, the command line, the worker processes, the file's
 # bookkeeping): left out of this module's digest (helpers.results.provenance), so editing them keeps results fresh
-NOT_NUMERICAL = ("table_text", "_percent", "add_arguments", "run", "_Tracked", "import_plugin", "_plugin_imports",
-                 "_watch_parent", "_init_worker", "_work", "_end_workers", "_stderr", "WorkerDied", "START_METHOD",
-                 "_SHARED", "MODULES", "settings_for_key", "provenance", "code_version", "results_problems",
-                 "load_results", "RESULTS_PATH", "RESULTS_COMMAND", "NOT_NUMERICAL", "parse_grid_options")
+NOT_NUMERICAL = (
+    "table_text",
+    "_percent",
+    "add_arguments",
+    "run",
+    "_Tracked",
+    "import_plugin",
+    "_plugin_imports",
+    "_watch_parent",
+    "_init_worker",
+    "_work",
+    "_end_workers",
+    "_stderr",
+    "WorkerDied",
+    "START_METHOD",
+    "_SHARED",
+    "MODULES",
+    "settings_for_key",
+    "provenance",
+    "code_version",
+    "results_problems",
+    "load_results",
+    "RESULTS_PATH",
+    "RESULTS_COMMAND",
+    "NOT_NUMERICAL",
+    "parse_grid_options",
+)
 RESULTS_PATH = Path(__file__).resolve().parent.parent / "results" / "rules.json"
 RESULTS_COMMAND = "python -m helpers rules --out results/rules.json"
 
 
 def package_rules() -> list:
     """The rules that helpers.rules itself defines (not ones registered from outside), in registry order."""
-    return [name for name, cls in rules.RULES.items()
-            if cls.__module__ == rules.__name__ and not cls.__name__.startswith("FunctionRule_")]
+    return [
+        name
+        for name, cls in rules.RULES.items()
+        if cls.__module__ == rules.__name__ and not cls.__name__.startswith("FunctionRule_")
+    ]
 
 
 def full_settings() -> dict:
@@ -187,7 +233,9 @@ def check_settings(settings: dict) -> dict:
     protocol = make_protocol(**settings)
     for rule in list(protocol.hyperparameters) + list(protocol.hyperparameter_grid):
         if rule not in names:
-            raise ValueError(f"hyperparameters are given for {rule!r}, which is not among the rules compared ({', '.join(names)})")
+            raise ValueError(
+                f"hyperparameters are given for {rule!r}, which is not among the rules compared ({', '.join(names)})"
+            )
     return dict(protocol.as_dict(), rules=list(names))
 
 
@@ -207,9 +255,18 @@ def _config(settings, spec, lr, seed, steps) -> TrainConfig:
     # the grid's runs are evaluated only at the start and at select_steps: nothing else of them
     # is reported, and an evaluation (15,000 images) costs as much as ~100 steps
     eval_every = settings["select_steps"] if steps == settings["select_steps"] else settings["eval_every"]
-    return TrainConfig(steps=steps, lr=lr, batch_size=settings["batch_size"], hidden_size=settings["hidden_size"],
-                       seed=seed, rule=rule, init=settings["init"], optimizer=settings["optimizer"],
-                       log_every=settings["log_every"], eval_every=eval_every)
+    return TrainConfig(
+        steps=steps,
+        lr=lr,
+        batch_size=settings["batch_size"],
+        hidden_size=settings["hidden_size"],
+        seed=seed,
+        rule=rule,
+        init=settings["init"],
+        optimizer=settings["optimizer"],
+        log_every=settings["log_every"],
+        eval_every=eval_every,
+    )
 
 
 # ---------------------------------------------------------------- running the runs
@@ -220,8 +277,9 @@ def _train_one(data, settings, spec, lr, seed, steps, align, progress=None):
     name, hyperparameters = rules.parse_rule_spec(spec)
     learning_rule = rules.make_rule(name, **hyperparameters)
     if align:
-        learning_rule = AlignmentRecorder(learning_rule, probe_batch(data, settings["probe_size"]),
-                                          settings["alignment_steps"])
+        learning_rule = AlignmentRecorder(
+            learning_rule, probe_batch(data, settings["probe_size"]), settings["alignment_steps"]
+        )
     params, history = train(data, _config(settings, spec, lr, seed, steps), rule=learning_rule, progress=progress)
     if not align:
         return history, None
@@ -314,8 +372,10 @@ def import_plugin(spec: str):
         return importlib.import_module(spec)
     except ModuleNotFoundError as exc:
         if exc.name and spec.split(".")[0].startswith(exc.name.split(".")[0]):
-            raise ValueError(f"--import {spec}: no module named {exc.name!r} on the path; give a .py file's path, "
-                             "or run from the directory that holds the module") from exc
+            raise ValueError(
+                f"--import {spec}: no module named {exc.name!r} on the path; give a .py file's path, "
+                "or run from the directory that holds the module"
+            ) from exc
         raise ValueError(f"--import {spec}: importing it raised ModuleNotFoundError: {exc}") from exc
     except Exception as exc:
         raise ValueError(f"--import {spec}: importing it raised {type(exc).__name__}: {exc}") from exc
@@ -330,9 +390,11 @@ def _plugin_imports(rule_names) -> list:
             continue
         origin = getattr(sys.modules.get(where), "__file__", None)
         if where == "__main__" or origin is None:
-            raise ValueError(f"rule {name!r} is defined in {where} (a notebook or a script): worker processes "
-                             "on this platform start fresh (spawn) and cannot import it; put it in a module "
-                             "(python -m helpers rules --import my_rules.py) or use one job (jobs=1)")
+            raise ValueError(
+                f"rule {name!r} is defined in {where} (a notebook or a script): worker processes "
+                "on this platform start fresh (spawn) and cannot import it; put it in a module "
+                "(python -m helpers rules --import my_rules.py) or use one job (jobs=1)"
+            )
         spec = where if "." in where else origin  # a package's module by name (its relative imports), else its file
         if spec not in imports:
             imports.append(spec)
@@ -377,8 +439,9 @@ def _end_workers(pool):
 
 def _together(data, settings, rule, keys, features):
     """Runs of a rule that trains them together, in one call: keys [(lr, seed, steps)] -> {(lr, seed, steps): History}."""
-    results = train_many(data, [_config(settings, rule, lr, seed, steps) for lr, seed, steps in keys],
-                         features=features)
+    results = train_many(
+        data, [_config(settings, rule, lr, seed, steps) for lr, seed, steps in keys], features=features
+    )
     return {key: history for key, (_, history) in zip(keys, results)}
 
 
@@ -397,8 +460,11 @@ class _Runs:
         self.seconds[rule] += history.train_seconds if seconds is None else seconds
         self.done += key[3]  # a diverged run's planned steps count as done: nothing more runs for it
         spec, lr, seed, steps = key
-        state = f"diverged at step {history.diverged_at}" if history.diverged_at else \
-            f"validation {100 * history.final_validation_accuracy:.2f}%"
+        state = (
+            f"diverged at step {history.diverged_at}"
+            if history.diverged_at
+            else f"validation {100 * history.final_validation_accuracy:.2f}%"
+        )
         self.log(f"{spec} lr {lr:g} seed {seed}, {steps} steps: {state} ({history.train_seconds:.1f} s)")
         self.report(f"done: {spec} lr {lr:g} seed {seed}")
 
@@ -419,12 +485,14 @@ def choose(settings, specs, lrs, histories):
 
 def grid_mean(settings, rule, lr, histories) -> float:
     """Mean validation accuracy at select_steps over seeds; nan if a seed diverged."""
-    values = [histories[(rule, lr, seed, settings["select_steps"])].final_validation_accuracy for seed in settings["seeds"]]
+    values = [
+        histories[(rule, lr, seed, settings["select_steps"])].final_validation_accuracy for seed in settings["seeds"]
+    ]
     return float(np.mean(values))
 
 
 def edge_of(lr, lrs):
-    """"largest" or "smallest" if ``lr`` is that end of the grid ``lrs`` (of two or more); else None."""
+    """ "largest" or "smallest" if ``lr`` is that end of the grid ``lrs`` (of two or more); else None."""
     if lr is None or len(lrs) < 2:
         return None
     return "largest" if lr == max(lrs) else "smallest" if lr == min(lrs) else None
@@ -549,8 +617,12 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
         method = START_METHOD or ("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
         context = multiprocessing.get_context(method)
         imports = [] if method == "fork" else _plugin_imports(one_by_one)
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                                   initargs=(data, settings, cache, record, imports, os.getpid()))
+        pool = ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(data, settings, cache, record, imports, os.getpid()),
+        )
         futures = {}
         try:
             for _ in range(min(jobs, len(queue))):
@@ -566,8 +638,10 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
                     done = future.result()
                 except BrokenProcessPool:
                     where = f" --cache {cache}" if cache is not None else " --cache DIR"
-                    raise WorkerDied(f"a worker process died while training {task[0]} lr {task[1]:g} seed {task[2]} "
-                                     f"(out of memory?); resume with{where} --jobs 1") from None
+                    raise WorkerDied(
+                        f"a worker process died while training {task[0]} lr {task[1]:g} seed {task[2]} "
+                        f"(out of memory?); resume with{where} --jobs 1"
+                    ) from None
                 except Exception as exc:  # the rule raised: its row says so, the others go on
                     task_failed(task, exc)
                     done = None
@@ -580,14 +654,23 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
             _end_workers(pool)
             raise
         pool.shutdown(wait=True)
-    rows = [failed_row(rule, failed[rule]) if rule in failed else
-            rule_row(settings, rule, chosen.get(rule), runs, specs[rule], lrs[rule]) for rule in settings["rules"]]
+    rows = [
+        failed_row(rule, failed[rule])
+        if rule in failed
+        else rule_row(settings, rule, chosen.get(rule), runs, specs[rule], lrs[rule])
+        for rule in settings["rules"]
+    ]
     if progress is not None and hasattr(progress, "clear"):
         progress.clear()
-    return {"rules": rows, "settings": settings, "code_version": results.code_version(record), "provenance": record,
-            "jobs": int(jobs),
-            "wall_seconds": time.perf_counter() - started,
-            "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    return {
+        "rules": rows,
+        "settings": settings,
+        "code_version": results.code_version(record),
+        "provenance": record,
+        "jobs": int(jobs),
+        "wall_seconds": time.perf_counter() - started,
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
 
 
 # ---------------------------------------------------------------- one rule's row
@@ -604,9 +687,21 @@ def _mean_curve(curves) -> list:
 
 def failed_row(rule, error: str) -> dict:
     """The row of a rule whose run raised: what it raised, and no numbers."""
-    return {"rule": rule, "label": rules.RULES[rule].label, "stacked": rules.trains_together(rule), "failed": error, "grid": [],
-            "chosen_lr": None, "chosen_hyperparameters": None, "chosen_at_edge": None, "test": [], "curves": None,
-            "alignment": None, "checkpoint_equals_grid": None, "run_seconds": 0.0}
+    return {
+        "rule": rule,
+        "label": rules.RULES[rule].label,
+        "stacked": rules.trains_together(rule),
+        "failed": error,
+        "grid": [],
+        "chosen_lr": None,
+        "chosen_hyperparameters": None,
+        "chosen_at_edge": None,
+        "test": [],
+        "curves": None,
+        "alignment": None,
+        "checkpoint_equals_grid": None,
+        "run_seconds": 0.0,
+    }
 
 
 def effective(spec) -> dict:
@@ -627,33 +722,52 @@ def rule_row(settings, rule, chosen, runs, specs=None, lrs=None) -> dict:
     for spec in specs:
         for g in lrs:
             histories = [H[(spec, g, seed, select)] for seed in S]
-            grid.append({"lr": g, "hyperparameters": effective(spec),
-                         "validation_mean": grid_mean(settings, spec, g, H),
-                         "validation_accuracies": [h.final_validation_accuracy for h in histories],
-                         "diverged_at": [h.diverged_at for h in histories],
-                         "added_beyond_edge": g not in settings["lrs"]})
+            grid.append(
+                {
+                    "lr": g,
+                    "hyperparameters": effective(spec),
+                    "validation_mean": grid_mean(settings, spec, g, H),
+                    "validation_accuracies": [h.final_validation_accuracy for h in histories],
+                    "diverged_at": [h.diverged_at for h in histories],
+                    "added_beyond_edge": g not in settings["lrs"],
+                }
+            )
     spec, lr = chosen if chosen else (None, None)
     # run_seconds: the sum of the rule's runs' training times (a stack's wall time counted once);
     # runs in worker processes overlap, so the rules' times add up to more than the wall time
-    row = {"rule": rule, "label": rules.RULES[rule].label, "stacked": rules.trains_together(rule), "failed": None, "grid": grid,
-           "chosen_lr": lr, "chosen_hyperparameters": effective(spec) if spec else None,
-           "chosen_at_edge": edge_of(lr, lrs), "run_seconds": runs.seconds.get(rule, 0.0)}
+    row = {
+        "rule": rule,
+        "label": rules.RULES[rule].label,
+        "stacked": rules.trains_together(rule),
+        "failed": None,
+        "grid": grid,
+        "chosen_lr": lr,
+        "chosen_hyperparameters": effective(spec) if spec else None,
+        "chosen_at_edge": edge_of(lr, lrs),
+        "run_seconds": runs.seconds.get(rule, 0.0),
+    }
     if lr is None:
         return dict(row, test=[], curves=None, alignment=None, checkpoint_equals_grid=None)
     long = [H[(spec, lr, seed, final)] for seed in S]
     row["validation_at_select"] = summary(accuracy_at(h, select, "validation") for h in long)
-    row["test"] = [dict(summary(accuracy_at(h, steps) for h in long), steps=steps) for steps in dict.fromkeys((select, final))]
+    row["test"] = [
+        dict(summary(accuracy_at(h, steps) for h in long), steps=steps) for steps in dict.fromkeys((select, final))
+    ]
     row["diverged_at"] = [h.diverged_at for h in long]
     # the long run's checkpoint is the grid's run: same seed, same batches, same updates
     row["checkpoint_equals_grid"] = all(
         accuracy_at(h, select, "validation") == H[(spec, lr, seed, select)].final_validation_accuracy
-        and accuracy_at(h, select) == H[(spec, lr, seed, select)].final_test_accuracy for h, seed in zip(long, S))
-    row["curves"] = {"eval_steps": max((h.eval_steps for h in long), key=len),
-                     "test_accuracy_mean": _mean_curve([h.test_accuracies for h in long]),
-                     "test_accuracy_per_seed": [list(map(float, h.test_accuracies)) for h in long],
-                     "loss_steps": max((h.steps for h in long), key=len),
-                     "running_loss_mean": _mean_curve([h.losses for h in long]),
-                     "running_loss_per_seed": [list(map(float, h.losses)) for h in long]}
+        and accuracy_at(h, select) == H[(spec, lr, seed, select)].final_test_accuracy
+        for h, seed in zip(long, S)
+    )
+    row["curves"] = {
+        "eval_steps": max((h.eval_steps for h in long), key=len),
+        "test_accuracy_mean": _mean_curve([h.test_accuracies for h in long]),
+        "test_accuracy_per_seed": [list(map(float, h.test_accuracies)) for h in long],
+        "loss_steps": max((h.steps for h in long), key=len),
+        "running_loss_mean": _mean_curve([h.losses for h in long]),
+        "running_loss_per_seed": [list(map(float, h.losses)) for h in long],
+    }
     row["alignment"] = alignment_summary(settings, [runs.angles.get((spec, lr, seed, final)) for seed in S])
     return row
 
@@ -667,9 +781,13 @@ def alignment_summary(settings, per_seed) -> dict | None:
     out = {"steps": steps, "probe": f"the first {settings['probe_size']} validation images"}
     for kind in ("update", "norm_ratio", "feedback"):
         names = sorted(per_seed[0][steps[0]].get(kind, {})) if steps else []
-        out[kind] = {name: {"per_seed": [[a[s][kind][name] for s in steps] for a in per_seed],
-                            "mean": [float(np.mean([a[s][kind][name] for a in per_seed])) for s in steps]}
-                     for name in names}
+        out[kind] = {
+            name: {
+                "per_seed": [[a[s][kind][name] for s in steps] for a in per_seed],
+                "mean": [float(np.mean([a[s][kind][name] for a in per_seed])) for s in steps],
+            }
+            for name in names
+        }
     return out
 
 
@@ -716,12 +834,14 @@ def _percent(s) -> str:
 def table_text(result: dict) -> str:
     """The comparison as a text table (what ``python -m helpers rules`` prints without --json)."""
     st = result["settings"]
-    lines = [f"Learning rules: MLP 784-{st['hidden_size']}-{st['hidden_size']}-10, {st['optimizer']}, batch {st['batch_size']}, "
-             f"seeds {st['seeds']}; lr chosen on validation at {st['select_steps']} steps from {st['lrs']}; "
-             "test accuracy %, mean ± s.d. over seeds",
-             f"{'rule':<10} {'chosen lr':>9} {'val % at sel.':>14} "
-             + " ".join(f"{f'test % at {s}':>17}" for s in dict.fromkeys((st['select_steps'], st['steps'])))
-             + f" {'diverged lrs':>14} {'run s':>7}"]
+    lines = [
+        f"Learning rules: MLP 784-{st['hidden_size']}-{st['hidden_size']}-10, {st['optimizer']}, batch {st['batch_size']}, "
+        f"seeds {st['seeds']}; lr chosen on validation at {st['select_steps']} steps from {st['lrs']}; "
+        "test accuracy %, mean ± s.d. over seeds",
+        f"{'rule':<10} {'chosen lr':>9} {'val % at sel.':>14} "
+        + " ".join(f"{f'test % at {s}':>17}" for s in dict.fromkeys((st["select_steps"], st["steps"])))
+        + f" {'diverged lrs':>14} {'run s':>7}",
+    ]
     notes = []
     for row in result["rules"]:
         if row.get("failed"):
@@ -731,23 +851,38 @@ def table_text(result: dict) -> str:
         lr = f"{row['chosen_lr']:g}" if row["chosen_lr"] is not None else "none"
         if row.get("chosen_at_edge"):
             lr += "*"
-            notes.append(f"* {row['rule']}: the chosen lr is the {row['chosen_at_edge']} of its grid "
-                         f"({', '.join(f'{g:g}' for g in sorted({g['lr'] for g in row['grid']}))})")
+            notes.append(
+                f"* {row['rule']}: the chosen lr is the {row['chosen_at_edge']} of its grid "
+                f"({', '.join(f'{g:g}' for g in sorted({g['lr'] for g in row['grid']}))})"
+            )
         if row.get("chosen_hyperparameters") and st.get("hyperparameter_grid", {}).get(row["rule"]):
             notes.append(f"{row['rule']}: chosen {rules.rule_spec(row['rule'], row['chosen_hyperparameters'])}")
         added = sorted({g["lr"] for g in row["grid"] if g.get("added_beyond_edge")})
         if added:
             notes.append(f"{row['rule']}: lr {', '.join(f'{g:g}' for g in added)} added beyond the grid's edge")
         tests = " ".join(f"{_percent(t):>17}" for t in row["test"]) if row["test"] else f"{'every lr diverged':>17}"
-        lines.append(f"{row['rule']:<10} {lr:>9} {_percent(row.get('validation_at_select')):>14} {tests} "
-                     f"{','.join(diverged) or '-':>14} {row['run_seconds']:>7.1f}")
+        lines.append(
+            f"{row['rule']:<10} {lr:>9} {_percent(row.get('validation_at_select')):>14} {tests} "
+            f"{','.join(diverged) or '-':>14} {row['run_seconds']:>7.1f}"
+        )
     lines += notes
     lines.append(f"wall time {result['wall_seconds']:.0f} s with {result['jobs']} worker process(es)")
     return "\n".join(lines)
 
 
-def compare_rules(data, names=None, *, quick: bool = False, jobs: int = 1, log=None, progress=None, cache=None,
-                  rule_kwargs: dict | None = None, hyperparameter_grid: dict | None = None, **overrides) -> dict:
+def compare_rules(
+    data,
+    names=None,
+    *,
+    quick: bool = False,
+    jobs: int = 1,
+    log=None,
+    progress=None,
+    cache=None,
+    rule_kwargs: dict | None = None,
+    hyperparameter_grid: dict | None = None,
+    **overrides,
+) -> dict:
     """The comparison for the rules ``names`` (default None: every registered rule, yours included).
 
     ``quick``: few steps, 1 seed, 2 learning rates (seconds; what the tests run). ``overrides``
@@ -756,10 +891,18 @@ def compare_rules(data, names=None, *, quick: bool = False, jobs: int = 1, log=N
     chosen on validation with the lr. Returns what results/rules.json holds.
     """
     if names is not None and not list(names):
-        raise ValueError("no rules to compare: names is empty; name at least one (or pass None for every registered rule)")
-    settings = dict(make_protocol(quick, hyperparameters=dict(rule_kwargs or {}),
-                                  hyperparameter_grid=dict(hyperparameter_grid or {}), **overrides).as_dict(),
-                    rules=list(rules.RULES) if names is None else list(names))
+        raise ValueError(
+            "no rules to compare: names is empty; name at least one (or pass None for every registered rule)"
+        )
+    settings = dict(
+        make_protocol(
+            quick,
+            hyperparameters=dict(rule_kwargs or {}),
+            hyperparameter_grid=dict(hyperparameter_grid or {}),
+            **overrides,
+        ).as_dict(),
+        rules=list(rules.RULES) if names is None else list(names),
+    )
     return measure_all(data, settings, jobs=jobs, log=log, progress=progress, cache=cache)
 
 
@@ -767,17 +910,40 @@ def compare_rules(data, names=None, *, quick: bool = False, jobs: int = 1, log=N
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--rules", default=None, help="comma-separated rule names, each optionally with its "
-                        "hyperparameters, e.g. fa,kp:decay=1e-3 (default: every registered rule)")
-    parser.add_argument("--grid", action="append", default=[], metavar="RULE:NAME=V1,V2",
-                        help="a hyperparameter chosen on validation with the lr, e.g. --grid kp:decay=0,1e-4,1e-3 (repeatable)")
-    parser.add_argument("--quick", action="store_true", help="a reduced run for tests: 1 seed, 2 learning rates, 400 steps")
-    parser.add_argument("--jobs", type=int_at_least(1), default=min(2, os.cpu_count() or 1),
-                        help="worker processes for the runs of rules that do not train together (default %(default)s)")
-    parser.add_argument("--cache", default=None, help="a directory to keep finished runs in: a rerun (after Ctrl-C or "
-                        "a failure) loads them instead of training again")
-    parser.add_argument("--out", default=None, help="write the JSON results to this file (checked before any training; "
-                        "replaced whole when the run has finished, never left half-written)")
+    parser.add_argument(
+        "--rules",
+        default=None,
+        help="comma-separated rule names, each optionally with its "
+        "hyperparameters, e.g. fa,kp:decay=1e-3 (default: every registered rule)",
+    )
+    parser.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="RULE:NAME=V1,V2",
+        help="a hyperparameter chosen on validation with the lr, e.g. --grid kp:decay=0,1e-4,1e-3 (repeatable)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a reduced run for tests: 1 seed, 2 learning rates, 400 steps"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int_at_least(1),
+        default=min(2, os.cpu_count() or 1),
+        help="worker processes for the runs of rules that do not train together (default %(default)s)",
+    )
+    parser.add_argument(
+        "--cache",
+        default=None,
+        help="a directory to keep finished runs in: a rerun (after Ctrl-C or "
+        "a failure) loads them instead of training again",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="write the JSON results to this file (checked before any training; "
+        "replaced whole when the run has finished, never left half-written)",
+    )
     parser.add_argument("--data-dir", default=None, help="directory with the four MNIST .gz files")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
 
@@ -810,8 +976,12 @@ class _Tracked:
         self.bar.clear()
 
     def where(self) -> str:
-        label = self.label[len("done: "):] if self.label.startswith("done: ") else self.label
-        what = (f"after {label} finished" if self.label.startswith("done: ") else f"at {label}") if label else "at the start"
+        label = self.label[len("done: ") :] if self.label.startswith("done: ") else self.label
+        what = (
+            (f"after {label} finished" if self.label.startswith("done: ") else f"at {label}")
+            if label
+            else "at the start"
+        )
         return f"{what}, step {self.step:,} of {self.total:,}" if self.total else what
 
 
@@ -830,8 +1000,14 @@ def run(args) -> int:
                 names.append(name)
                 if values:
                     fixed[name] = values
-        settings = check_settings(dict(QUICK if args.quick else FULL, rules=names, hyperparameters=fixed,
-                                       hyperparameter_grid=parse_grid_options(args.grid)))
+        settings = check_settings(
+            dict(
+                QUICK if args.quick else FULL,
+                rules=names,
+                hyperparameters=fixed,
+                hyperparameter_grid=parse_grid_options(args.grid),
+            )
+        )
         if args.out is not None:
             results.check_output_path(args.out)
         if args.cache is not None and not Path(args.cache).is_dir():
@@ -845,11 +1021,20 @@ def run(args) -> int:
         return 2
     bar = TerminalProgress(unit="steps")
     progress = _Tracked(bar)
-    resume = f"rerun the same command to resume from --cache {args.cache}" if args.cache else \
-        "rerun with --cache DIR to keep finished runs (a later rerun resumes from them)"
+    resume = (
+        f"rerun the same command to resume from --cache {args.cache}"
+        if args.cache
+        else "rerun with --cache DIR to keep finished runs (a later rerun resumes from them)"
+    )
     try:
-        result = measure_all(data, settings, jobs=args.jobs, progress=progress, cache=args.cache,
-                             log=lambda message: bar.clear() or print(f"measured: {message}", file=sys.stderr, flush=True))
+        result = measure_all(
+            data,
+            settings,
+            jobs=args.jobs,
+            progress=progress,
+            cache=args.cache,
+            log=lambda message: bar.clear() or print(f"measured: {message}", file=sys.stderr, flush=True),
+        )
         if args.out is not None:
             results.write_results(args.out, result)
     except KeyboardInterrupt:
@@ -862,14 +1047,21 @@ def run(args) -> int:
         return 1
     except MemoryError as exc:
         bar.clear()
-        print(f"{prog}: error: not enough memory {progress.where()} ({exc or 'an allocation failed'}); "
-              f"close other programs or use --jobs 1; {resume}", file=sys.stderr)
+        print(
+            f"{prog}: error: not enough memory {progress.where()} ({exc or 'an allocation failed'}); "
+            f"close other programs or use --jobs 1; {resume}",
+            file=sys.stderr,
+        )
         return 1
     except OSError as exc:
         bar.clear()
         path = exc.filename or args.out
-        print(f"{prog}: error: {exc.strerror or exc}" + (f": {path}" if path else "")
-              + (f" (the old {args.out} is unchanged)" if args.out else ""), file=sys.stderr)
+        print(
+            f"{prog}: error: {exc.strerror or exc}"
+            + (f": {path}" if path else "")
+            + (f" (the old {args.out} is unchanged)" if args.out else ""),
+            file=sys.stderr,
+        )
         return 1
     except ValueError as exc:  # a rule's own complaint (e.g. a direction of the wrong shape)
         bar.clear()

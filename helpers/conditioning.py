@@ -120,7 +120,9 @@ def readout_weights(params: dict) -> np.ndarray:
     return np.vstack([params[f"W{top}"], params[f"b{top}"]])
 
 
-def in_transformed_coordinates(weights: np.ndarray, train_features: np.ndarray, center: bool, scale: bool) -> np.ndarray:
+def in_transformed_coordinates(
+    weights: np.ndarray, train_features: np.ndarray, center: bool, scale: bool
+) -> np.ndarray:
     """The readout that gives the same scores on transformed features as ``weights`` (H + 1, 10) on raw ones.
 
     With g = (f - c) / s (the statistics ``transform`` uses): f W + b = g (s W) + (b + c W).
@@ -144,8 +146,9 @@ def error_along(weights: np.ndarray, optimum: np.ndarray, vectors: np.ndarray) -
     return np.linalg.norm(np.swapaxes(vectors, -1, -2) @ error, axis=-1)
 
 
-def decay_factor(start: np.ndarray, now: np.ndarray, eigenvalues: np.ndarray, lr: float, steps: int,
-                 window=(0.05, 0.95)) -> float:
+def decay_factor(
+    start: np.ndarray, now: np.ndarray, eigenvalues: np.ndarray, lr: float, steps: int, window=(0.05, 0.95)
+) -> float:
     """The c in  error_i(t) / error_i(0) = exp(-lr * c * lambda_i * t): the median over directions of -ln(ratio) / (lr lambda t).
 
     Only directions whose measured ratio lies inside ``window`` count: above it a direction has not
@@ -172,8 +175,14 @@ def score_error(eigenvalues: np.ndarray, errors: np.ndarray) -> np.ndarray:
     return np.asarray(errors) ** 2 @ np.asarray(eigenvalues)
 
 
-def error_decay(data, features: FrozenFeatures, optimum: np.ndarray, seed: int = 0, lr: float = 1e-3,
-                checkpoints=(0, 1000, 3000, 10000)):
+def error_decay(
+    data,
+    features: FrozenFeatures,
+    optimum: np.ndarray,
+    seed: int = 0,
+    lr: float = 1e-3,
+    checkpoints=(0, 1000, 3000, 10000),
+):
     """Top layer only, SGD at ``lr`` on ``features``: the error along each eigenvector of M at each checkpoint.
 
     Each checkpoint is its own run of that many steps from the same start and batches (so

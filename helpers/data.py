@@ -193,8 +193,7 @@ def download_file(spec: MnistFile, directory: Path, mirrors=MIRRORS, timeout: fl
                 print(file=sys.stderr)
             if digest.hexdigest() != spec.mirror_gz_sha256:
                 raise MnistError(
-                    f"{url}: checksum mismatch: SHA-256 {digest.hexdigest()}, "
-                    f"expected {spec.mirror_gz_sha256}"
+                    f"{url}: checksum mismatch: SHA-256 {digest.hexdigest()}, expected {spec.mirror_gz_sha256}"
                 )
             read_idx(tmp_name, spec)  # the content must verify too before it gets the real name
             os.replace(tmp_name, target)

@@ -45,8 +45,10 @@ def cosine(a, b) -> float:
     a, b = np.ravel(np.asarray(a, dtype=float)), np.ravel(np.asarray(b, dtype=float))
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
-def check_param_gradients(params: dict, X, y, train: str = "top", samples: int = 20, seed: int = 0,
-                          eps: float = 1e-5) -> dict:
+
+def check_param_gradients(
+    params: dict, X, y, train: str = "top", samples: int = 20, seed: int = 0, eps: float = 1e-5
+) -> dict:
     """Relative error between analytic and numerical gradients of each trainable parameter.
 
     Checks ``samples`` random entries of each parameter (all of them when it
@@ -102,8 +104,10 @@ def step_size_sweep(params: dict, X, y, steps, train: str = "all", samples: int 
     error at a ReLU kink crossed by the +-eps nudge; rounding error, about
     1e-16 * |L| / eps, grows as eps shrinks.
     """
-    return {float(eps): check_param_gradients(params, X, y, train=train, samples=samples, seed=seed, eps=float(eps))
-            for eps in steps}
+    return {
+        float(eps): check_param_gradients(params, X, y, train=train, samples=samples, seed=seed, eps=float(eps))
+        for eps in steps
+    }
 
 
 def sweep_lines(sweep: dict) -> list:

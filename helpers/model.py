@@ -41,8 +41,7 @@ class InitScheme:
 
 def _reference(rng, fan_in, fan_out):
     # weights AND biases ~ N(0, 1) / sqrt(fan_out); the reference calls this "Xavier", it is not
-    return (rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_out),
-            rng.standard_normal(fan_out) / np.sqrt(fan_out))
+    return (rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_out), rng.standard_normal(fan_out) / np.sqrt(fan_out))
 
 
 def _xavier(rng, fan_in, fan_out):
@@ -96,8 +95,10 @@ def init_params(sizes=layer_sizes(), scheme: str = "reference", rng=None) -> dic
 def check_trainable(train: str) -> str:
     """Return ``train`` if it is "top" or "all" (BACKWARD_MODES); else raise ValueError naming the choices."""
     if train not in BACKWARD_MODES:
-        raise ValueError(f"unknown backward mode {train!r}; choose 'top' (top layer only) or 'all'"
-                         " (to train another way, use a learning rule: helpers.rules)")
+        raise ValueError(
+            f"unknown backward mode {train!r}; choose 'top' (top layer only) or 'all'"
+            " (to train another way, use a learning rule: helpers.rules)"
+        )
     return train
 
 
@@ -159,7 +160,9 @@ class FrozenFeatures:
 
 def frozen_features(params: dict, data) -> FrozenFeatures:
     """Compute h2 of every training, test and validation image once: (N, H) per split, as ``FrozenFeatures``."""
-    return FrozenFeatures(*(hidden_features(params, split.images) for split in (data.train, data.test, data.validation)))
+    return FrozenFeatures(
+        *(hidden_features(params, split.images) for split in (data.train, data.test, data.validation))
+    )
 
 
 def backward(dscores, cache, train: str = "top") -> dict:

@@ -56,8 +56,9 @@ def _legend_below(fig, ax, handles=None, labels=None, ncol: int = 1):
     """One legend under the axes (and their x label): clear of the data and inside the figure's width."""
     if handles is None:
         handles, labels = ax.get_legend_handles_labels()
-    return fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=ncol, framealpha=1,
-                      frameon=False)
+    return fig.legend(
+        handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=ncol, framealpha=1, frameon=False
+    )
 
 
 def _as_square(image, shape=None):
@@ -81,7 +82,9 @@ def _image_grid(n: int, ncols: int, cell: float, title_lines: int = 1, aspect: f
     nrows = math.ceil(n / ncols)
     row_height = cell * (aspect + 0.25 * title_lines)  # room for the titles above each image
     # constrained layout: tight_layout put the titles of a row of short pictures (8 x 16) onto the row above
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, row_height * nrows), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(cell * ncols, row_height * nrows), squeeze=False, layout="constrained"
+    )
     axes = axes.ravel()
     for ax in axes[n:]:
         fig.delaxes(ax)
@@ -166,14 +169,18 @@ def pixel_histogram(images, bins: int = 51):
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(PROJECTOR_WIDTH, 3.4))
         edges = np.linspace(0, 1, bins + 1)
-        ax.hist(between, bins=edges, color="C0", label=f"strictly between 0 and 1 ({100 * between.size / values.size:.1f}%)")
+        ax.hist(
+            between, bins=edges, color="C0", label=f"strictly between 0 and 1 ({100 * between.size / values.size:.1f}%)"
+        )
         width = edges[1] - edges[0]
         ax.bar([-width], [zeros], width, color="C1", label=f"exactly 0 ({100 * zeros / values.size:.1f}%)")
         ax.bar([1 + width], [ones], width, color="C2", label=f"exactly 1 ({100 * ones / values.size:.1f}%)")
         ax.set_yscale("log")
         ax.set_xlabel("pixel value (0 = background, 1 = full ink)")
         ax.set_ylabel("number of pixels (log scale)")
-        ax.set_title(_wrapped(f"{100 * zeros / values.size:.0f}% of the pixels are exactly 0: most of an image is background"))
+        ax.set_title(
+            _wrapped(f"{100 * zeros / values.size:.0f}% of the pixels are exactly 0: most of an image is background")
+        )
         ax.legend(loc="upper center")
         fig.tight_layout()
     return fig
@@ -192,7 +199,9 @@ def activation_histograms(activations: dict, bins: int = 50, title=None):
     layers = len(activations[schemes[0]])
     with plt.rc_context(STYLE):
         # one shared x scale: the schemes' differences in size are the point of the figure
-        fig, axes = plt.subplots(len(schemes), layers, figsize=(2.85 * layers, 2.2 * len(schemes)), squeeze=False, sharex=True)
+        fig, axes = plt.subplots(
+            len(schemes), layers, figsize=(2.85 * layers, 2.2 * len(schemes)), squeeze=False, sharex=True
+        )
         for r, scheme in enumerate(schemes):
             for k, h in enumerate(activations[scheme]):
                 h = np.asarray(h).ravel()
@@ -200,8 +209,12 @@ def activation_histograms(activations: dict, bins: int = 50, title=None):
                 ax.hist(h[h > 0], bins=bins, color=f"C{r}")  # the zeros (a spike) are reported, not drawn
                 ax.set_title(f"{scheme}: h{k + 1}")
                 ax.text(
-                    0.97, 0.95, f"mean {h.mean():.3f}\nstd {h.std():.3f}\nzeros {100 * np.mean(h == 0):.0f}%",
-                    transform=ax.transAxes, ha="right", va="top",
+                    0.97,
+                    0.95,
+                    f"mean {h.mean():.3f}\nstd {h.std():.3f}\nzeros {100 * np.mean(h == 0):.0f}%",
+                    transform=ax.transAxes,
+                    ha="right",
+                    va="top",
                 )
                 ax.set_yticks([])
             axes[r, 0].set_ylabel("count (> 0)")
@@ -230,7 +243,9 @@ def training_curves(histories, labels=None, title=None):
         for i, history in enumerate(histories):
             label = labels[i] if labels is not None else None
             loss_ax.plot(history.steps, history.losses, color=f"C{i}", label=label)
-            acc_ax.plot(history.eval_steps, 100 * np.asarray(history.test_accuracies), "o-", ms=3, color=f"C{i}", label=label)
+            acc_ax.plot(
+                history.eval_steps, 100 * np.asarray(history.test_accuracies), "o-", ms=3, color=f"C{i}", label=label
+            )
         loss_ax.set_title("Running loss")
         loss_ax.set_xlabel("step")
         loss_ax.set_ylabel("cross-entropy (smoothed)")
@@ -240,8 +255,16 @@ def training_curves(histories, labels=None, title=None):
         acc_ax.axhline(10, color="gray", lw=0.8, ls="--")
         # under the chance line, where no run's accuracy goes: above it, the label would sit on a run near chance
         acc_ax.set_ylim(bottom=0)
-        acc_ax.annotate("chance (10%)", xy=(1, 10), xycoords=("axes fraction", "data"), xytext=(-4, -3),
-                        textcoords="offset points", ha="right", va="top", color="gray")
+        acc_ax.annotate(
+            "chance (10%)",
+            xy=(1, 10),
+            xycoords=("axes fraction", "data"),
+            xytext=(-4, -3),
+            textcoords="offset points",
+            ha="right",
+            va="top",
+            color="gray",
+        )
         for ax in (loss_ax, acc_ax):  # 0, 25k, 50k: step labels that do not run into each other in a 250 px panel
             ax.xaxis.set_major_locator(plt.MaxNLocator(3))
             ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v / 1000:g}k" if v >= 1000 else f"{v:g}"))
@@ -288,19 +311,39 @@ def computational_graph(width: float = 8.0):
         box = dict(boxstyle="round,pad=0.3", fc="white", ec="#333333", lw=1)
 
         def arrow(x0, y0, x1, y1, color, dashed=False):
-            ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=2, arrowprops=dict(
-                arrowstyle="-|>", color=color, lw=1.8, ls="--" if dashed else "-", shrinkA=0, shrinkB=0))
+            ax.annotate(
+                "",
+                xy=(x1, y1),
+                xytext=(x0, y0),
+                zorder=2,
+                arrowprops=dict(
+                    arrowstyle="-|>", color=color, lw=1.8, ls="--" if dashed else "-", shrinkA=0, shrinkB=0
+                ),
+            )
 
         for x, name in zip(xs, values):
             ax.text(x, 0, name, ha="center", va="center", fontsize=big, bbox=box, zorder=3)
-        ax.text(xs[4] - 0.25, 0.62, "fixed while\nW1, W2 frozen", ha="center", va="bottom", fontsize=small, color="#555555")
+        ax.text(
+            xs[4] - 0.25, 0.62, "fixed while\nW1, W2 frozen", ha="center", va="bottom", fontsize=small, color="#555555"
+        )
         for i, op in enumerate(ops):
-            left, right, mid = xs[i] + half_width[i] + 0.05, xs[i + 1] - half_width[i + 1] - 0.05, (xs[i] + xs[i + 1]) / 2
+            left, right, mid = (
+                xs[i] + half_width[i] + 0.05,
+                xs[i + 1] - half_width[i + 1] - 0.05,
+                (xs[i] + xs[i + 1]) / 2,
+            )
             arrow(left, 0.1, right, 0.1, GRAPH_COLORS["forward"])
             ax.text(mid, 0.22, op, ha="center", va="bottom", fontsize=small)
             if i == 0:  # nobody updates the images: their gradient is never computed
-                ax.text(xs[0] + 0.55, -0.3, "dX: never\ncomputed", ha="center", va="top", fontsize=small,
-                        color=GRAPH_COLORS["all"])
+                ax.text(
+                    xs[0] + 0.55,
+                    -0.3,
+                    "dX: never\ncomputed",
+                    ha="center",
+                    va="top",
+                    fontsize=small,
+                    color=GRAPH_COLORS["all"],
+                )
                 continue
             top_only = i == 5  # only L -> scores feeds W3, b3; the rest feeds the frozen layers
             color = GRAPH_COLORS["top" if top_only else "all"]
@@ -313,17 +356,29 @@ def computational_graph(width: float = 8.0):
             color = GRAPH_COLORS["top" if layer == 3 else "all"]
             ax.text(mid, 1.95, f"W{layer}, b{layer}", ha="center", va="center", fontsize=big, bbox=box, zorder=3)
             arrow(mid, 1.6, mid, 0.75, GRAPH_COLORS["forward"])
-            ax.text(mid, -2.05, f"dW{layer}, db{layer}", ha="center", va="center", fontsize=big, color=color,
-                    bbox=dict(box, ec=color), zorder=3)
+            ax.text(
+                mid,
+                -2.05,
+                f"dW{layer}, db{layer}",
+                ha="center",
+                va="center",
+                fontsize=big,
+                color=color,
+                bbox=dict(box, ec=color),
+                zorder=3,
+            )
             start = xs[i + 1] - half_width[i + 1] - 0.15  # from the gradient arriving at the layer's output
             arrow(start, -0.3, mid + 0.3, -1.7, color, dashed=layer != 3)
         handles = [
             plt.Line2D([], [], color=GRAPH_COLORS["forward"], lw=1.8, label="forward pass"),
             plt.Line2D([], [], color=GRAPH_COLORS["top"], lw=1.8, label="backward: what top-only training computes"),
-            plt.Line2D([], [], color=GRAPH_COLORS["all"], lw=1.8, ls="--", label="backward: needed only to train every layer"),
+            plt.Line2D(
+                [], [], color=GRAPH_COLORS["all"], lw=1.8, ls="--", label="backward: needed only to train every layer"
+            ),
         ]
-        ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.06), ncol=1, fontsize=small,
-                  frameon=False)
+        ax.legend(
+            handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.06), ncol=1, fontsize=small, frameon=False
+        )
         ax.set_title("Top-only training takes one backward step:\nfrom L through dscores to dW3 and db3", fontsize=big)
         fig.tight_layout()
     return fig
@@ -372,8 +427,7 @@ def confusion_matrix(confusion, title=None):
         image = ax.imshow(shown, cmap="Blues", norm=LogNorm(vmin=1, vmax=max(confusion.max(), 2)))
         threshold = np.sqrt(max(confusion.max(), 2))  # the middle of the log colour scale
         for (i, j), count in np.ndenumerate(confusion):
-            ax.text(j, i, str(count), ha="center", va="center",
-                    color="white" if count > threshold * 3 else "black")
+            ax.text(j, i, str(count), ha="center", va="center", color="white" if count > threshold * 3 else "black")
         ax.set_xticks(range(n))
         ax.set_yticks(range(n))
         ax.set_xlabel("predicted digit")
@@ -420,14 +474,14 @@ def misclassified_digits(images, labels, predictions, probs=None, count: int = 1
             ax.set_title("no misclassified digits")
         return fig
     titles = [
-        f"{labels[i]} \u2192 {predictions[i]}" + (f"\n{100 * probs[i, predictions[i]]:.0f}%" if probs is not None else "")
+        f"{labels[i]} \u2192 {predictions[i]}"
+        + (f"\n{100 * probs[i, predictions[i]]:.0f}%" if probs is not None else "")
         for i in wrong
     ]
     fig = digit_grid(np.asarray(images)[wrong], titles=titles, ncols=ncols, cell=1.0 if probs is None else 1.1)
     for ax in fig.axes:
         ax.title.set_color("#d62728")
     return fig
-
 
 
 def feature_spectra(spectra: dict, threshold=None, threshold_label=None, title=None):
@@ -523,8 +577,15 @@ def baselines_bars(rows, full_train_images: int = 55000, title=None):
             if math.isnan(mean):
                 ax.text(1, yi - 0.05, "diverged", va="center")
                 continue
-            ax.barh(yi - 0.05, mean, height=0.42, color=_row_color(row), hatch="///" if other else None,
-                    edgecolor="white" if not other else "black", linewidth=0.5)
+            ax.barh(
+                yi - 0.05,
+                mean,
+                height=0.42,
+                color=_row_color(row),
+                hatch="///" if other else None,
+                edgecolor="white" if not other else "black",
+                linewidth=0.5,
+            )
             if spread > 0:
                 ax.errorbar(mean, yi - 0.05, xerr=spread, color="black", capsize=2, lw=0.8)
             ax.text(mean + spread + 1.0, yi - 0.05, f"{mean:.1f}%", va="center")
@@ -533,16 +594,27 @@ def baselines_bars(rows, full_train_images: int = 55000, title=None):
         ax.spines["left"].set_visible(False)
         from matplotlib.patches import Patch  # imported here: only this figure needs it
 
-        kinds = {"#1f77b4": "top layer only", "#ff7f0e": "all layers", "#9467bd": "readout of the frozen features",
-                 "#2ca02c": "raw pixels, no hidden layer"}
+        kinds = {
+            "#1f77b4": "top layer only",
+            "#ff7f0e": "all layers",
+            "#9467bd": "readout of the frozen features",
+            "#2ca02c": "raw pixels, no hidden layer",
+        }
         shown = [c for c in kinds if any(_row_color(r) == c for r in rows)]
         handles = [Patch(color=c, label=kinds[c]) for c in shown]
         if any(r.get("train_images") not in (None, full_train_images) for r in rows):
-            handles.append(Patch(facecolor="white", edgecolor="black", hatch="///",
-                                 label=f"not trained on all {full_train_images:,} images"))
+            handles.append(
+                Patch(
+                    facecolor="white",
+                    edgecolor="black",
+                    hatch="///",
+                    label=f"not trained on all {full_train_images:,} images",
+                )
+            )
         ax.axvline(10, color="gray", lw=0.8, ls="--", zorder=3)
-        ax.annotate("chance (10%)", xy=(10.5, 1.0), xycoords=("data", "axes fraction"), ha="left", va="bottom",
-                    color="gray")
+        ax.annotate(
+            "chance (10%)", xy=(10.5, 1.0), xycoords=("data", "axes fraction"), ha="left", va="bottom", color="gray"
+        )
         ax.set_xlim(0, 110)
         ax.set_xticks(range(0, 101, 20))
         ax.set_xlabel("test accuracy (%), mean \u00b1 s.d. over seeds")
@@ -569,13 +641,20 @@ def width_curves(rows, full_train_images: int = 55000, title=None):
     def fixed(method):
         return [r for r in width_rows if r["method"] == method and r.get("lr", 1e-3) == 1e-3]
 
-    scaled = [r for r in width_rows if r["method"] == "top layer only, SGD" and r["hidden_size"] != 128
-              and r.get("lr") == 1e-3 * r["hidden_size"] / 128]
+    scaled = [
+        r
+        for r in width_rows
+        if r["method"] == "top layer only, SGD"
+        and r["hidden_size"] != 128
+        and r.get("lr") == 1e-3 * r["hidden_size"] / 128
+    ]
     if scaled:
         scaled += [r for r in fixed("top layer only, SGD") if r["hidden_size"] == 128]
-    lines = [(fixed("least-squares readout"), "least-squares readout", "s", "#9467bd", "-"),
-             (fixed("top layer only, SGD"), "top layer only, SGD lr 0.001", "o", "#1f77b4", "-"),
-             (scaled, "top layer only, SGD lr 0.001 x width / 128", "^", "#1f77b4", "--")]
+    lines = [
+        (fixed("least-squares readout"), "least-squares readout", "s", "#9467bd", "-"),
+        (fixed("top layer only, SGD"), "top layer only, SGD lr 0.001", "o", "#1f77b4", "-"),
+        (scaled, "top layer only, SGD lr 0.001 x width / 128", "^", "#1f77b4", "--"),
+    ]
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(PROJECTOR_WIDTH, 3.2))
         for chosen, method, marker, color, style in lines:
@@ -591,8 +670,17 @@ def width_curves(rows, full_train_images: int = 55000, title=None):
             hollow = images != {full_train_images} and None not in images
             if hollow:
                 label += f", {', '.join(f'{n:,}' for n in sorted(images))} train images"
-            ax.errorbar(widths, means, yerr=spreads, marker=marker, capsize=3, color=color, label=label, ls=style,
-                        mfc="white" if hollow else color)
+            ax.errorbar(
+                widths,
+                means,
+                yerr=spreads,
+                marker=marker,
+                capsize=3,
+                color=color,
+                label=label,
+                ls=style,
+                mfc="white" if hollow else color,
+            )
         ax.set_xscale("log", base=2)
         all_widths = sorted({r["hidden_size"] for r in width_rows})
         ax.set_xticks(all_widths, [str(w) for w in all_widths])
@@ -617,15 +705,27 @@ def optimizer_sweep(rows, reference=None, reference_label=None, title=None):
         fig, ax = plt.subplots(figsize=(PROJECTOR_WIDTH, 3.2))
         # the sweep's rows, by their data: their optimizer and lr (conditioning rows carry "features", width
         # rows another hidden size); rows from a results file name their part
-        sweep = [r for r in rows if "sweep" in r.get("parts", ["sweep"]) and "features" not in r and r.get("lr") is not None
-                 and r["hidden_size"] == 128]
+        sweep = [
+            r
+            for r in rows
+            if "sweep" in r.get("parts", ["sweep"])
+            and "features" not in r
+            and r.get("lr") is not None
+            and r["hidden_size"] == 128
+        ]
         for optimizer, label, marker in [("sgd", "SGD", "o"), ("momentum", "momentum", "s"), ("adam", "Adam", "^")]:
             chosen = sorted((r for r in sweep if r.get("optimizer") == optimizer), key=lambda r: r["lr"])
             if not chosen:
                 continue
             lrs = [r["lr"] for r in chosen]
-            ax.errorbar(lrs, [100 * r["test_accuracy_mean"] for r in chosen], yerr=[100 * r["test_accuracy_spread"] for r in chosen],
-                        marker=marker, capsize=3, label=label)
+            ax.errorbar(
+                lrs,
+                [100 * r["test_accuracy_mean"] for r in chosen],
+                yerr=[100 * r["test_accuracy_spread"] for r in chosen],
+                marker=marker,
+                capsize=3,
+                label=label,
+            )
         if reference is not None:
             ax.axhline(reference, color="gray", ls="--", lw=1, label=reference_label)
         ax.set_xscale("log")
@@ -636,6 +736,7 @@ def optimizer_sweep(rows, reference=None, reference_label=None, title=None):
         fig.tight_layout()
         _legend_below(fig, ax, ncol=2)
     return fig
+
 
 def forward_pass_picture(image, hidden_1, hidden_2, probs, label=None, title=None):
     """One image's trip through the network, in reading order (two rows of two): pixels, h1, then h2, class probabilities.
@@ -649,8 +750,11 @@ def forward_pass_picture(image, hidden_1, hidden_2, probs, label=None, title=Non
         # constrained layout: tight_layout leaves the two-line panel titles of the second row on the first row's pictures
         fig, axes = plt.subplots(2, 2, figsize=(PROJECTOR_WIDTH, 4.8), layout="constrained")
         axes = axes.ravel()
-        panels = [(image, "input x: 784 pixels"), (hidden_1, f"h1 = relu(x W1 + b1):\n{np.size(hidden_1)} units"),
-                  (hidden_2, f"h2 = relu(h1 W2 + b2):\n{np.size(hidden_2)} units")]
+        panels = [
+            (image, "input x: 784 pixels"),
+            (hidden_1, f"h1 = relu(x W1 + b1):\n{np.size(hidden_1)} units"),
+            (hidden_2, f"h2 = relu(h1 W2 + b2):\n{np.size(hidden_2)} units"),
+        ]
         for ax, (values, panel_title) in zip(axes, panels):
             ax.imshow(_as_square(values), cmap=DIGIT_CMAP, vmin=0)
             ax.set_title(panel_title)
@@ -702,9 +806,13 @@ def alignment_angles(rows, title=None):
         count = 2 + bool(feedback_rows)
         fig, axes = plt.subplots(count, 1, figsize=(PROJECTOR_WIDTH, 2.9 * count + 0.9), sharex=True, sharey=True)
         names = ", ".join(r["rule"] for r in feedback_rows)
-        panels = [(axes[0], "update", "W1", "W1 (first layer): update vs backprop's"),
-                  (axes[1], "update", "W2", "W2 (second layer): update vs backprop's")]
-        panels += [(axes[2], "feedback", None, f"forward weights W_k vs feedback B_k ({names})")] if feedback_rows else []
+        panels = [
+            (axes[0], "update", "W1", "W1 (first layer): update vs backprop's"),
+            (axes[1], "update", "W2", "W2 (second layer): update vs backprop's"),
+        ]
+        panels += (
+            [(axes[2], "feedback", None, f"forward weights W_k vs feedback B_k ({names})")] if feedback_rows else []
+        )
         for ax, kind, name, panel_title in panels:
             for i, row in enumerate(rows):
                 a = row["alignment"]
@@ -714,9 +822,18 @@ def alignment_angles(rows, title=None):
                         continue
                     per_seed = np.asarray(a[kind][n]["per_seed"], dtype=float)
                     label = row["rule"] if name else f"{row['rule']}: {n} vs B{n[1:]}"
-                    color = RULE_COLORS[i % len(RULE_COLORS)]  # a rule's colour in every panel; its layers by line style
-                    ax.plot(a["steps"], a[kind][n]["mean"], marker="o", ms=3, color=color, label=label,
-                            ls="-" if j == 0 else "--")
+                    color = RULE_COLORS[
+                        i % len(RULE_COLORS)
+                    ]  # a rule's colour in every panel; its layers by line style
+                    ax.plot(
+                        a["steps"],
+                        a[kind][n]["mean"],
+                        marker="o",
+                        ms=3,
+                        color=color,
+                        label=label,
+                        ls="-" if j == 0 else "--",
+                    )
                     ax.fill_between(a["steps"], per_seed.min(axis=0), per_seed.max(axis=0), color=color, alpha=0.15)
             ax.axhline(90, color="gray", lw=0.8, ls=":")  # below 90 degrees: a descent direction; above: ascent
             _steps_axis(ax, rows[0]["alignment"]["steps"])
@@ -736,10 +853,17 @@ def alignment_angles(rows, title=None):
 
 def _alignment_takeaway(rows) -> str:
     rows = _aligned_rows(rows)
-    turned = [r["rule"] for r in rows if r["alignment"]["update"]["W2"]["mean"][-1] < r["alignment"]["update"]["W2"]["mean"][0]]
+    turned = [
+        r["rule"]
+        for r in rows
+        if r["alignment"]["update"]["W2"]["mean"][-1] < r["alignment"]["update"]["W2"]["mean"][0]
+    ]
     others = [r["rule"] for r in rows if r["rule"] not in turned]
-    text = f"{', '.join(turned)}: the W2 update turns toward backprop's during training" if turned else \
-        "No rule's W2 update turns toward backprop's"
+    text = (
+        f"{', '.join(turned)}: the W2 update turns toward backprop's during training"
+        if turned
+        else "No rule's W2 update turns toward backprop's"
+    )
     return text + (f"; {', '.join(others)}: it does not" if turned and others else "")
 
 
@@ -752,12 +876,26 @@ def alignment_alt_text(rows) -> str:
         w2 = a["update"]["W2"]["mean"]
         parts.append(f"{r['rule']} from {w2[0]:.0f} to {w2[-1]:.0f} degrees")
     steps = rows[0]["alignment"]["steps"]
-    return (f"Line plots of the angle between each rule's update of W1 and W2 and backprop's, from step {steps[0]} "
-            f"to step {steps[-1]:,} (log scale), mean over seeds with their range shaded. W2's angle goes: "
-            + "; ".join(parts) + ".")
+    return (
+        f"Line plots of the angle between each rule's update of W1 and W2 and backprop's, from step {steps[0]} "
+        f"to step {steps[-1]:,} (log scale), mean over seeds with their range shaded. W2's angle goes: "
+        + "; ".join(parts)
+        + "."
+    )
 
 
-RULE_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+RULE_COLORS = [
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 
 
 def rule_curves(rows, title=None):
@@ -773,14 +911,21 @@ def rule_curves(rows, title=None):
         fig, (acc_ax, loss_ax) = plt.subplots(2, 1, figsize=(6.4, 7.2), sharex=True)
         for i, row in enumerate(rows):
             c, color = row["curves"], RULE_COLORS[i % len(RULE_COLORS)]
-            per_seed = np.asarray([s + [np.nan] * (len(c["eval_steps"]) - len(s)) for s in c["test_accuracy_per_seed"]], float)
+            per_seed = np.asarray(
+                [s + [np.nan] * (len(c["eval_steps"]) - len(s)) for s in c["test_accuracy_per_seed"]], float
+            )
             label = f"{row['rule']} (lr {row['chosen_lr']:g})"
             # step 0 (the shared untrained network) is left out: evaluations are eval_every steps apart, and a
             # line from step 0 to the first would draw a climb on the log axis that no run made
             steps, mean = np.asarray(c["eval_steps"]), 100 * np.asarray(c["test_accuracy_mean"], float)
             acc_ax.plot(steps[1:], mean[1:], color=color, label=label)
-            acc_ax.fill_between(steps[1:], 100 * np.nanmin(per_seed, axis=0)[1:], 100 * np.nanmax(per_seed, axis=0)[1:],
-                                color=color, alpha=0.15)
+            acc_ax.fill_between(
+                steps[1:],
+                100 * np.nanmin(per_seed, axis=0)[1:],
+                100 * np.nanmax(per_seed, axis=0)[1:],
+                color=color,
+                alpha=0.15,
+            )
             loss_ax.plot(c["loss_steps"][1:], c["running_loss_mean"][1:], color=color, label=label)
         acc_ax.set_ylabel("test accuracy (%)")
         acc_ax.set_title("Test accuracy (band: range over seeds)")
@@ -806,8 +951,11 @@ def _curves_takeaway(rows) -> str:
     text = f"{best} ends highest"
     if "top" in final:
         below = [rule for rule, value in final.items() if rule != "top" and value < final["top"]]
-        text += f"; {', '.join(below)} end{'s' if len(below) == 1 else ''} below top layer only" if below else \
-            "; every rule ends above top layer only"
+        text += (
+            f"; {', '.join(below)} end{'s' if len(below) == 1 else ''} below top layer only"
+            if below
+            else "; every rule ends above top layer only"
+        )
     return text
 
 
@@ -821,7 +969,9 @@ def gradcheck_sweep(sweep: dict, target: float = 1e-7, title=None):
     steps = np.array(sorted(sweep, reverse=True))
     names = list(sweep[steps[0]])
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(5.7, 3.6))  # at most 592 px wide, so shown at full size in a 592 px output area: 9 pt is 12.5 px
+        fig, ax = plt.subplots(
+            figsize=(5.7, 3.6)
+        )  # at most 592 px wide, so shown at full size in a 592 px output area: 9 pt is 12.5 px
         for name in names:
             ax.plot(steps, [max(sweep[h][name], 1e-300) for h in steps], marker="o", ms=3, lw=1.4, label=name)
         ax.axhline(target, color="#555555", ls="--", lw=1, label=f"target: below {target:g}")

@@ -64,8 +64,9 @@ class ReadoutStack:
 
     MAX_CHUNK_FLOATS = 1 << 22  # gathered features, scores and labels of a chunk: 32 MB
 
-    def __init__(self, train_features, test_features, train_labels, test_labels, samplers, start_weights,
-                 lrs, optimizers):
+    def __init__(
+        self, train_features, test_features, train_labels, test_labels, samplers, start_weights, lrs, optimizers
+    ):
         """train_features: S arrays (N, H); test_features: S arrays (Ntest, H); samplers: S BatchSamplers
         of one batch size; start_weights (S, H + 1, 10); lrs, optimizers: S lists of K learning rates and names."""
         S, K = len(lrs), len(lrs[0])
@@ -137,8 +138,12 @@ class ReadoutStack:
     def accuracies(self, features: list, labels) -> np.ndarray:
         """Accuracy of every readout on S feature arrays (N, H + 1) with labels (N,): (S, K)."""
         S, K = self.weights.shape[:2]
-        return np.array([[np.mean(np.dot(features[s], self.weights[s, k]).argmax(axis=1) == labels)
-                          for k in range(K)] for s in range(S)])
+        return np.array(
+            [
+                [np.mean(np.dot(features[s], self.weights[s, k]).argmax(axis=1) == labels) for k in range(K)]
+                for s in range(S)
+            ]
+        )
 
     def readout(self, s: int, k: int) -> tuple:
         """The top layer's (W, b) of run k of feature set s: copies, (H, 10) and (10,)."""
@@ -148,7 +153,17 @@ class ReadoutStack:
 # ---------------------------------------------------------------- many runs on train()'s schedule
 
 # the fields that the runs of one stack share: they fix the features' shape, the batches and the schedule
-SHARED_FIELDS = ("steps", "batch_size", "hidden_size", "init", "rule", "log_every", "eval_every", "smoothing", "max_loss")
+SHARED_FIELDS = (
+    "steps",
+    "batch_size",
+    "hidden_size",
+    "init",
+    "rule",
+    "log_every",
+    "eval_every",
+    "smoothing",
+    "max_loss",
+)
 
 
 def check_stackable(configs) -> None:
@@ -158,11 +173,15 @@ def check_stackable(configs) -> None:
     for config in configs:
         config.validate()
         if config.rule != "top":
-            raise ValueError(f"train_top_layers trains the top layer only (rule 'top'), got rule {config.rule!r}; "
-                             "use helpers.train.train for other rules")
+            raise ValueError(
+                f"train_top_layers trains the top layer only (rule 'top'), got rule {config.rule!r}; "
+                "use helpers.train.train for other rules"
+            )
         for name in SHARED_FIELDS:
             if getattr(config, name) != getattr(configs[0], name):
-                raise ValueError(f"all configurations must share {name}: got {getattr(configs[0], name)!r} and {getattr(config, name)!r}")
+                raise ValueError(
+                    f"all configurations must share {name}: got {getattr(configs[0], name)!r} and {getattr(config, name)!r}"
+                )
 
 
 def train_top_layers(data, configs, *, features=None, progress=None, progress_every: int = 100) -> list:
@@ -197,8 +216,9 @@ def train_top_layers(data, configs, *, features=None, progress=None, progress_ev
         def report(step, steps, done=done, rows=rows):  # the fraction of every run's steps done so far
             return progress((done * steps + len(rows) * step) // len(configs), steps)
 
-        runs = _train_one_stack(data, [configs[i] for i in rows], start, found,
-                                report if progress else None, progress_every)
+        runs = _train_one_stack(
+            data, [configs[i] for i in rows], start, found, report if progress else None, progress_every
+        )
         for i, run in zip(rows, runs):
             results[i] = run
         if any(h.cancelled for _, h in runs):
@@ -215,9 +235,16 @@ def _train_one_stack(data, configs, start, features, progress, progress_every) -
     """K runs of one seed in one ReadoutStack, on the schedule of helpers.train.train."""
     config, top = configs[0], model.num_layers(start)
     sampler = BatchSampler(len(data.train.labels), config.batch_size, seeded_streams(config.seed)[1])
-    stack = ReadoutStack([features.train], [features.test], data.train.labels, data.test.labels, [sampler],
-                         np.vstack([start[f"W{top}"], start[f"b{top}"]])[None],
-                         [[c.lr for c in configs]], [[c.optimizer for c in configs]])
+    stack = ReadoutStack(
+        [features.train],
+        [features.test],
+        data.train.labels,
+        data.test.labels,
+        [sampler],
+        np.vstack([start[f"W{top}"], start[f"b{top}"]])[None],
+        [[c.lr for c in configs]],
+        [[c.optimizer for c in configs]],
+    )
     validation = [with_ones(features.validation)]
     histories = [History(replace(c, hidden_size=start["W1"].shape[1])) for c in configs]
     alive = np.ones(len(configs), dtype=bool)

@@ -42,15 +42,45 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # the modules every training run executes (a rule, the loop, the optimizer, the batches, the stacked readouts);
 # each results file adds its own measuring module(s)
-NUMERICAL_MODULES = ("helpers.layers", "helpers.model", "helpers.optimizers", "helpers.data", "helpers.readout",
-                    "helpers.rules", "helpers.train", "helpers.results")
+NUMERICAL_MODULES = (
+    "helpers.layers",
+    "helpers.model",
+    "helpers.optimizers",
+    "helpers.data",
+    "helpers.readout",
+    "helpers.rules",
+    "helpers.train",
+    "helpers.results",
+)
 
 # top-level names of this module that do not make numbers (writing, reading, fingerprints): left out of its digest
-NOT_NUMERICAL = ("write_results", "check_output_path", "load_results", "nan_back", "normalized_code", "module_source",
-                 "module_digest", "module_digests", "plugin_object", "plugin_source", "plugin_digests", "provenance", "code_version",
-                 "results_problems", "_LocalNames", "_own_nodes", "_strip_docstrings", "_text_digest", "_dropped",
-                 "_source_digest", "OLD_STYLE",
-                 "NAN_KEYS", "NUMERICAL_MODULES", "ROOT", "NOT_NUMERICAL")
+NOT_NUMERICAL = (
+    "write_results",
+    "check_output_path",
+    "load_results",
+    "nan_back",
+    "normalized_code",
+    "module_source",
+    "module_digest",
+    "module_digests",
+    "plugin_object",
+    "plugin_source",
+    "plugin_digests",
+    "provenance",
+    "code_version",
+    "results_problems",
+    "_LocalNames",
+    "_own_nodes",
+    "_strip_docstrings",
+    "_text_digest",
+    "_dropped",
+    "_source_digest",
+    "OLD_STYLE",
+    "NAN_KEYS",
+    "NUMERICAL_MODULES",
+    "ROOT",
+    "NOT_NUMERICAL",
+)
 
 
 # ---------------------------------------------------------------- the rows both files are made of
@@ -93,8 +123,18 @@ def to_json(result: dict) -> str:
 
 
 # the keys whose null (or null entries, in a list of numbers) stand for nan: accuracies and their means
-NAN_KEYS = ("mean", "sd", "validation_mean", "per_seed", "validation_accuracies", "test_accuracy_mean",
-            "test_accuracy_spread", "test_accuracies", "running_loss_mean", "train_accuracies")
+NAN_KEYS = (
+    "mean",
+    "sd",
+    "validation_mean",
+    "per_seed",
+    "validation_accuracies",
+    "test_accuracy_mean",
+    "test_accuracy_spread",
+    "test_accuracies",
+    "running_loss_mean",
+    "train_accuracies",
+)
 
 
 def nan_back(obj: dict) -> dict:
@@ -135,8 +175,9 @@ def check_output_path(path, option: str = "--out") -> Path:
         os.close(handle)
         os.unlink(probe)
     except OSError as exc:
-        raise ValueError(f"{option} {path}: cannot write in {directory} ({exc.strerror}); "
-                         "choose a writable directory") from None
+        raise ValueError(
+            f"{option} {path}: cannot write in {directory} ({exc.strerror}); choose a writable directory"
+        ) from None
     return path
 
 
@@ -206,8 +247,13 @@ class _LocalNames(ast.NodeTransformer):
             if isinstance(sub, (ast.Global, ast.Nonlocal)):
                 declared.update(sub.names)
         arguments = node.args
-        for arg in arguments.posonlyargs + arguments.args + ([arguments.vararg] if arguments.vararg else []) \
-                + arguments.kwonlyargs + ([arguments.kwarg] if arguments.kwarg else []):
+        for arg in (
+            arguments.posonlyargs
+            + arguments.args
+            + ([arguments.vararg] if arguments.vararg else [])
+            + arguments.kwonlyargs
+            + ([arguments.kwarg] if arguments.kwarg else [])
+        ):
             bind(arg.arg)
         for sub in body_nodes:
             if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
@@ -216,8 +262,13 @@ class _LocalNames(ast.NodeTransformer):
                 bind(sub.name)
             elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and sub is not node:
                 bind(sub.name)
-        for arg in arguments.posonlyargs + arguments.args + ([arguments.vararg] if arguments.vararg else []) \
-                + arguments.kwonlyargs + ([arguments.kwarg] if arguments.kwarg else []):
+        for arg in (
+            arguments.posonlyargs
+            + arguments.args
+            + ([arguments.vararg] if arguments.vararg else [])
+            + arguments.kwonlyargs
+            + ([arguments.kwarg] if arguments.kwarg else [])
+        ):
             arg.arg, arg.annotation = local[arg.arg], None
         # defaults and decorators are evaluated in the enclosing scope: visit them before entering this one
         arguments.defaults = [self.visit(d) for d in arguments.defaults]
@@ -282,13 +333,18 @@ def _strip_docstrings(tree):
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
             first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
                 node.body = node.body[1:] or [ast.Pass()]
     return tree
 
 
 def _dropped(tree, names):
     """The module without its top-level definitions and assignments named in ``names``."""
+
     def named(statement):
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             return statement.name in names
@@ -368,14 +424,19 @@ def plugin_digests(rule_names) -> dict:
         if cls is None or (cls.__module__ == rules.__name__ and not cls.__name__.startswith("FunctionRule_")):
             continue
         source = plugin_source(cls)
-        out[name] = None if source is None else _text_digest(textwrap.dedent(source), ())  # dedented: a rule defined in a function
+        out[name] = (
+            None if source is None else _text_digest(textwrap.dedent(source), ())
+        )  # dedented: a rule defined in a function
     return out
 
 
 def provenance(modules, rule_names=()) -> dict:
     """What a results file records about the code that made it: {python, modules: {name: digest}, rules: {name: digest}}."""
-    return {"python": f"{sys.version_info[0]}.{sys.version_info[1]}", "modules": module_digests(modules),
-            "rules": plugin_digests(rule_names)}
+    return {
+        "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
+        "modules": module_digests(modules),
+        "rules": plugin_digests(rule_names),
+    }
 
 
 def code_version(record: dict) -> str:
@@ -399,14 +460,25 @@ def results_problems(result: dict, expected_settings: dict, current: dict, comma
     if not isinstance(stored, dict) or "modules" not in stored:
         problems.append(OLD_STYLE.format(result.get("code_version")))
     else:
-        changed = [name for name in sorted(set(stored["modules"]) | set(current["modules"]))
-                   if stored["modules"].get(name) != current["modules"].get(name)]
-        changed += [f"rule {name}" for name in sorted(set(stored.get("rules", {})) | set(current["rules"]))
-                    if stored.get("rules", {}).get(name) != current["rules"].get(name)]
+        changed = [
+            name
+            for name in sorted(set(stored["modules"]) | set(current["modules"]))
+            if stored["modules"].get(name) != current["modules"].get(name)
+        ]
+        changed += [
+            f"rule {name}"
+            for name in sorted(set(stored.get("rules", {})) | set(current["rules"]))
+            if stored.get("rules", {}).get(name) != current["rules"].get(name)
+        ]
         if changed:
-            python = "" if stored.get("python") == current["python"] else (
-                f" (the file was made under Python {stored.get('python')}, this is {current['python']}: "
-                "the digests may differ for that alone)")
+            python = (
+                ""
+                if stored.get("python") == current["python"]
+                else (
+                    f" (the file was made under Python {stored.get('python')}, this is {current['python']}: "
+                    "the digests may differ for that alone)"
+                )
+            )
             problems.append(f"code changed since the file was made: {', '.join(changed)}{python}")
     if problems:
         problems.append(f"regenerate with `{command}`")

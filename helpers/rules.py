@@ -92,8 +92,10 @@ class RunContext:
     def lr(self) -> float:
         """The run's learning rate (config.lr)."""
         if self.config is None:
-            raise ValueError("this rule needs the run's learning rate, but it runs outside helpers.train.train "
-                             "(no config): pass RunContext(config=TrainConfig(...)) to setup")
+            raise ValueError(
+                "this rule needs the run's learning rate, but it runs outside helpers.train.train "
+                "(no config): pass RunContext(config=TrainConfig(...)) to setup"
+            )
         return self.config.lr
 
 
@@ -177,8 +179,10 @@ def _check_name(name) -> str:
     if not isinstance(name, str) or not name:
         raise TypeError(f"register_rule needs a rule name (a non-empty string), got {name!r}")
     if not RULE_NAME.fullmatch(name):
-        raise ValueError(f"rule name {name!r}: use letters, digits, '_', '-' and '.' only (it names files, "
-                         "and --rules takes a comma-separated list), e.g. 'my-rule'")
+        raise ValueError(
+            f"rule name {name!r}: use letters, digits, '_', '-' and '.' only (it names files, "
+            "and --rules takes a comma-separated list), e.g. 'my-rule'"
+        )
     existing = RULES.get(name)
     if existing is not None and existing.__module__ == __name__ and not existing.__name__.startswith("FunctionRule_"):
         raise ValueError(f"{name!r} is a rule of the package ({existing.label}); register yours under another name")
@@ -192,14 +196,24 @@ def _function_rule(name, function):
     except (TypeError, ValueError):  # builtins without a signature
         takes_context = False
     if takes_context:
+
         def directions(self, params, batch, cache, scores, dscores):
             return function(params, batch, cache, scores, dscores, context=self.context)
     else:
+
         def directions(self, params, batch, cache, scores, dscores):
             return function(params, batch, cache, scores, dscores)
-    return type(f"FunctionRule_{name}", (LearningRule,),
-                {"directions": directions, "__doc__": function.__doc__, "__wrapped__": staticmethod(function),
-                 "__module__": getattr(function, "__module__", __name__) or __name__})
+
+    return type(
+        f"FunctionRule_{name}",
+        (LearningRule,),
+        {
+            "directions": directions,
+            "__doc__": function.__doc__,
+            "__wrapped__": staticmethod(function),
+            "__module__": getattr(function, "__module__", __name__) or __name__,
+        },
+    )
 
 
 def register_rule(name: str, label=None):
@@ -239,8 +253,10 @@ def rule_hyperparameters(cls) -> dict:
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
         if parameter.default is parameter.empty:
-            raise TypeError(f"rule {getattr(cls, 'name', cls.__name__)!r}: every constructor argument needs a default "
-                            f"({parameter.name!r} has none): the registry builds the rule as cls(**hyperparameters)")
+            raise TypeError(
+                f"rule {getattr(cls, 'name', cls.__name__)!r}: every constructor argument needs a default "
+                f"({parameter.name!r} has none): the registry builds the rule as cls(**hyperparameters)"
+            )
         if isinstance(parameter.default, (bool, int, float, str)):
             found[parameter.name] = parameter.default
     return found
@@ -249,8 +265,10 @@ def rule_hyperparameters(cls) -> dict:
 def check_rule(name: str) -> str:
     """Return ``name`` if it is registered in RULES; else raise ValueError naming the choices."""
     if name not in RULES:
-        raise ValueError(f"unknown learning rule {name!r}; choose one of {', '.join(RULES)} "
-                         f"(or register your own with helpers.rules.register_rule)")
+        raise ValueError(
+            f"unknown learning rule {name!r}; choose one of {', '.join(RULES)} "
+            f"(or register your own with helpers.rules.register_rule)"
+        )
     return name
 
 
@@ -264,9 +282,11 @@ def check_hyperparameters(name: str, values: dict) -> dict:
             accepted = ", ".join(f"{k} (default {v!r})" for k, v in known.items()) or "none"
             raise ValueError(f"rule {name!r} has no hyperparameter {key!r}; it accepts: {accepted}")
         default = known[key]
-        if isinstance(default, bool) != isinstance(value, (bool, np.bool_)) or \
-                (isinstance(default, (int, float)) and not isinstance(value, (int, float, np.integer, np.floating))) or \
-                (isinstance(default, str) and not isinstance(value, str)):
+        if (
+            isinstance(default, bool) != isinstance(value, (bool, np.bool_))
+            or (isinstance(default, (int, float)) and not isinstance(value, (int, float, np.integer, np.floating)))
+            or (isinstance(default, str) and not isinstance(value, str))
+        ):
             raise ValueError(f"rule {name!r}: {key} must be like its default {default!r}, got {value!r}")
         if isinstance(default, int) and not isinstance(default, bool) and float(value) != int(value):
             raise ValueError(f"rule {name!r}: {key} must be an integer, got {value!r}")
@@ -308,8 +328,13 @@ def trains_together(name: str) -> bool:
 
 def rule_spec(name: str, hyperparameters: dict | None = None) -> str:
     """The inverse of :func:`parse_rule_spec`: ("kp", {"decay": 0.001}) -> "kp:decay=0.001"."""
-    return ":".join([name] + [f"{k}={v!r}" if isinstance(v, str) else f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                              for k, v in sorted((hyperparameters or {}).items())])
+    return ":".join(
+        [name]
+        + [
+            f"{k}={v!r}" if isinstance(v, str) else f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+            for k, v in sorted((hyperparameters or {}).items())
+        ]
+    )
 
 
 def one_by_one(data, configs, rule_for, progress=None) -> list:
@@ -323,8 +348,9 @@ def one_by_one(data, configs, rule_for, progress=None) -> list:
         if results and results[-1][1].cancelled:
             results.append((None, History(config, cancelled=True)))
             continue
-        report = None if progress is None else (
-            lambda step, steps, i=i: progress((i * steps + step) // len(configs), steps))
+        report = (
+            None if progress is None else (lambda step, steps, i=i: progress((i * steps + step) // len(configs), steps))
+        )
         results.append(train(data, config, rule=rule_for(config), progress=report))
     return results
 
@@ -332,16 +358,22 @@ def one_by_one(data, configs, rule_for, progress=None) -> list:
 def check_directions(rule: LearningRule, directions, params: dict) -> None:
     """Raise ValueError naming the rule and the parameter unless ``directions`` fits ``params``."""
     if not isinstance(directions, dict):
-        raise ValueError(f"rule {rule.name!r} returned {type(directions).__name__}; "
-                         f"return a dict {{parameter name: direction}}, e.g. {{'W3': ..., 'b3': ...}}")
+        raise ValueError(
+            f"rule {rule.name!r} returned {type(directions).__name__}; "
+            f"return a dict {{parameter name: direction}}, e.g. {{'W3': ..., 'b3': ...}}"
+        )
     for key, direction in directions.items():
         if key not in params:
-            raise ValueError(f"rule {rule.name!r} returned a direction for {key!r}, which is not a parameter; "
-                             f"the parameters are {', '.join(params)}")
+            raise ValueError(
+                f"rule {rule.name!r} returned a direction for {key!r}, which is not a parameter; "
+                f"the parameters are {', '.join(params)}"
+            )
         shape = np.shape(direction)
         if shape != params[key].shape:
-            raise ValueError(f"rule {rule.name!r} returned a direction of shape {shape} for {key!r}; "
-                             f"it must have the parameter's shape {params[key].shape}")
+            raise ValueError(
+                f"rule {rule.name!r} returned a direction of shape {shape} for {key!r}; "
+                f"it must have the parameter's shape {params[key].shape}"
+            )
 
 
 # ---------------------------------------------------------------- the rules
@@ -390,8 +422,9 @@ class TopLayerOnly(LearningRule):
         self.top = model.num_layers(params)
         features = self.features or model.frozen_features(params, data)
         if features.validation is None:
-            features = type(features)(features.train, features.test,
-                                      model.hidden_features(params, data.validation.images))
+            features = type(features)(
+                features.train, features.test, model.hidden_features(params, data.validation.images)
+            )
         self.split_features = {"train": features.train, "validation": features.validation, "test": features.test}
         self.W, self.b = f"W{self.top}", f"b{self.top}"
 
@@ -465,8 +498,9 @@ class FeedbackAlignment(LearningRule):
         super().setup(params, data, context)
         top = model.num_layers(params)
         # drawn anew in every setup: a rule object reused for a second run (another seed) gets that run's B_k
-        self.feedback = self.given_feedback or {k: _draw_feedback(self.context.rng, params[f"W{k}"].shape)
-                                                for k in range(2, top + 1)}
+        self.feedback = self.given_feedback or {
+            k: _draw_feedback(self.context.rng, params[f"W{k}"].shape) for k in range(2, top + 1)
+        }
 
     def directions(self, params, batch, cache, scores, dscores):
         return backward_with(self.feedback, dscores, cache)
@@ -495,8 +529,9 @@ class DirectFeedbackAlignment(LearningRule):
     def setup(self, params, data, context):
         super().setup(params, data, context)
         top = model.num_layers(params)
-        self.feedback = self.given_feedback or {k: _draw_feedback(self.context.rng, (model.NUM_CLASSES, params[f"W{k}"].shape[1]))
-                                                for k in range(1, top)}
+        self.feedback = self.given_feedback or {
+            k: _draw_feedback(self.context.rng, (model.NUM_CLASSES, params[f"W{k}"].shape[1])) for k in range(1, top)
+        }
 
     def directions(self, params, batch, cache, scores, dscores):
         top = len(cache)
@@ -557,8 +592,10 @@ def _check_number(rule: str, name: str, value, low: float, inclusive: bool) -> N
     # hyperparameters arrive from the command line and from grids: refuse the nonsensical with a way out
     ok = np.isfinite(value) and (value >= low if inclusive else value > low)
     if not ok:
-        raise ValueError(f"rule {rule!r}: {name} must be a finite number {'>=' if inclusive else '>'} {low:g}, "
-                         f"got {value!r} (e.g. {rule}:{name}={rule_hyperparameters(RULES[rule])[name]:g})")
+        raise ValueError(
+            f"rule {rule!r}: {name} must be a finite number {'>=' if inclusive else '>'} {low:g}, "
+            f"got {value!r} (e.g. {rule}:{name}={rule_hyperparameters(RULES[rule])[name]:g})"
+        )
 
 
 @register_rule("kp", label="Kolen-Pollack")
@@ -606,8 +643,10 @@ class KolenPollack(FeedbackAlignment):
 
     def after_update(self, params, directions, context):
         if self.before is None:
-            raise RuntimeError("kp.after_update follows loss_and_directions (it needs W_k before the step): "
-                               "train the rule with helpers.train.train")
+            raise RuntimeError(
+                "kp.after_update follows loss_and_directions (it needs W_k before the step): "
+                "train the rule with helpers.train.train"
+            )
         shrink = context.lr * self.decay
         for k, B in self.feedback.items():
             before = self.before[k]
@@ -652,8 +691,10 @@ class NodePerturbation(LearningRule):
     def setup(self, params, data, context):
         super().setup(params, data, context)
         if self.context.rng is None:
-            raise ValueError("node perturbation draws its noise seed from the rule's generator: "
-                             "pass setup a RunContext(rng=...) (helpers.train.train does)")
+            raise ValueError(
+                "node perturbation draws its noise seed from the rule's generator: "
+                "pass setup a RunContext(rng=...) (helpers.train.train does)"
+            )
         self.base_seed = int(self.context.rng.integers(2**63))
 
     def directions(self, params, batch, cache, scores, dscores):
@@ -726,16 +767,19 @@ class SyntheticGradients(LearningRule):
     def __init__(self, synth_lr: float = 1.0):
         _check_number("synthgrad", "synth_lr", synth_lr, 0.0, inclusive=False)
         if synth_lr >= 2:
-            raise ValueError(f"rule 'synthgrad': synth_lr must be below 2 (a normalized step of 2 or more "
-                             f"overshoots the batch's fit), got {synth_lr!r} (e.g. synthgrad:synth_lr=0.5)")
+            raise ValueError(
+                f"rule 'synthgrad': synth_lr must be below 2 (a normalized step of 2 or more "
+                f"overshoots the batch's fit), got {synth_lr!r} (e.g. synthgrad:synth_lr=0.5)"
+            )
         self.synth_lr = synth_lr
 
     def setup(self, params, data, context):
         super().setup(params, data, context)
         top = model.num_layers(params)
         # zero modules: no random state, and a reused rule object starts each run afresh
-        self.modules = {k: (np.zeros((params[f"W{k}"].shape[1],) * 2), np.zeros(params[f"W{k}"].shape[1]))
-                        for k in range(1, top)}
+        self.modules = {
+            k: (np.zeros((params[f"W{k}"].shape[1],) * 2), np.zeros(params[f"W{k}"].shape[1])) for k in range(1, top)
+        }
         self.pending = None
 
     def predictions(self, params, cache, dscores):
@@ -771,8 +815,10 @@ class SyntheticGradients(LearningRule):
 
     def after_update(self, params, directions, context):
         if self.pending is None:
-            raise RuntimeError("synthgrad.after_update follows loss_and_directions (it trains the modules on that "
-                               "step's targets): train the rule with helpers.train.train")
+            raise RuntimeError(
+                "synthgrad.after_update follows loss_and_directions (it trains the modules on that "
+                "step's targets): train the rule with helpers.train.train"
+            )
         for k, (dM, dc) in self.pending.items():
             M, c = self.modules[k]
             M -= self.synth_lr * dM

@@ -163,8 +163,16 @@ def initial_params(config: TrainConfig) -> dict:
 # ---------------------------------------------------------------- the loop
 
 
-def train(data, config: TrainConfig | None = None, params: dict | None = None, *, rule=None,
-          verbose=False, progress=None, progress_every: int = 100):
+def train(
+    data,
+    config: TrainConfig | None = None,
+    params: dict | None = None,
+    *,
+    rule=None,
+    verbose=False,
+    progress=None,
+    progress_every: int = 100,
+):
     """Train and return ``(params, history)``; the input ``params`` are not modified.
 
     data      an object with ``train``, ``validation`` and ``test`` splits (``helpers.data.load_mnist()``).
@@ -182,8 +190,10 @@ def train(data, config: TrainConfig | None = None, params: dict | None = None, *
     if rule is None:
         rule = rules.make_rule(config.rule)
     elif getattr(rule, "name", None) != config.rule:
-        raise ValueError(f"the rule object is {getattr(rule, 'name', rule)!r} but config.rule is {config.rule!r}; "
-                         f"pass TrainConfig(rule={getattr(rule, 'name', '...')!r})")
+        raise ValueError(
+            f"the rule object is {getattr(rule, 'name', rule)!r} but config.rule is {config.rule!r}; "
+            f"pass TrainConfig(rule={getattr(rule, 'name', '...')!r})"
+        )
     say = (verbose if callable(verbose) else print) if verbose else None
     history = History(config)
     _, batch_rng, rule_rng = seeded_streams(config.seed)
@@ -258,5 +268,6 @@ def train_many(data, configs, *, together: bool = True, features=None, hyperpara
     if len(names) > 1:
         raise ValueError(f"train_many trains the runs of one rule, got rules {names}; call it once per rule")
     learning_rule = rules.RULES[rules.check_rule(names[0])]
-    return learning_rule.train_many(data, configs, together=together, features=features,
-                                    hyperparameters=hyperparameters or {}, progress=progress)
+    return learning_rule.train_many(
+        data, configs, together=together, features=features, hyperparameters=hyperparameters or {}, progress=progress
+    )

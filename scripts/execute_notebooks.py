@@ -38,8 +38,12 @@ def coalesce_streams(outputs: list) -> list:
     merged = []
     for output in outputs:
         last = merged[-1] if merged else None
-        if (output.get("output_type") == "stream" and last is not None and last.get("output_type") == "stream"
-                and last.get("name") == output.get("name")):
+        if (
+            output.get("output_type") == "stream"
+            and last is not None
+            and last.get("output_type") == "stream"
+            and last.get("name") == output.get("name")
+        ):
             last["text"] = "".join(last["text"]) + "".join(output["text"])
         else:
             merged.append(output)
@@ -51,7 +55,9 @@ def execute(path: Path, timeout: int = 600, write: bool = True) -> float | None:
     if not any(cell.cell_type == "code" for cell in nb.cells):
         return None  # prose only (the index, the teacher's guide): nothing to run
     started = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     if not write:
         return time.perf_counter() - started
     for cell in nb.cells:
@@ -94,15 +100,25 @@ def measure_times(paths: list[Path], repeat: int) -> int:
             times[path.name] = entry
     measured = [path.name for path in paths if path.name in times and isinstance(times[path.name], dict)]
     # one record per measuring call; a notebook measured again leaves its older record
-    records = [{**m, "notebooks": [n for n in m["notebooks"] if n not in measured]} for m in times.get("_measurements", [])]
+    records = [
+        {**m, "notebooks": [n for n in m["notebooks"] if n not in measured]} for m in times.get("_measurements", [])
+    ]
     if measured:
         low, high = min(loads["idle"], default=0), max(loads["idle"], default=0)
-        records.append({"date": time.strftime("%Y-%m-%d"), "runs": repeat, "notebooks": measured,
-                        "load_average": [round(low, 1), round(high, 1)]})
+        records.append(
+            {
+                "date": time.strftime("%Y-%m-%d"),
+                "runs": repeat,
+                "notebooks": measured,
+                "load_average": [round(low, 1), round(high, 1)],
+            }
+        )
     times["_measurements"] = [m for m in records if m["notebooks"]]
-    times["_how"] = ("measured with `python scripts/execute_notebooks.py --measure-times` on the project's 2-core "
-                     "machine with one BLAS thread: idle = nothing else started by the measurement, "
-                     "loaded = one CPU-bound process beside it, as a student's busy kernel")
+    times["_how"] = (
+        "measured with `python scripts/execute_notebooks.py --measure-times` on the project's 2-core "
+        "machine with one BLAS thread: idle = nothing else started by the measurement, "
+        "loaded = one CPU-bound process beside it, as a student's busy kernel"
+    )
     RUN_TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=1) + "\n")
     print(f"run times written to {RUN_TIMES}; `python scripts/navigation.py` puts them in the index and the guide")
     return 0
@@ -119,9 +135,10 @@ def main(argv: list[str]) -> int:
             print("error: --repeat needs a whole number >= 1, e.g. --repeat 2", file=sys.stderr)
             return 2
         repeat = int(argv[at + 1])
-        argv = argv[:at] + argv[at + 2:]
-    paths = ([Path(p) for p in argv if p not in ("--record-times", "--measure-times")]
-             or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")))
+        argv = argv[:at] + argv[at + 2 :]
+    paths = [Path(p) for p in argv if p not in ("--record-times", "--measure-times")] or sorted(
+        (ROOT / "notebooks").glob("[0-9]*.ipynb")
+    )
     for path in paths:
         if not path.is_file():
             print(f"error: no notebook at {path}", file=sys.stderr)
@@ -139,7 +156,9 @@ def main(argv: list[str]) -> int:
         times[path.name] = round(seconds, 1)
     if record:
         RUN_TIMES.write_text(json.dumps(dict(sorted(times.items())), indent=1) + "\n")
-        print(f"run times written to {RUN_TIMES.relative_to(ROOT)}; `python scripts/navigation.py` puts them in the index")
+        print(
+            f"run times written to {RUN_TIMES.relative_to(ROOT)}; `python scripts/navigation.py` puts them in the index"
+        )
     return 0
 
 

@@ -42,36 +42,51 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "notebooks"
 DEFAULT_OUT = ROOT / "student"
 SOLUTIONS = "## Solutions"
-NOTE = (f"{SOLUTIONS}\n\nThis is the student copy: the solutions are not in it. Your teacher has them, and so "
-        "do the full notebooks of the repository (`notebooks/`), folded at their end.")
+NOTE = (
+    f"{SOLUTIONS}\n\nThis is the student copy: the solutions are not in it. Your teacher has them, and so "
+    "do the full notebooks of the repository (`notebooks/`), folded at their end."
+)
 TEACHER_ONLY = ("00_teachers_guide.ipynb",)  # in-class answers: for the teacher, not in the handout
 
 # A sentence that sends the reader to the solutions, which the copy no longer has.
 POINTS_AT_SOLUTIONS = re.compile(
     r"solution.*\b(end|below|folded|open|click|compare)|\b(end|below|folded|open|click|compare)\b.*solution",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 # The phrasings the notebooks use, rewritten for the copy; any other such sentence is dropped.
 REWRITES = [
     (re.compile(r"\s*before you open its solution at the end of the notebook"), " yourself first"),
     (re.compile(r";\s*the solutions are at the end of the notebook"), ""),
-    (re.compile(r"\*\*Solutions\*\*, one per exercise, folded away: click \*Solution to exercise N\* to open one\."),
-     "**Solutions**: not in this student copy; your teacher has them."),
+    (
+        re.compile(r"\*\*Solutions\*\*, one per exercise, folded away: click \*Solution to exercise N\* to open one\."),
+        "**Solutions**: not in this student copy; your teacher has them.",
+    ),
     (re.compile(r"\bCompare with the solution below\."), "Then discuss your answer with your teacher."),
     (re.compile(r"\bcompare (it )?with the solution( below)?"), "discuss it with your teacher"),
 ]
 # The repository's `make` targets, said the way that works in the handout folder (no Makefile there).
 HANDOUT_REWRITES = [
-    (re.compile(r"^From a clone of the repository \(the first command also sets up the Python environment in `\.venv`\):$",
-                re.MULTILINE),
-     "In the folder of this copy (the one that holds `README.md`), after the install its README describes:"),
-    (re.compile(r"^\| `make lab` \| JupyterLab on this folder:", re.MULTILINE),
-     "| `jupyter lab notebooks` | JupyterLab on the notebooks:"),
-    (re.compile(r"^\| `make app` \|.*\|$", re.MULTILINE),
-     "| `voila app/explorer.ipynb` | the explorer of notebook 6 as a standalone web app: sliders and curves, no code "
-     "(install Voila first, as `README.md` says) |"),
+    (
+        re.compile(
+            r"^From a clone of the repository \(the first command also sets up the Python environment in `\.venv`\):$",
+            re.MULTILINE,
+        ),
+        "In the folder of this copy (the one that holds `README.md`), after the install its README describes:",
+    ),
+    (
+        re.compile(r"^\| `make lab` \| JupyterLab on this folder:", re.MULTILINE),
+        "| `jupyter lab notebooks` | JupyterLab on the notebooks:",
+    ),
+    (
+        re.compile(r"^\| `make app` \|.*\|$", re.MULTILINE),
+        "| `voila app/explorer.ipynb` | the explorer of notebook 6 as a standalone web app: sliders and curves, no code "
+        "(install Voila first, as `README.md` says) |",
+    ),
     (re.compile(r"^\| `make (book|student)` \|.*\n?", re.MULTILINE), ""),  # they need the repository
-    (re.compile(r"`make app` from the repository\."),
-     "`voila app/explorer.ipynb` in the folder of this copy (its `README.md` says how to install Voila)."),
+    (
+        re.compile(r"`make app` from the repository\."),
+        "`voila app/explorer.ipynb` in the folder of this copy (its `README.md` says how to install Voila).",
+    ),
 ]
 MAKE_TARGET = re.compile(r"`make \w+")  # what no handout sentence may still name
 SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?]\)))\s+(?=[A-Z*_`(\"\[])")
@@ -111,8 +126,10 @@ def for_the_handout(text: str) -> str:
     left = MAKE_TARGET.search(text)
     if left:
         line = next(line for line in text.splitlines() if left.group(0) in line)
-        raise ValueError(f"a student copy would still name {left.group(0)}` (there is no Makefile in the handout): "
-                         f"{line.strip()[:160]!r}; add its rewrite to HANDOUT_REWRITES in scripts/student.py")
+        raise ValueError(
+            f"a student copy would still name {left.group(0)}` (there is no Makefile in the handout): "
+            f"{line.strip()[:160]!r}; add its rewrite to HANDOUT_REWRITES in scripts/student.py"
+        )
     return text
 
 
@@ -265,12 +282,16 @@ def main(argv: list[str]) -> int:
     if not written:
         print(f"error: no notebooks in {SOURCE}", file=sys.stderr)
         return 2
-    print(f"wrote {len(written)} student notebooks to {out}: outputs cleared, solutions removed "
-          f"(not handed out: {', '.join(TEACHER_ONLY)})")
+    print(
+        f"wrote {len(written)} student notebooks to {out}: outputs cleared, solutions removed "
+        f"(not handed out: {', '.join(TEACHER_ONLY)})"
+    )
     if zip_target is not None:
         count = write_zip(zip_target, written)
-        print(f"wrote {zip_target}: {count} files under {HANDOUT}/ (the copies, helpers, the digits, the stored "
-              "results, the app page, a README saying how to install): upload it as it is")
+        print(
+            f"wrote {zip_target}: {count} files under {HANDOUT}/ (the copies, helpers, the digits, the stored "
+            "results, the app page, a README saying how to install): upload it as it is"
+        )
     return 0
 
 

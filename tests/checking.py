@@ -3,8 +3,11 @@
 import re
 
 # words that point at where the answer lies instead of naming the mistake ("look a little further right")
-DIRECTION = re.compile(r"\b(further|a little|look (left|right)|to the (left|right)|wider|narrower|try a|"
-                       r"the next|higher|lower)\b", re.I)
+DIRECTION = re.compile(
+    r"\b(further|a little|look (left|right)|to the (left|right)|wider|narrower|try a|"
+    r"the next|higher|lower)\b",
+    re.I,
+)
 
 
 def run(capsys, checker, *args, **kwargs):
@@ -45,8 +48,18 @@ def significant(text):
     return len(digits)
 
 
-def assert_no_oracle(capsys, check, target, decimals, *, sig=None, coarse=None, point=3, width=150,
-                     factors=(-1, 0.01, 0.1, 0.5, 0.8, 0.9, 1.1, 1.25, 2, 10, 100)):
+def assert_no_oracle(
+    capsys,
+    check,
+    target,
+    decimals,
+    *,
+    sig=None,
+    coarse=None,
+    point=3,
+    width=150,
+    factors=(-1, 0.01, 0.1, 0.5, 0.8, 0.9, 1.1, 1.25, 2, 10, 100),
+):
     """No sequence of answers narrows ``target`` down.
 
     At the stated precision (``decimals``) every wrong answer near and far, on both sides, gets the same

@@ -3,6 +3,9 @@
 import os
 import sys
 
+# figures drawn by the tests go to files, never to a window (set before anything imports pyplot)
+os.environ.setdefault("MPLBACKEND", "Agg")
+
 import numpy as np
 import pytest
 
@@ -131,6 +134,7 @@ def registered():
 @pytest.fixture
 def toy_rule():
     """A rule registered from outside the package, as a reader would in a notebook cell."""
+
     def half_top(params, batch, cache, scores, dscores):
         (h2, _), _ = cache[-1]
         return {"W3": 0.5 * h2.T @ dscores}  # b3 left out: it stays frozen

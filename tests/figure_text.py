@@ -31,11 +31,13 @@ from pathlib import Path
 import numpy as np
 
 # the helpers that draw the stored figures of notebooks 01-08 (a census for each in draw())
-FIGURE_CALL = re.compile(r"\b(?:plots\.)?(explorer_view_figure|accuracy_vs_lr_figure|computational_graph|gradcheck_sweep|"
-                         r"training_curves|direction_decay|feature_spectra|optimizer_sweep|width_curves|"
-                         r"baselines_bars|rule_curves|alignment_angles|digit_grid|class_balance|pixel_histogram|"
-                         r"activation_histograms|forward_pass_picture|running_loss_start|weight_images|"
-                         r"confusion_matrix|misclassified_digits)\(")
+FIGURE_CALL = re.compile(
+    r"\b(?:plots\.)?(explorer_view_figure|accuracy_vs_lr_figure|computational_graph|gradcheck_sweep|"
+    r"training_curves|direction_decay|feature_spectra|optimizer_sweep|width_curves|"
+    r"baselines_bars|rule_curves|alignment_angles|digit_grid|class_balance|pixel_histogram|"
+    r"activation_histograms|forward_pass_picture|running_loss_start|weight_images|"
+    r"confusion_matrix|misclassified_digits)\("
+)
 CHANGED_AFTER = re.compile(r"\bfig\.(?!savefig)\w+")  # fig.suptitle(...), fig.axes[0].set_title(...): unmeasured
 
 
@@ -55,8 +57,11 @@ class StoredFigure:
 
     @property
     def name(self) -> str:
-        return f"{self.notebook} cell {self.cell}" + (f" figure {self.output + 1}" if self.output else "") + \
-            f" ({self.helper})"
+        return (
+            f"{self.notebook} cell {self.cell}"
+            + (f" figure {self.output + 1}" if self.output else "")
+            + f" ({self.helper})"
+        )
 
 
 def _history(final: float, lr: float = 1e-3, steps: int = 10000, seed: int = 0):
@@ -98,8 +103,11 @@ def _value(node: ast.expr):
 def _call_kwargs(source: str, helper: str, occurrence: int = 0) -> dict:
     """The knowable keyword arguments of the ``occurrence``-th call of ``helper`` in ``source``
     (e.g. computational_graph(width=8), digit_grid(..., ncols=6, cell=0.9))."""
-    calls = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)
-             and getattr(node.func, "attr", getattr(node.func, "id", None)) == helper]
+    calls = [
+        node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == helper
+    ]
     calls.sort(key=lambda node: (node.lineno, node.col_offset))  # the order FIGURE_CALL finds them in
     if occurrence >= len(calls):
         return {}
@@ -128,23 +136,33 @@ def draw(helper: str, source: str, root: Path, occurrence: int = 0):
     if helper == "accuracy_vs_lr_figure":
         return figure.accuracy_vs_lr_figure(_grid(), marked=[1e-3], **({"title": title} if title else {}))
     if helper == "training_curves":  # five runs: the most any notebook draws, the longest legend
-        return plots.training_curves([_history(a) for a in (0.14, 0.48, 0.77, 0.84, 0.82)],
-                                     labels=["lr 0.0001", "lr 0.001", "lr 0.01", "lr 0.1", "lr 1"], title=title)
+        return plots.training_curves(
+            [_history(a) for a in (0.14, 0.48, 0.77, 0.84, 0.82)],
+            labels=["lr 0.0001", "lr 0.001", "lr 0.01", "lr 0.1", "lr 1"],
+            title=title,
+        )
     if helper == "direction_decay":
         x = np.logspace(-4, 3, 129)
-        runs = {f"{name}, lr {lr:g}": (lr * 1e4 * x, np.exp(-0.045 * x)) for name, lr in
-                [("raw", 1e-3), ("centered", 1e-3), ("scaled", 1e-3), ("standardized", 1e-3), ("raw", 1e-2)]}
+        runs = {
+            f"{name}, lr {lr:g}": (lr * 1e4 * x, np.exp(-0.045 * x))
+            for name, lr in [("raw", 1e-3), ("centered", 1e-3), ("scaled", 1e-3), ("standardized", 1e-3), ("raw", 1e-2)]
+        }
         return plots.direction_decay(runs, 0.045, title=title)
     if helper == "feature_spectra":
-        spectra = {f"{name} features": np.logspace(2, -5, 129) for name in ("raw", "centered", "scaled", "standardized")}
-        return plots.feature_spectra(spectra, threshold=0.22, threshold_label=kwargs.get("threshold_label"), title=title)
+        spectra = {
+            f"{name} features": np.logspace(2, -5, 129) for name in ("raw", "centered", "scaled", "standardized")
+        }
+        return plots.feature_spectra(
+            spectra, threshold=0.22, threshold_label=kwargs.get("threshold_label"), title=title
+        )
     if helper == "digit_grid":  # 30 images unless the call titles them one by one
         n = len(sizes.get("titles", range(30)))
         return plots.digit_grid(rng.random((n, 784)), rng.integers(0, 10, n), **sizes)
     if helper == "misclassified_digits":
         labels = rng.integers(0, 10, 100)
-        return plots.misclassified_digits(rng.random((100, 784)), labels, (labels + 1) % 10,
-                                          probs=rng.dirichlet(np.ones(10), 100), **sizes)
+        return plots.misclassified_digits(
+            rng.random((100, 784)), labels, (labels + 1) % 10, probs=rng.dirichlet(np.ones(10), 100), **sizes
+        )
     if helper == "weight_images":  # W1's columns are 28 x 28 pictures, W3's 8 x 16
         rows, columns = (784, 20) if '"W1"' in source else (128, 10)
         return plots.weight_images(rng.normal(size=(rows, len(sizes.get("titles", range(columns))))), **sizes)
@@ -158,8 +176,9 @@ def draw(helper: str, source: str, root: Path, occurrence: int = 0):
         hidden = [np.maximum(rng.normal(size=(100, 128)), 0) for _ in range(2)]
         return plots.activation_histograms({name: hidden for name in ("reference", "Glorot", "He")}, title=title)
     if helper == "forward_pass_picture":
-        return plots.forward_pass_picture(rng.random(784), rng.random(128), rng.random(128), rng.dirichlet(np.ones(10)),
-                                          label=3, title=title)
+        return plots.forward_pass_picture(
+            rng.random(784), rng.random(128), rng.random(128), rng.dirichlet(np.ones(10)), label=3, title=title
+        )
     if helper == "running_loss_start":
         losses = 2.3 + 0.3 * rng.standard_normal(300)
         return plots.running_loss_start(losses, np.linspace(2.0, 2.3, 300), 0.99, title=title)
@@ -168,8 +187,12 @@ def draw(helper: str, source: str, root: Path, occurrence: int = 0):
         return plots.confusion_matrix(confusion, title=title)
     rows = baselines.load_results(root / "results" / "baselines.json")["rows"]
     if helper == "optimizer_sweep":
-        return plots.optimizer_sweep([r for r in rows if "sweep" in r["parts"]], reference=85.7,
-                                     reference_label=kwargs.get("reference_label"), title=title)
+        return plots.optimizer_sweep(
+            [r for r in rows if "sweep" in r["parts"]],
+            reference=85.7,
+            reference_label=kwargs.get("reference_label"),
+            title=title,
+        )
     if helper == "width_curves":
         return plots.width_curves([r for r in rows if "widths" in r["parts"]], title=title)
     if helper == "baselines_bars":
@@ -236,8 +259,10 @@ def _figure_calls(cell_source: str, where: str) -> list:
     helpers = FIGURE_CALL.findall(cell_source)
     changed = CHANGED_AFTER.findall(cell_source)
     if helpers and changed:
-        raise ValueError(f"{where} changes its figure after the helper drew it ({changed}): tests/figure_text.py "
-                         "measures what the helper draws; pass it as the helper's argument")
+        raise ValueError(
+            f"{where} changes its figure after the helper drew it ({changed}): tests/figure_text.py "
+            "measures what the helper draws; pass it as the helper's argument"
+        )
     return helpers
 
 
@@ -287,11 +312,16 @@ def stored_figures(notebook: Path, root: Path) -> list:
         source = "".join(cell["source"])
         helpers = _figure_calls(source, f"{notebook.name} cell {index}")
         if len(helpers) != len(pngs):
-            raise ValueError(f"{notebook.name} cell {index} stores {len(pngs)} figure(s) and calls {helpers}: "
-                             "tests/figure_text.py has no census for it")
+            raise ValueError(
+                f"{notebook.name} cell {index} stores {len(pngs)} figure(s) and calls {helpers}: "
+                "tests/figure_text.py has no census for it"
+            )
         for k, (helper, png) in enumerate(zip(helpers, pngs)):
             image = Image.open(io.BytesIO(base64.b64decode(png)))
             width, _, size, text = _census(helper, source, root, helpers[:k].count(helper))
-            found.append(StoredFigure(notebook.name, index, k, helper, image.size[0], float(image.info["dpi"][0]),
-                                      size, text, width))
+            found.append(
+                StoredFigure(
+                    notebook.name, index, k, helper, image.size[0], float(image.info["dpi"][0]), size, text, width
+                )
+            )
     return found

@@ -53,7 +53,9 @@ def test_dfa_has_no_feedback_matrices_shaped_like_the_weights(mnist, start):
 
 def test_the_probe_is_the_first_validation_images_and_a_bad_size_is_refused(mnist):
     probe = alignment.probe_batch(mnist, 100)
-    assert np.array_equal(probe.images, mnist.validation.images[:100]) and np.array_equal(probe.labels, mnist.validation.labels[:100])
+    assert np.array_equal(probe.images, mnist.validation.images[:100]) and np.array_equal(
+        probe.labels, mnist.validation.labels[:100]
+    )
     with pytest.raises(ValueError, match="probe size must be between 1 and 5000"):
         alignment.probe_batch(mnist, 0)
 
@@ -61,7 +63,9 @@ def test_the_probe_is_the_first_validation_images_and_a_bad_size_is_refused(mnis
 def test_recording_does_not_change_the_run_and_records_the_asked_steps(mnist):
     config = TrainConfig(rule="fa", lr=0.03, steps=120, log_every=20, eval_every=40)
     params, history = train(mnist, config)
-    recorder = alignment.AlignmentRecorder(rules.make_rule("fa"), alignment.probe_batch(mnist, 200), [0, 10, 100, 120, 500])
+    recorder = alignment.AlignmentRecorder(
+        rules.make_rule("fa"), alignment.probe_batch(mnist, 200), [0, 10, 100, 120, 500]
+    )
     recorded_params, recorded = train(mnist, config, rule=recorder)
     recorder.record(120, recorded_params)
     for name in params:

@@ -18,8 +18,11 @@ def features(mnist):
 
 def test_vectorized_readouts_equal_training_one_by_one(mnist, features, short, assert_same_runs):
     # seeds x learning rates x all three optimizers: the batches, updates and logs must be train()'s
-    configs = [short(seed=seed, lr=lr, optimizer=opt) for seed in (0, 1)
-               for opt, lr in [("sgd", 1e-3), ("sgd", 0.1), ("momentum", 1e-2), ("adam", 1e-3)]]
+    configs = [
+        short(seed=seed, lr=lr, optimizer=opt)
+        for seed in (0, 1)
+        for opt, lr in [("sgd", 1e-3), ("sgd", 0.1), ("momentum", 1e-2), ("adam", 1e-3)]
+    ]
     vectorized = train_many(mnist, configs, features=features)
     assert_same_runs(vectorized, train_many(mnist, configs, together=False, features=features), rtol=1e-9)
     assert vectorized[1][1].final_test_accuracy > vectorized[0][1].final_test_accuracy  # lr 0.1 beats 1e-3
@@ -48,10 +51,15 @@ def test_vectorized_computes_missing_features(mnist, short, assert_same_runs):
     assert_same_runs(train_many(mnist, configs), train_many(mnist, configs, together=False))
 
 
-@pytest.mark.parametrize("other, message", [
-    ({"steps": 200}, "must share steps: got 300 and 200"), ({"batch_size": 16}, "must share batch_size"),
-    ({"hidden_size": 64}, "must share hidden_size"), ({"rule": "backprop"}, "the runs of one rule"),
-])
+@pytest.mark.parametrize(
+    "other, message",
+    [
+        ({"steps": 200}, "must share steps: got 300 and 200"),
+        ({"batch_size": 16}, "must share batch_size"),
+        ({"hidden_size": 64}, "must share hidden_size"),
+        ({"rule": "backprop"}, "the runs of one rule"),
+    ],
+)
 def test_vectorized_rejects_configs_it_cannot_stack(mnist, features, other, message, short):
     with pytest.raises(ValueError, match=message):
         train_many(mnist, [short(), short(**other)], features=features)
@@ -93,10 +101,21 @@ def test_softmax_readout_converges(rng):
 
 
 def test_format_table_shows_spread_only_over_several_seeds():
-    rows = [baselines.make_row("all layers", "lr 0.001", 10000, [0.9], [0], 1.0),
-            baselines.make_row("top layer only, SGD", "lr 0.1", 10000, [0.8, 0.82, 0.84], [0, 1, 2], 2.0)]
+    rows = [
+        baselines.make_row("all layers", "lr 0.001", 10000, [0.9], [0], 1.0),
+        baselines.make_row("top layer only, SGD", "lr 0.1", 10000, [0.8, 0.82, 0.84], [0, 1, 2], 2.0),
+    ]
     table = baselines.format_table(rows, times=False).splitlines()
-    assert table[0].split() == ["method", "setting", "steps", "train", "images", "test", "accuracy", "seeds"]  # no wall time
+    assert table[0].split() == [
+        "method",
+        "setting",
+        "steps",
+        "train",
+        "images",
+        "test",
+        "accuracy",
+        "seeds",
+    ]  # no wall time
     assert set(table[1]) == {"-", " "}
     # rows made without a train_images count show "-" there; one seed: no spread
     assert table[2].split() == ["all", "layers", "lr", "0.001", "10,000", "-", "90.00%", "1"]
@@ -115,11 +134,24 @@ def test_cli_json_has_one_row_per_method_and_setting(capsys):
     result = json.loads(capsys.readouterr().out)
     rows = result["rows"]
     methods = {r["method"] for r in rows}
-    assert {"top layer only, SGD", "least-squares readout", "softmax readout",
-            "top layer only, momentum", "top layer only, Adam"} <= methods
+    assert {
+        "top layer only, SGD",
+        "least-squares readout",
+        "softmax readout",
+        "top layer only, momentum",
+        "top layer only, Adam",
+    } <= methods
     for row in rows:
-        assert {"method", "setting", "steps", "test_accuracy_mean", "test_accuracy_spread",
-                "test_accuracies", "wall_seconds", "seeds"} <= set(row)
+        assert {
+            "method",
+            "setting",
+            "steps",
+            "test_accuracy_mean",
+            "test_accuracy_spread",
+            "test_accuracies",
+            "wall_seconds",
+            "seeds",
+        } <= set(row)
         assert row["seeds"] == [0, 1] and len(row["test_accuracies"]) == 2
         assert 0 < row["test_accuracy_mean"] <= 1
         assert row["test_accuracy_mean"] == pytest.approx(np.mean(row["test_accuracies"]), rel=1e-12)
@@ -136,7 +168,9 @@ def test_cli_prints_the_table(capsys):
     assert lines[0].startswith("Baselines: MLP 784-128-128-10 (or the width given), batch 32")
     assert lines[1].split()[:7] == ["method", "setting", "steps", "train", "images", "test", "accuracy"]
     rows = [line.split() for line in lines[3:] if line.strip()]
-    assert [cells[:5] for cells in rows] == [["all", "layers", "lr", lr, "50"] for lr in ("0.001", "0.1")]  # --quick's grid
+    assert [cells[:5] for cells in rows] == [
+        ["all", "layers", "lr", lr, "50"] for lr in ("0.001", "0.1")
+    ]  # --quick's grid
     for cells in rows:  # one row per learning rate of the grid: 50 steps, seed 0, all 55,000 training images
         accuracy = float(cells[6].rstrip("%"))
         assert cells[5] == "55,000" and 0 < accuracy <= 100 and cells[7] == "1"
@@ -145,10 +179,17 @@ def test_cli_prints_the_table(capsys):
     assert float(rows[1][6].rstrip("%")) > 50
 
 
-@pytest.mark.parametrize("argv", [
-    ["--seeds", "-1"], ["--seeds", "0", "0"], ["--steps", "0"], ["--only", "everything"],
-    ["--width-train-images", "60000"], ["--widths", "ten"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--seeds", "-1"],
+        ["--seeds", "0", "0"],
+        ["--steps", "0"],
+        ["--only", "everything"],
+        ["--width-train-images", "60000"],
+        ["--widths", "ten"],
+    ],
+)
 def test_cli_bad_arguments_exit_2_with_one_line(capsys, argv):
     with pytest.raises(SystemExit, match="^2$"):
         raise SystemExit(main(["baselines", "--quick"] + argv))
@@ -159,8 +200,9 @@ def test_cli_bad_arguments_exit_2_with_one_line(capsys, argv):
 def test_vectorized_reports_progress_and_cancels(mnist, features, short):
     seen = []
     configs = [short(steps=1000), short(steps=1000, lr=0.1)]
-    results = train_many(mnist, configs, features=features,
-                                         progress=lambda step, steps: seen.append((step, steps)) or step >= 200)
+    results = train_many(
+        mnist, configs, features=features, progress=lambda step, steps: seen.append((step, steps)) or step >= 200
+    )
     assert seen == [(100, 1000), (200, 1000)]
     for _, history in results:
         assert history.cancelled and history.steps_done == 200

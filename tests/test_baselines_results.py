@@ -19,7 +19,9 @@ def stored():
 
 
 def stored_row(stored, method, setting, steps="any"):
-    return next(r for r in stored["rows"] if r["method"] == method and r["setting"] == setting and steps in ("any", r["steps"]))
+    return next(
+        r for r in stored["rows"] if r["method"] == method and r["setting"] == setting and steps in ("any", r["steps"])
+    )
 
 
 def test_made_with_the_current_settings_and_code(stored):
@@ -31,7 +33,9 @@ def test_a_stale_file_is_detected(stored):
     current = dict(stored, settings=dict(stored["settings"], seeds=[0]), provenance=baselines.provenance())
     problems = baselines.results_problems(current)
     assert any("seeds" in p for p in problems) and not any("code changed" in p for p in problems)
-    edited = dict(current["provenance"], modules=dict(current["provenance"]["modules"], **{"helpers.optimizers": "0" * 16}))
+    edited = dict(
+        current["provenance"], modules=dict(current["provenance"]["modules"], **{"helpers.optimizers": "0" * 16})
+    )
     problems = baselines.results_problems(dict(current, provenance=edited))
     assert any("code changed since the file was made: helpers.optimizers" in p for p in problems), problems
     assert problems[-1] == f"regenerate with `{baselines.RESULTS_COMMAND}`"
@@ -62,7 +66,10 @@ def test_cheap_rows_recompute_to_the_stored_numbers(mnist, stored):
     ls = stored_row(stored, "least-squares readout", "closed form")
     assert all(close(a, b) for a, b in zip(readouts.rows[0]["test_accuracies"], ls["test_accuracies"]))
     predicted = baselines.nearest_class_mean(mnist.train.images, mnist.train.labels, mnist.test.images)
-    assert close(np.mean(predicted == mnist.test.labels), stored_row(stored, "nearest class mean", "raw pixels")["test_accuracy_mean"])
+    assert close(
+        np.mean(predicted == mnist.test.labels),
+        stored_row(stored, "nearest class mean", "raw pixels")["test_accuracy_mean"],
+    )
 
 
 def test_one_training_run_recomputes_to_the_stored_number(mnist, stored):

@@ -29,14 +29,21 @@ def test_nearest_class_mean_picks_the_closest_mean(rng):
 def small(mnist):
     """The first 3,000 training and 1,000 test images: the raw-pixel readouts in well under a second."""
     from dataclasses import replace
-    return replace(mnist, train=Split(mnist.train.images[:3000], mnist.train.labels[:3000]),
-                   test=Split(mnist.test.images[:1000], mnist.test.labels[:1000]))
+
+    return replace(
+        mnist,
+        train=Split(mnist.train.images[:3000], mnist.train.labels[:3000]),
+        test=Split(mnist.test.images[:1000], mnist.test.labels[:1000]),
+    )
 
 
 def test_raw_pixel_rows_are_deterministic_and_sensible(small):
     rows = baselines.measure_raw_pixels(small, softmax_iterations=20).rows
     assert [(r["method"], r["setting"]) for r in rows] == [
-        ("least-squares readout", "raw pixels"), ("softmax readout", "raw pixels"), ("nearest class mean", "raw pixels")]
+        ("least-squares readout", "raw pixels"),
+        ("softmax readout", "raw pixels"),
+        ("nearest class mean", "raw pixels"),
+    ]
     for row in rows:
         assert row["seeds"] == [] and len(row["test_accuracies"]) == 1 and row["test_accuracy_spread"] == 0
         assert row["train_images"] == 3000
@@ -100,8 +107,12 @@ def test_all_layers_grid_has_one_row_per_learning_rate_and_marks_divergence(smal
 def test_width_rows_add_sgd_at_a_learning_rate_proportional_to_the_width(small):
     rows = baselines.measure_widths(small, widths=(64, 128), seeds=(0,), steps=50).rows
     assert [(r["method"], r["setting"]) for r in rows] == [
-        ("top layer only, SGD", "width 64"), ("top layer only, SGD", "width 64, lr 0.0005"),
-        ("least-squares readout", "width 64"), ("top layer only, SGD", "width 128"), ("least-squares readout", "width 128")]
+        ("top layer only, SGD", "width 64"),
+        ("top layer only, SGD", "width 64, lr 0.0005"),
+        ("least-squares readout", "width 64"),
+        ("top layer only, SGD", "width 128"),
+        ("least-squares readout", "width 128"),
+    ]
     assert rows[1]["lr"] == 0.0005 and len(rows[1]["validation_accuracies"]) == 1
 
 
@@ -112,8 +123,25 @@ def test_table_says_how_many_seeds_diverged():
 
 @pytest.mark.slow  # the command line's quick run
 def test_cli_quick_json_has_the_new_parts_and_a_code_version(capsys):
-    assert main(["baselines", "--quick", "--json", "--only", "raw-pixels", "conditioning", "--seeds", "0",
-                 "--sweep-steps", "100", "--softmax-iterations", "3"]) == 0
+    assert (
+        main(
+            [
+                "baselines",
+                "--quick",
+                "--json",
+                "--only",
+                "raw-pixels",
+                "conditioning",
+                "--seeds",
+                "0",
+                "--sweep-steps",
+                "100",
+                "--softmax-iterations",
+                "3",
+            ]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     methods = {(r["method"], r["setting"]) for r in result["rows"]}
     assert ("nearest class mean", "raw pixels") in methods

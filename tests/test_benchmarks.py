@@ -24,16 +24,22 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def small_mnist(mnist):
     """2,000 training, 500 validation and 1,000 test images: every split the benchmarks read, at a fraction."""
+
     def part(split, n):
         return Split(split.images[:n], split.labels[:n])
 
-    return Mnist(train=part(mnist.train, 2000), validation=part(mnist.validation, 500), test=part(mnist.test, 1000),
-                 directory=mnist.directory)
+    return Mnist(
+        train=part(mnist.train, 2000),
+        validation=part(mnist.validation, 500),
+        test=part(mnist.test, 1000),
+        directory=mnist.directory,
+    )
 
 
 @pytest.fixture
 def bench(small_mnist, monkeypatch, capsys):
     """``bench(name, *flags)``: benchmarks/<name> run as a script with ``--json`` on the small MNIST -> its record."""
+
     def run(name, *args):
         path = ROOT / "benchmarks" / name
         spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
@@ -64,10 +70,14 @@ def test_bench_training_reports_times_ratio_and_equal_accuracy(bench):
         assert record[f"{name}_seconds"] == min(times)  # best of the rounds
     # ratios of the unrounded times: to the rounding of the seconds
     assert record["ratio"] == pytest.approx(record["naive_seconds"] / record["fast_seconds"], rel=0.01)
-    assert record["ratio_vs_full_forward"] == pytest.approx(record["full_forward_seconds"] / record["fast_seconds"], rel=0.01)
+    assert record["ratio_vs_full_forward"] == pytest.approx(
+        record["full_forward_seconds"] / record["fast_seconds"], rel=0.01
+    )
     assert sorted(record["cpu_seconds"]) == sorted(record["all_seconds"])
     assert all(positive_seconds(t) for t in record["cpu_seconds"].values())
-    assert record["cpu_ratio"] == pytest.approx(record["cpu_seconds"]["naive"] / record["cpu_seconds"]["fast"], rel=0.01)
+    assert record["cpu_ratio"] == pytest.approx(
+        record["cpu_seconds"]["naive"] / record["cpu_seconds"]["fast"], rel=0.01
+    )
     assert record["same_accuracy"] is True
     assert 0 < record["fast_test_accuracy"] == record["naive_test_accuracy"] <= 1
 
@@ -77,9 +87,15 @@ def test_bench_explorer_reports_every_figure(bench):
     # the quickest run that goes through every measurement: 1,000-step runs, one change of each kind,
     # the all-layers run timed for a few seconds; its figures are not quoted (it says so)
     record = bench("bench_explorer.py", "--steps", "1000", "--changes", "1", "--all-layers-window", "3", "--no-app")
-    for key in ("lr_change_median_s", "hidden_change_median_s", "grid_ready_after_hidden_change_median_s",
-                "first_grid_s", "peak_memory_mb_grid_h128", "all_layers_steps_per_s_explorer",
-                "all_layers_steps_per_s_train"):
+    for key in (
+        "lr_change_median_s",
+        "hidden_change_median_s",
+        "grid_ready_after_hidden_change_median_s",
+        "first_grid_s",
+        "peak_memory_mb_grid_h128",
+        "all_layers_steps_per_s_explorer",
+        "all_layers_steps_per_s_train",
+    ):
         assert positive_seconds(record[key]), key
     assert record["lr_change_answered_from_grid"] is True
     assert len(record["lr_change_times_s"]) == 1 and len(record["grid_ready_times_s"]) == 1
@@ -103,8 +119,13 @@ def test_bench_explorer_times_the_app():
         if os.environ.get("CI"):
             pytest.fail("CI must have the browser: /usr/bin/chromium is missing")
         pytest.skip("/usr/bin/chromium is missing")
-    result = subprocess.run([sys.executable, "benchmarks/bench_explorer.py", "--app-only", "--json"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "benchmarks/bench_explorer.py", "--app-only", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout.strip().splitlines()[-1])
     assert positive_seconds(record["app_ready_s"]) and record["app_ready_since_launch_s"] >= record["app_ready_s"]
@@ -115,13 +136,19 @@ def test_bench_baselines_reports_ratio(bench):
     assert sorted(record) == ["1 seeds x 8 settings", "one seed, 8 settings"]
     for measurement in record.values():
         assert measurement["runs"] == 8 and measurement["steps"] == 200
-        assert positive_seconds(measurement["vectorized_seconds"]) and positive_seconds(measurement["one_by_one_seconds"])
-        assert measurement["speedup"] == pytest.approx(measurement["one_by_one_seconds"] / measurement["vectorized_seconds"])
+        assert positive_seconds(measurement["vectorized_seconds"]) and positive_seconds(
+            measurement["one_by_one_seconds"]
+        )
+        assert measurement["speedup"] == pytest.approx(
+            measurement["one_by_one_seconds"] / measurement["vectorized_seconds"]
+        )
         assert measurement["equal"] is True  # same results both ways
 
 
 def test_bench_rules_reports_the_floor_and_every_rule_next_to_its_lean_loop(bench):
-    record = bench("bench_rules.py", "--steps", "12", "--default-steps", "5", "--repeat", "1", "--reference-steps", "30")
+    record = bench(
+        "bench_rules.py", "--steps", "12", "--default-steps", "5", "--repeat", "1", "--reference-steps", "30"
+    )
     assert (record["steps"], record["default_steps"], record["repeat"], record["reference_steps"]) == (12, 5, 1, 30)
     ref = record["reference"]
     for key in ("train_run_seconds", "feature_products_seconds", "lean_loop_seconds", "floor_seconds"):
@@ -144,14 +171,18 @@ def test_bench_float32_reports_both_dtypes_ratios_and_accuracies(bench):
     for section in ("grid", "backprop", "features"):
         measured = record[section]
         assert sorted(measured["seconds"]) == ["float32", "float64"], section
-        assert all(len(times) == 2 and all(positive_seconds(t) for t in times)
-                   for times in measured["all_seconds"].values()), section
+        assert all(
+            len(times) == 2 and all(positive_seconds(t) for t in times) for times in measured["all_seconds"].values()
+        ), section
         # medians of two rounds: their mean; the ratio of the unrounded medians, to the rounding of the seconds
         for name, times in measured["all_seconds"].items():
             assert measured["seconds"][name] == pytest.approx(sum(times) / 2, abs=1e-4), (section, name)
-        assert measured["ratio"] == pytest.approx(measured["seconds"]["float64"] / measured["seconds"]["float32"], rel=0.01)
+        assert measured["ratio"] == pytest.approx(
+            measured["seconds"]["float64"] / measured["seconds"]["float32"], rel=0.01
+        )
         assert measured["cpu_ratio"] == pytest.approx(
-            measured["cpu_seconds"]["float64"] / measured["cpu_seconds"]["float32"], rel=0.01)
+            measured["cpu_seconds"]["float64"] / measured["cpu_seconds"]["float32"], rel=0.01
+        )
     grid = record["grid"]
     assert (grid["runs"], grid["steps"]) == (5, 200)
     assert grid["float32_dtypes"] == ["float32"]  # the float32 stack really computed in float32
@@ -163,7 +194,8 @@ def test_bench_float32_reports_both_dtypes_ratios_and_accuracies(bench):
         assert backprop[name]["param_dtypes"] == backprop[name]["direction_dtypes"] == [name]
         assert 0 < backprop[name]["test_accuracy"] <= 1
     assert backprop["accuracy_points"] == pytest.approx(
-        100 * (backprop["float32"]["test_accuracy"] - backprop["float64"]["test_accuracy"]), abs=1e-3)
+        100 * (backprop["float32"]["test_accuracy"] - backprop["float64"]["test_accuracy"]), abs=1e-3
+    )
     assert record["features"]["images"] == 3500 and 0 < record["features"]["max_difference_relative_to_largest"] < 1e-5
     # the text the script prints without --json: both dtypes, their seconds and the ratios
     spec = importlib.util.spec_from_file_location("bench_float32_text", ROOT / "benchmarks" / "bench_float32.py")

@@ -35,26 +35,39 @@ from pathlib import Path
 
 import pytest
 
+import build_book  # scripts/ (pyproject: pythonpath)
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-import build_book  # noqa: E402
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 BUILD_TIMEOUT_S = 900  # liveness only: a build that hangs fails; a slow one on a busy machine does not
 SEARCH = "gradient check"
 SEARCH_FINDS = "04_backward_pass"
-SEARCH_MATH, SEARCH_MATH_FINDS = "stacked", "03_forward_pass"  # "a batch of \\(N\\) images stacked as ... \\(N \\times 784\\)"
-WIDGET_REPR = re.compile(r"\b(VBox|HBox|Box|FloatLogSlider|IntSlider|FloatSlider|Output|Dropdown)\(children=|"
-                         r"\bchildren=\(|FloatLogSlider\(value=")
+SEARCH_MATH, SEARCH_MATH_FINDS = (
+    "stacked",
+    "03_forward_pass",
+)  # "a batch of \\(N\\) images stacked as ... \\(N \\times 784\\)"
+WIDGET_REPR = re.compile(
+    r"\b(VBox|HBox|Box|FloatLogSlider|IntSlider|FloatSlider|Output|Dropdown)\(children=|"
+    r"\bchildren=\(|FloatLogSlider\(value="
+)
 LOCAL_SCHEMES = ("data:", "blob:", "about:", "file:")  # file: the search test that opens the site as files
 IN_CI = os.environ.get("CI") == "true"
 NOTEBOOKS = Path(os.environ.get("BOOK_NOTEBOOKS", build_book.NOTEBOOKS)).resolve()
 
 
 # ---------------------------------------------------------------- preparation (no extra needed)
+
 
 def png(seed: int) -> str:
     """A distinct tiny payload standing in for a PNG (only its bytes' hash matters here)."""
@@ -63,17 +76,39 @@ def png(seed: int) -> str:
 
 def figure_cell(*seeds, alt=None, source="fig = plot()"):
     metadata = {} if alt is None else {"alt_text": alt}
-    return {"cell_type": "code", "metadata": metadata, "source": source, "execution_count": 1,
-            "outputs": [{"output_type": "display_data", "metadata": {},
-                         "data": {"image/png": png(s), "text/plain": "<Figure size 640x480 with 1 Axes>"}}
-                        for s in seeds]}
+    return {
+        "cell_type": "code",
+        "metadata": metadata,
+        "source": source,
+        "execution_count": 1,
+        "outputs": [
+            {
+                "output_type": "display_data",
+                "metadata": {},
+                "data": {"image/png": png(s), "text/plain": "<Figure size 640x480 with 1 Axes>"},
+            }
+            for s in seeds
+        ],
+    }
 
 
 def widget_cell():
-    return {"cell_type": "code", "metadata": {}, "source": "explorer.widget", "execution_count": 1,
-            "outputs": [{"output_type": "display_data", "metadata": {},
-                         "data": {build_book.WIDGET_VIEW: {"model_id": "abc", "version_major": 2},
-                                  "text/plain": "VBox(children=(HBox(children=(FloatLogSlider(value=0.001),)),))"}}]}
+    return {
+        "cell_type": "code",
+        "metadata": {},
+        "source": "explorer.widget",
+        "execution_count": 1,
+        "outputs": [
+            {
+                "output_type": "display_data",
+                "metadata": {},
+                "data": {
+                    build_book.WIDGET_VIEW: {"model_id": "abc", "version_major": 2},
+                    "text/plain": "VBox(children=(HBox(children=(FloatLogSlider(value=0.001),)),))",
+                },
+            }
+        ],
+    }
 
 
 def markdown(text):
@@ -89,12 +124,18 @@ def prepare(nb, in_book=("01_a.ipynb", "02_b.ipynb")):
 
 
 def test_alt_text_metadata_names_every_figure_and_a_missing_one_gets_a_fallback():
-    nb = notebook(markdown("# 2. Title"), markdown("## Curves"),
-                  figure_cell(1, alt="Loss falls."), figure_cell(2, 3, alt=["Left.", "Right."]),
-                  figure_cell(4, 5, alt="Two digits."), figure_cell(6))
+    nb = notebook(
+        markdown("# 2. Title"),
+        markdown("## Curves"),
+        figure_cell(1, alt="Loss falls."),
+        figure_cell(2, 3, alt=["Left.", "Right."]),
+        figure_cell(4, 5, alt="Two digits."),
+        figure_cell(6),
+    )
     _, alt_by_hash, fallbacks = prepare(nb)
-    by_seed = {seed: alt_by_hash[build_book.image_hashes({"data": {"image/png": png(seed)}})[0]]
-               for seed in range(1, 7)}
+    by_seed = {
+        seed: alt_by_hash[build_book.image_hashes({"data": {"image/png": png(seed)}})[0]] for seed in range(1, 7)
+    }
     assert by_seed[1] == "Loss falls."
     assert (by_seed[2], by_seed[3]) == ("Left.", "Right.")
     assert by_seed[4] == "Two digits. (figure 1 of 2)" and by_seed[5] == "Two digits. (figure 2 of 2)"
@@ -103,8 +144,12 @@ def test_alt_text_metadata_names_every_figure_and_a_missing_one_gets_a_fallback(
 
 
 def test_a_widget_becomes_the_static_figure_with_the_make_app_line():
-    nb = notebook(markdown("# 6. Explorer"), widget_cell(), markdown("## Sweep"),
-                  figure_cell(7, alt="Five learning rates: accuracy climbs with the learning rate."))
+    nb = notebook(
+        markdown("# 6. Explorer"),
+        widget_cell(),
+        markdown("## Sweep"),
+        figure_cell(7, alt="Five learning rates: accuracy climbs with the learning rate."),
+    )
     prepared, _, _ = prepare(nb)
     outputs = prepared["cells"][1]["outputs"]
     assert "widgets" not in prepared["metadata"]
@@ -117,14 +162,20 @@ def test_a_widget_becomes_the_static_figure_with_the_make_app_line():
 def test_the_tagged_stand_in_takes_the_widgets_place_once():
     stand_in = figure_cell(8, alt="What the explorer shows at its start.")
     stand_in["metadata"]["tags"] = [build_book.STAND_IN_TAG]
-    nb = notebook(markdown("# 6. Explorer"), widget_cell(), stand_in, markdown("## Sweep"),
-                  figure_cell(7, alt="Five learning rates: accuracy climbs with the learning rate."))
+    nb = notebook(
+        markdown("# 6. Explorer"),
+        widget_cell(),
+        stand_in,
+        markdown("## Sweep"),
+        figure_cell(7, alt="Five learning rates: accuracy climbs with the learning rate."),
+    )
     prepared, _, _ = prepare(nb)
     widget_outputs, stand_in_outputs = prepared["cells"][1]["outputs"], prepared["cells"][2]["outputs"]
     assert "make app" in widget_outputs[0]["data"]["text/markdown"]
     assert widget_outputs[1]["data"]["image/png"] == png(8)  # the tagged figure, not the first about the lr
-    assert stand_in_outputs == [{"output_type": "display_data", "metadata": {},
-                                 "data": {"text/markdown": build_book.STAND_IN_MOVED}}]
+    assert stand_in_outputs == [
+        {"output_type": "display_data", "metadata": {}, "data": {"text/markdown": build_book.STAND_IN_MOVED}}
+    ]
     assert prepared["cells"][4]["outputs"][0]["data"]["image/png"] == png(7)  # other figures stay
 
 
@@ -148,10 +199,14 @@ def test_a_widget_without_a_figure_to_stand_in_says_how_to_run_it():
 
 
 def test_navigation_cells_go_and_links_out_of_the_book_are_rewritten():
-    nb = notebook(markdown("<!--NAVIGATION-->\n< [Prev](01_a.ipynb) | [Contents](../README.md) >"),
-                  markdown("# Title\n\nSee [notebook 1](01_a.ipynb#the-data), [the README](../README.md), "
-                           "[plots](../helpers/plots.py), [`helpers/train.py`](../helpers/train.py), "
-                           "[a paper](https://example.org/p.pdf) and [below](#solutions).\n\n![digit](digit.png)"))
+    nb = notebook(
+        markdown("<!--NAVIGATION-->\n< [Prev](01_a.ipynb) | [Contents](../README.md) >"),
+        markdown(
+            "# Title\n\nSee [notebook 1](01_a.ipynb#the-data), [the README](../README.md), "
+            "[plots](../helpers/plots.py), [`helpers/train.py`](../helpers/train.py), "
+            "[a paper](https://example.org/p.pdf) and [below](#solutions).\n\n![digit](digit.png)"
+        ),
+    )
     prepared, _, _ = prepare(nb)
     assert len(prepared["cells"]) == 1
     text = prepared["cells"][0]["source"]
@@ -172,6 +227,7 @@ def test_reading_order_puts_the_index_first(tmp_path):
 
 
 # ---------------------------------------------------------------- the built site in a browser
+
 
 def skip_or_fail(message: str):
     if IN_CI:
@@ -196,10 +252,15 @@ def site(tmp_path_factory):
         skip_or_fail('the book extra is missing: pip install -c constraints.txt -e ".[book]" (or make book)')
     out = tmp_path_factory.mktemp("book")
     start = time.perf_counter()
-    result = subprocess.run(without_network() + [sys.executable, str(ROOT / "scripts" / "build_book.py"), "--out", str(out),
-                             "--notebooks", str(NOTEBOOKS)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=BUILD_TIMEOUT_S,
-                            env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    result = subprocess.run(
+        without_network()
+        + [sys.executable, str(ROOT / "scripts" / "build_book.py"), "--out", str(out), "--notebooks", str(NOTEBOOKS)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=BUILD_TIMEOUT_S,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+    )
     seconds = time.perf_counter() - start
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-5000:]
@@ -255,8 +316,14 @@ class Visit:
         self.page = self.context.new_page()
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url}")
-                     if urllib.parse.urlparse(r.url).hostname == "127.0.0.1" else None)
+        self.page.on(
+            "requestfailed",
+            lambda r: (
+                self.errors.append(f"request failed: {r.url}")
+                if urllib.parse.urlparse(r.url).hostname == "127.0.0.1"
+                else None
+            ),
+        )
         self.page.goto(url, wait_until="networkidle")
 
     def _route(self, route):
@@ -301,8 +368,11 @@ def visit(browser, server):
 
 def wait_for_math(page) -> None:
     """Wait until MathJax (when the page loads it) has typeset the page."""
-    page.wait_for_function("() => !document.querySelector('script[src*=mathjax]')"
-                           " || (window.MathJax && MathJax.startup && MathJax.startup.promise)", timeout=30_000)
+    page.wait_for_function(
+        "() => !document.querySelector('script[src*=mathjax]')"
+        " || (window.MathJax && MathJax.startup && MathJax.startup.promise)",
+        timeout=30_000,
+    )
     page.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
 
 
@@ -327,8 +397,11 @@ def test_every_page_reads_offline_with_its_figures_math_and_collapsed_solutions(
         assert not visit_.errors, f"console errors: {visit_.errors}"
 
         # every <img>: loaded and described
-        images = page.eval_on_selector_all("img", """imgs => imgs.map(i => ({src: i.getAttribute('src'),
-            alt: (i.getAttribute('alt') || '').trim(), loaded: i.complete && i.naturalWidth > 0}))""")
+        images = page.eval_on_selector_all(
+            "img",
+            """imgs => imgs.map(i => ({src: i.getAttribute('src'),
+            alt: (i.getAttribute('alt') || '').trim(), loaded: i.complete && i.naturalWidth > 0}))""",
+        )
         for image in images:
             assert image["loaded"], f"image does not load: {image['src']}"
             assert image["alt"], f"image without alt text: {image['src']}"
@@ -341,7 +414,8 @@ def test_every_page_reads_offline_with_its_figures_math_and_collapsed_solutions(
         # figures stay white in the dark theme
         page.evaluate("document.documentElement.dataset.theme = 'dark'")
         backgrounds = page.eval_on_selector_all(
-            "article .cell_output img", "imgs => imgs.map(i => getComputedStyle(i).backgroundColor)")
+            "article .cell_output img", "imgs => imgs.map(i => getComputedStyle(i).backgroundColor)"
+        )
         assert all(b == "rgb(255, 255, 255)" for b in backgrounds), backgrounds
 
         # rendered LaTeX: MathJax replaced every math element of the page
@@ -353,7 +427,8 @@ def test_every_page_reads_offline_with_its_figures_math_and_collapsed_solutions(
         levels = page.eval_on_selector_all(
             "article.bd-article h1, article.bd-article h2, article.bd-article h3, "
             "article.bd-article h4, article.bd-article h5, article.bd-article h6",
-            "hs => hs.map(h => Number(h.tagName[1]))")
+            "hs => hs.map(h => Number(h.tagName[1]))",
+        )
         assert levels and levels[0] == 1 and levels.count(1) == 1, levels
         skips = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
         assert not skips, f"heading levels skip: {levels}"
@@ -390,7 +465,8 @@ def test_contents_sidebar_and_prev_next_follow_the_notebook_order(visit):
         # the book's title links the first page, then one entry per notebook; "#" is the page itself
         sidebar = page.eval_on_selector_all(
             ".bd-sidebar-primary a.navbar-brand, .bd-sidebar-primary nav a.reference.internal",
-            "as => as.map(a => a.getAttribute('href'))")
+            "as => as.map(a => a.getAttribute('href'))",
+        )
         targets = [(h.split("#")[0] or name) for h in sidebar]
         assert [t for i, t in enumerate(targets) if t not in targets[:i]] == order, sidebar
         prev_link = page.locator("a.left-prev")
@@ -459,12 +535,16 @@ def test_search_snippets_show_math_as_text_not_latex(visit, server):
     visit_ = visit(f"search.html?q={urllib.parse.quote(SEARCH_MATH)}")
     page = visit_.page
     with visit_.screenshot_on_failure("book-search-math.png"):
-        page.wait_for_function(f"""() => [...document.querySelectorAll('#search-results ul.search li')]
+        page.wait_for_function(
+            f"""() => [...document.querySelectorAll('#search-results ul.search li')]
             .some(li => li.querySelector('a').getAttribute('href').includes('{SEARCH_MATH_FINDS}')
-                        && li.querySelector('p.context'))""", timeout=30_000)
+                        && li.querySelector('p.context'))""",
+            timeout=30_000,
+        )
         snippets = page.eval_on_selector_all(
             "#search-results ul.search li",
-            "lis => lis.map(li => [li.querySelector('a').getAttribute('href'), li.querySelector('p.context')?.textContent || ''])")
+            "lis => lis.map(li => [li.querySelector('a').getAttribute('href'), li.querySelector('p.context')?.textContent || ''])",
+        )
         snippet = next(text for href, text in snippets if SEARCH_MATH_FINDS in href and text)
         assert "N × 784" in snippet, snippet  # the math, as text
         assert not [text for _, text in snippets if re.search(r"\\[()\[\]]|\\[A-Za-z]+", text)], snippets

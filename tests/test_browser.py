@@ -44,8 +44,15 @@ NOTEBOOK = ROOT / "notebooks" / "06_explorer.ipynb"
 APP = ROOT / "app" / "explorer.ipynb"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 ACCURACY = re.compile(r"test accuracy (\d+\.\d\d)%")
 SERVER_START_S = 90  # cold start of a Jupyter server on a busy 2-core machine
 RUN_S = 120  # the notebook trains a dozen runs before and after the explorer appears
@@ -107,8 +114,9 @@ def serve(command: list, tmp: Path, port: int, ready_path: str):
     """
     log = open(tmp / "server.log", "wb")
     launched = time.monotonic()
-    process = subprocess.Popen(command, cwd=tmp / "root", env=isolated_env(tmp), stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        command, cwd=tmp / "root", env=isolated_env(tmp), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -150,10 +158,24 @@ def workdir(tmp_path):
 def lab(workdir):
     port, token = free_port(), secrets.token_hex(16)
     process = serve(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", "--allow-root", f"--ServerApp.root_dir={workdir / 'root'}",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--ServerApp.port_retries=0"],
-        workdir, port, f"/api/status?token={token}")
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            "--allow-root",
+            f"--ServerApp.root_dir={workdir / 'root'}",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--ServerApp.port_retries=0",
+        ],
+        workdir,
+        port,
+        f"/api/status?token={token}",
+    )
     yield f"http://127.0.0.1:{port}/lab/tree/{NOTEBOOK.name}?token={token}"
     stop(process)
 
@@ -162,9 +184,22 @@ def lab(workdir):
 def voila(workdir):
     port, token = free_port(), secrets.token_hex(16)
     process = serve(
-        [sys.executable, "-m", "voila", APP.name, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-         f"--token={token}", "--Voila.port_retries=0", "--preheat_kernel=True"],  # as `make app` does
-        workdir, port, "/favicon.ico")  # not the notebook's page: that would execute the notebook
+        [
+            sys.executable,
+            "-m",
+            "voila",
+            APP.name,
+            "--no-browser",
+            f"--port={port}",
+            "--Voila.ip=127.0.0.1",
+            f"--token={token}",
+            "--Voila.port_retries=0",
+            "--preheat_kernel=True",
+        ],  # as `make app` does
+        workdir,
+        port,
+        "/favicon.ico",
+    )  # not the notebook's page: that would execute the notebook
     yield f"http://127.0.0.1:{port}/?token={token}", process.launched
     stop(process)
 
@@ -252,7 +287,8 @@ def check_dragging_the_slider_moves_curves_and_marker(page) -> None:
         return readout_after in status or f"shown: lr {readout_after}," in legend
 
     assert wait_for_change(shows_the_released_value, False, CHANGE_S), (
-        f"lr {readout_after} under the released handle was never shown: {explorer_state(page)[0]}")
+        f"lr {readout_after} under the released handle was never shown: {explorer_state(page)[0]}"
+    )
     after_text, after_src = explorer_state(page)
     assert "from the grid" in after_text, after_text
     assert marker_x(page) > x_during
@@ -277,7 +313,8 @@ def run_in_jupyterlab(page, lab):
         page.locator(".jp-Notebook").first.wait_for(timeout=SERVER_START_S * 1000)
         # wait for the kernel, then Run > Run All Cells through the menu command
         page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
-            timeout=SERVER_START_S * 1000)
+            timeout=SERVER_START_S * 1000
+        )
         menu_command(page, "Run", r"^Run All Cells")
         log("run all cells")
         try:
@@ -328,21 +365,48 @@ def run_in_voila(page, voila):
 
 PROJECTOR_SIZES = ((1024, 700), (1280, 800))
 # every control and both figures: what a class must see together, without scrolling inside the widget
-EXPLORER_PARTS = (".explorer-lr", ".explorer-hidden", ".explorer-steps", ".explorer-batch", ".explorer-rule",
-                  ".explorer-init", ".explorer-optimizer", ".explorer-seed", ".explorer-stop", ".explorer-again",
-                  ".explorer-reset", ".explorer-status", ".explorer-legend", "img.explorer-curves",
-                  ".explorer-landscape")
+EXPLORER_PARTS = (
+    ".explorer-lr",
+    ".explorer-hidden",
+    ".explorer-steps",
+    ".explorer-batch",
+    ".explorer-rule",
+    ".explorer-init",
+    ".explorer-optimizer",
+    ".explorer-seed",
+    ".explorer-stop",
+    ".explorer-again",
+    ".explorer-reset",
+    ".explorer-status",
+    ".explorer-legend",
+    "img.explorer-curves",
+    ".explorer-landscape",
+)
 LAYOUT_NOTEBOOK = "projector.ipynb"  # one cell, the explorer on short runs: the layout does not depend on them
 
 
 def write_layout_notebook(root: Path) -> None:
-    source = ["from helpers.explorer import Explorer\n", "from helpers.train import TrainConfig\n",
-              "explorer = Explorer(config=TrainConfig(steps=2000))\n", "explorer.widget"]
-    notebook = {"cells": [{"cell_type": "code", "execution_count": None, "id": "explorer", "metadata": {},
-                           "outputs": [], "source": source}],
-                "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                                            "name": "python3"}},
-                "nbformat": 4, "nbformat_minor": 5}
+    source = [
+        "from helpers.explorer import Explorer\n",
+        "from helpers.train import TrainConfig\n",
+        "explorer = Explorer(config=TrainConfig(steps=2000))\n",
+        "explorer.widget",
+    ]
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": "explorer",
+                "metadata": {},
+                "outputs": [],
+                "source": source,
+            }
+        ],
+        "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     (root / LAYOUT_NOTEBOOK).write_text(json.dumps(notebook))
 
 
@@ -361,9 +425,12 @@ def parts_outside(page, frame_selector: str | None = None) -> list:
             bad.append((part, "not shown"))
             continue
         for frame in frames:
-            if (box["x"] < frame["x"] - 0.5 or box["y"] < frame["y"] - 0.5
-                    or box["x"] + box["width"] > frame["x"] + frame["width"] + 0.5
-                    or box["y"] + box["height"] > frame["y"] + frame["height"] + 0.5):
+            if (
+                box["x"] < frame["x"] - 0.5
+                or box["y"] < frame["y"] - 0.5
+                or box["x"] + box["width"] > frame["x"] + frame["width"] + 0.5
+                or box["y"] + box["height"] > frame["y"] + frame["height"] + 0.5
+            ):
                 bad.append((part, box, frame))
                 break
     for button in (".explorer-stop", ".explorer-again", ".explorer-reset"):
@@ -372,7 +439,8 @@ def parts_outside(page, frame_selector: str | None = None) -> list:
             bad.append((button, "label cut off"))
     # no scrollbar inside the widget or its output area
     inner = page.locator(".explorer").first.evaluate(
-        "e => [e.scrollHeight > e.clientHeight + 1, e.scrollWidth > e.clientWidth + 1]")
+        "e => [e.scrollHeight > e.clientHeight + 1, e.scrollWidth > e.clientWidth + 1]"
+    )
     if any(inner):
         bad.append((".explorer", f"scrolls inside: {inner}"))
     return bad
@@ -387,7 +455,9 @@ def show_explorer_top(page) -> None:
 def set_file_browser(page, shown: bool) -> None:
     if page.locator("#filebrowser").first.is_visible() != shown:
         page.locator(".jp-SideBar [data-id='filebrowser']").first.click()
-        page.wait_for_function(f"() => !!document.querySelector('#filebrowser')?.checkVisibility() === {str(shown).lower()}")
+        page.wait_for_function(
+            f"() => !!document.querySelector('#filebrowser')?.checkVisibility() === {str(shown).lower()}"
+        )
         time.sleep(0.5)  # the notebook panel takes the new width
 
 
@@ -551,8 +621,16 @@ def test_opening_and_saving_leaves_every_notebook_unchanged(workdir, lab, page):
 
 # ---------------------------------------------------------------- figure text on a projector
 
-FIGURE_NOTEBOOKS = ("01_data.ipynb", "02_initialization.ipynb", "03_forward_pass.ipynb", "04_backward_pass.ipynb",
-                    "05_training_top_layer.ipynb", "06_explorer.ipynb", "07_baselines.ipynb", "08_learning_rules.ipynb")
+FIGURE_NOTEBOOKS = (
+    "01_data.ipynb",
+    "02_initialization.ipynb",
+    "03_forward_pass.ipynb",
+    "04_backward_pass.ipynb",
+    "05_training_top_layer.ipynb",
+    "06_explorer.ipynb",
+    "07_baselines.ipynb",
+    "08_learning_rules.ipynb",
+)
 # Stored figures whose smallest text this test measured below plots.MIN_TEXT_PX (592 px output area), as
 # (notebook, helper): a fix needs the notebook re-executed. The test fails when one of them is fixed (then remove
 # it here) as well as when another figure falls below. Empty since the helpers were resized (issue 23; what the
@@ -599,31 +677,41 @@ def test_figure_text_is_readable_on_a_projector_in_jupyterlab(workdir, lab, chro
                 set_file_browser(page, True)
                 # every cell drawn (a large notebook renders for a while), then every image decoded
                 cells = len(json.loads((ROOT / "notebooks" / name).read_text())["cells"])
-                page.wait_for_function(f"() => document.querySelectorAll("
-                                       f"'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell').length === {cells}")
-                page.wait_for_function("() => [...document.querySelectorAll('.jp-OutputArea-output img')]"
-                                       ".every(img => img.complete && img.naturalWidth > 0)")
+                page.wait_for_function(
+                    f"() => document.querySelectorAll("
+                    f"'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell').length === {cells}"
+                )
+                page.wait_for_function(
+                    "() => [...document.querySelectorAll('.jp-OutputArea-output img')]"
+                    ".every(img => img.complete && img.naturalWidth > 0)"
+                )
                 cell_count, images = shown_images(page)
                 shut_down_sessions(lab)  # the notebook's kernel started on opening: nothing here runs in it
             stored = figures[name]
             assert cell_count == cells, f"{name}: JupyterLab drew {cell_count} cells of {cells}"
             assert [(i, w) for i, w, _ in images] == [(f.cell, f.png_width) for f in stored], (
                 f"{name}: the page's images (cell, natural width) {[(i, w) for i, w, _ in images]} are not the "
-                f"stored PNGs {[(f.cell, f.png_width) for f in stored]}")
+                f"stored PNGs {[(f.cell, f.png_width) for f in stored]}"
+            )
             for figure, (_, natural, shown) in zip(stored, images):
                 scale = shown / natural
                 text_px = figure.smallest_pt * figure.png_dpi / 72 * scale
                 measured.append((figure, shown, text_px))
-                log(f"{figure.name}: {natural} px shown {shown:.0f} px (x {scale:.3f}); smallest text "
-                    f"{figure.smallest_pt:g} pt {figure.smallest_text!r}: {text_px:.1f} px")
+                log(
+                    f"{figure.name}: {natural} px shown {shown:.0f} px (x {scale:.3f}); smallest text "
+                    f"{figure.smallest_pt:g} pt {figure.smallest_text!r}: {text_px:.1f} px"
+                )
                 # the census drew the stored figure's helper: its PNG must be about as wide as the stored one
                 if abs(figure.redrawn_width - figure.png_width) > 0.1 * figure.png_width:
                     mismatched.append((figure.name, figure.png_width, figure.redrawn_width))
     finally:
         context.close()
-    too_small = {(figure.notebook, figure.helper): f"{figure.name}: {figure.smallest_pt:g} pt {figure.smallest_text!r} "
-                 f"is {text_px:.1f} px on screen ({figure.png_width} px PNG shown {shown:.0f} px wide)"
-                 for figure, shown, text_px in measured if text_px < plots.MIN_TEXT_PX}
+    too_small = {
+        (figure.notebook, figure.helper): f"{figure.name}: {figure.smallest_pt:g} pt {figure.smallest_text!r} "
+        f"is {text_px:.1f} px on screen ({figure.png_width} px PNG shown {shown:.0f} px wide)"
+        for figure, shown, text_px in measured
+        if text_px < plots.MIN_TEXT_PX
+    }
     new = [too_small[key] for key in too_small if key not in TOO_SMALL_AS_STORED]
     assert not new, f"text below {plots.MIN_TEXT_PX:g} px at 1024 px, file browser open:\n" + "\n".join(new)
     fixed = TOO_SMALL_AS_STORED - set(too_small)

@@ -15,7 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(*args, env=None):
     return subprocess.run(
-        [sys.executable, "-m", "helpers", *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "helpers", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, **(env or {})},
     )
 
@@ -37,13 +41,39 @@ def test_reference_experiment_json():
 
 
 def test_flags_are_used():
-    result = run("train", "--steps", "500", "--lr", "0.1", "--batch-size", "64", "--hidden-size", "32",
-                 "--seed", "3", "--rule", "backprop", "--init", "he", "--optimizer", "momentum", "--json")
+    result = run(
+        "train",
+        "--steps",
+        "500",
+        "--lr",
+        "0.1",
+        "--batch-size",
+        "64",
+        "--hidden-size",
+        "32",
+        "--seed",
+        "3",
+        "--rule",
+        "backprop",
+        "--init",
+        "he",
+        "--optimizer",
+        "momentum",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout.splitlines()[-1])
     assert record["steps"] == 500
-    assert record["config"] == {**record["config"], "lr": 0.1, "batch_size": 64, "hidden_size": 32, "seed": 3,
-                                "rule": "backprop", "init": "he", "optimizer": "momentum"}
+    assert record["config"] == {
+        **record["config"],
+        "lr": 0.1,
+        "batch_size": 64,
+        "hidden_size": 32,
+        "seed": 3,
+        "rule": "backprop",
+        "init": "he",
+        "optimizer": "momentum",
+    }
     assert record["final_test_accuracy"] > 0.8
 
 
@@ -74,7 +104,11 @@ def test_bad_flags_exit_nonzero_with_one_line(args, fragment, capsys):
 
 def test_missing_data_dir_offline_is_one_clear_error(tmp_path):
     # an unroutable proxy makes the download fail at once, as offline
-    env = {"MNIST_DIR": str(tmp_path / "empty"), "https_proxy": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}
+    env = {
+        "MNIST_DIR": str(tmp_path / "empty"),
+        "https_proxy": "http://127.0.0.1:9",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+    }
     result = run("train", "--steps", "10", env=env)
     assert result.returncode == 2
     assert "could not download" in result.stderr and "Traceback" not in result.stderr
@@ -95,9 +129,15 @@ def test_a_hidden_size_too_large_for_memory_is_one_line_and_status_2():
     def limit_memory():  # as `ulimit -v 4000000` would (a shared server's per-user limit)
         resource.setrlimit(resource.RLIMIT_AS, (4 * 1024**3, 4 * 1024**3))
 
-    result = subprocess.run([sys.executable, "-m", "helpers", "train", "--hidden-size", "30000", "--steps", "10"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300, preexec_fn=limit_memory,
-                            env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers", "train", "--hidden-size", "30000", "--steps", "10"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limit_memory,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+    )
     assert result.returncode == 2, result.stderr[-2000:]
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr[-2000:]
     assert "--hidden-size 30000" in result.stderr and "memory" in result.stderr and "smaller" in result.stderr

@@ -48,14 +48,23 @@ def test_fa_records_alignment_and_top_does_not(quick_top_and_fa):
     top, fa = quick_top_and_fa["rules"]
     assert top["alignment"] is None and top["stacked"]
     a = fa["alignment"]
-    assert a["steps"] == [0, 10, 100, 400] and sorted(a["update"]) == ["W1", "W2", "W3"] and sorted(a["feedback"]) == ["W2", "W3"]
+    assert (
+        a["steps"] == [0, 10, 100, 400]
+        and sorted(a["update"]) == ["W1", "W2", "W3"]
+        and sorted(a["feedback"]) == ["W2", "W3"]
+    )
     assert a["update"]["W3"]["mean"] == [0.0] * 4  # the top layer gets its exact gradient
     assert all(0 < v < 180 for v in a["update"]["W2"]["mean"])
 
 
 def fake(lr, seed, validation, diverged_at=None):
-    h = History(TrainConfig(lr=lr, seed=seed, steps=100), eval_steps=[0, 100], validation_accuracies=[0.1, validation],
-                test_accuracies=[0.1, validation], diverged_at=diverged_at)
+    h = History(
+        TrainConfig(lr=lr, seed=seed, steps=100),
+        eval_steps=[0, 100],
+        validation_accuracies=[0.1, validation],
+        test_accuracies=[0.1, validation],
+        diverged_at=diverged_at,
+    )
     return ("r", lr, seed, 100), h
 
 
@@ -77,31 +86,41 @@ def test_a_diverged_run_is_null_in_the_json_and_nan_when_loaded(tmp_path):
     assert math.isnan(loaded["mean"]) and loaded["per_seed"][0] == 0.5 and math.isnan(loaded["per_seed"][1])
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"rules": []}, "no rules to compare"),
-    ({"rules": ["hebb"]}, "unknown learning rule 'hebb'"),
-    ({"seeds": [0, 0]}, "seeds has a repeated value"),
-    ({"select_steps": 400}, "must be below the steps"),
-    ({"select_steps": 150}, "must be a multiple of eval_every"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"rules": []}, "no rules to compare"),
+        ({"rules": ["hebb"]}, "unknown learning rule 'hebb'"),
+        ({"seeds": [0, 0]}, "seeds has a repeated value"),
+        ({"select_steps": 400}, "must be below the steps"),
+        ({"select_steps": 150}, "must be a multiple of eval_every"),
+    ],
+)
 def test_bad_settings_are_named(settings, message):
     with pytest.raises(ValueError, match=message):
         comparison.check_settings({**comparison.QUICK, "rules": ["top"], **settings})
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "helpers", "rules", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "helpers", "rules", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--rules", "top,hebb"], "unknown learning rule 'hebb'"),
-    (["--rules", "top,top"], "rules has a repeated value"),
-    (["--out", "/nonexistent/dir/rules.json"], "does not exist"),
-    (["--jobs", "0"], "must be an integer >= 1"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--rules", "top,hebb"], "unknown learning rule 'hebb'"),
+        (["--rules", "top,top"], "rules has a repeated value"),
+        (["--out", "/nonexistent/dir/rules.json"], "does not exist"),
+        (["--jobs", "0"], "must be an integer >= 1"),
+    ],
+)
 def test_bad_arguments_exit_2_with_one_line(args, message):
     result = cli("--quick", *args)
-    assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1, (
+        result.stderr
+    )
 
 
 @pytest.mark.slow  # the command line's comparison, two worker processes

@@ -166,7 +166,9 @@ def mirror_gz(spec):
 def test_download_checks_and_writes_atomically(tmp_path, monkeypatch):
     spec = FILES["test_labels"]
     payload = mirror_gz(spec)
-    fake_spec = data.MnistFile(spec.name, spec.content_sha256, spec.content_bytes, hashlib.sha256(payload).hexdigest(), spec.shape)
+    fake_spec = data.MnistFile(
+        spec.name, spec.content_sha256, spec.content_bytes, hashlib.sha256(payload).hexdigest(), spec.shape
+    )
     monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout: FakeResponse(payload))
     monkeypatch.setattr(data, "_progress", lambda *a: None)
     target = data.download_file(fake_spec, tmp_path)

@@ -121,7 +121,9 @@ def test_expected_numbers(mnist):
     numbers = ex.expected_numbers()
     assert numbers["check_parameter_count"] == [269_322]
     assert numbers["check_weight_std"][0] == pytest.approx(math.sqrt(2 / 1296))
-    assert numbers["check_z1_rms"][0] == pytest.approx(math.sqrt(784 / 2048 * np.mean(mnist.train.images**2) + 1 / 2048))
+    assert numbers["check_z1_rms"][0] == pytest.approx(
+        math.sqrt(784 / 2048 * np.mean(mnist.train.images**2) + 1 / 2048)
+    )
 
 
 def test_counts_and_numbers_as_text(capsys):

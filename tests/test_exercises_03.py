@@ -130,9 +130,15 @@ def test_loss_as_probability(capsys, mnist):
     assert run(capsys, ex.check_loss_as_probability, math.exp(-3.4685), mnist)[0]  # from the printed loss
     assert run(capsys, ex.check_loss_as_probability, 100 * math.exp(-loss), mnist)[0]  # a percent
     arithmetic = float(np.mean(ex._first_batch_probabilities(mnist)))
-    wrong = {0.1: "even bet", 1 / loss: "not 1 / p", math.exp(loss): "sign", 10 ** -loss: "natural log",
-             arithmetic: "arithmetic mean", "0.500": "solve L",
-             0.5: "three significant digits"}
+    wrong = {
+        0.1: "even bet",
+        1 / loss: "not 1 / p",
+        math.exp(loss): "sign",
+        10**-loss: "natural log",
+        arithmetic: "arithmetic mean",
+        "0.500": "solve L",
+        0.5: "three significant digits",
+    }
     for answer, hint in wrong.items():
         ok, out = run(capsys, ex.check_loss_as_probability, answer, mnist)
         assert not ok and hint in out, (answer, out)
@@ -167,8 +173,11 @@ def test_softmax_correct_styles(capsys):
 
 def test_softmax_rejects_the_shifts_that_are_not_the_row_maximum(capsys):
     # subtracting the row minimum or the row mean is fine on scores spread by 300, not on [0, 800] or [0, 1500]
-    for shift in (lambda x: x.min(axis=1, keepdims=True), lambda x: x.mean(axis=1, keepdims=True),
-                  lambda x: np.median(x, axis=1, keepdims=True)):
+    for shift in (
+        lambda x: x.min(axis=1, keepdims=True),
+        lambda x: x.mean(axis=1, keepdims=True),
+        lambda x: np.median(x, axis=1, keepdims=True),
+    ):
         ok, out = run(capsys, ex.check_softmax, shifted_softmax(shift))
         assert not ok and "[0, 1500]" in out and "overflows" in out, out
     ok, out = run(capsys, ex.check_softmax, shifted_softmax(lambda x: x.max(axis=0, keepdims=True)))  # per column
@@ -228,9 +237,11 @@ def test_smoothed_cross_entropy_rejects_far_apart_mistakes_and_wrong_returns(cap
     per_row = lambda s, y, eps: -(np.eye(s.shape[1])[y] * log_softmax(s)).sum(axis=1)  # noqa: E731
     ok, out = run(capsys, ex.check_smoothed_cross_entropy, per_row)
     assert not ok and "one number" in out
+
     # float32 tolerance does not let the classic mistakes through
-    wrong_c = lambda s, y, eps: ex._smoothed_loss(s.astype(np.float32).astype(float), y, eps,  # noqa: E731
-                                                 off_target=eps / (s.shape[1] - 1))
+    def wrong_c(s, y, eps):
+        return ex._smoothed_loss(s.astype(np.float32).astype(float), y, eps, off_target=eps / (s.shape[1] - 1))
+
     ok, out = run(capsys, ex.check_smoothed_cross_entropy, wrong_c)
     assert not ok and "C - 1" in out
 

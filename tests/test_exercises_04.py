@@ -61,10 +61,25 @@ def test_double_mean_error(capsys):
     for answer in (right, 0.9692, "0.9692", "0.96923", "63/65", np.float64(right), np.float32(right)):
         assert run(capsys, exercises.check_double_mean_error, answer)[0], answer
     # the exercise asks for four decimals: at three the first-order 1 - 2/N = 31/32 rounds like the answer
-    wrong = {31 / 33: "batch of 32", 0.9394: "batch of 32", 64: "factor", 1 / 64: "factor", 96.92: "percent",
-             "96.9%": "% sign", "0.5000": "simplify", 0.9512: "simplify", 0.97: "four decimals", 0.969: "four decimals",
-             0.5: "four decimals", "31/33": "batch of 32", "a lot": "digits", 31 / 32: "first-order",
-             "31/32": "first-order", 0.9688: "first-order", "0.9691": "simplify"}
+    wrong = {
+        31 / 33: "batch of 32",
+        0.9394: "batch of 32",
+        64: "factor",
+        1 / 64: "factor",
+        96.92: "percent",
+        "96.9%": "% sign",
+        "0.5000": "simplify",
+        0.9512: "simplify",
+        0.97: "four decimals",
+        0.969: "four decimals",
+        0.5: "four decimals",
+        "31/33": "batch of 32",
+        "a lot": "digits",
+        31 / 32: "first-order",
+        "31/32": "first-order",
+        0.9688: "first-order",
+        "0.9691": "simplify",
+    }
     for answer, hint in wrong.items():
         ok, out = run(capsys, exercises.check_double_mean_error, answer)
         assert not ok and hint in out, (answer, out)
@@ -178,7 +193,10 @@ def test_softmax_temperature_styles_and_wrong_returns(capsys):
         lambda s, y, T: right_temperature(s, y, T)[1]: "two things",  # dscores alone
         lambda s, y, T: (right_temperature(s, y, T), None): "dscores is None",
         lambda s, y, T: ((right_temperature(s, y, T)[0], 0), right_temperature(s, y, T)[1]): "one number",
-        lambda s, y, T: (-np.log(layers.softmax(s / T)[np.arange(len(y)), y]), right_temperature(s, y, T)[1]): "one number",
+        lambda s, y, T: (
+            -np.log(layers.softmax(s / T)[np.arange(len(y)), y]),
+            right_temperature(s, y, T)[1],
+        ): "one number",
         lambda s, y, T: (right_temperature(s, y, T)[0], right_temperature(s, y, T)[1].T): "shaped like scores",
         lambda s, y, T: (right_temperature(s, y, T)[0], (right_temperature(s, y, T)[1], s)): "tuple",
     }
@@ -186,15 +204,20 @@ def test_softmax_temperature_styles_and_wrong_returns(capsys):
         ok, out = run(capsys, exercises.check_softmax_temperature, fn)
         assert not ok and hint in out, (hint, out)
     # float32 tolerance does not hide the chain-rule factor
-    ok, out = run(capsys, exercises.check_softmax_temperature,
-                  lambda s, y, T: (float32_temperature(s, y, T)[0], float32_temperature(s, y, T)[1] * T))
+    ok, out = run(
+        capsys,
+        exercises.check_softmax_temperature,
+        lambda s, y, T: (float32_temperature(s, y, T)[0], float32_temperature(s, y, T)[1] * T),
+    )
     assert not ok and "chain rule" in out
 
 
 def test_l2_top_layer_styles_and_wrong_returns(capsys):
     def float32_l2(h2, W3, b3, y, reg):
-        return tuple(np.asarray(r, dtype=np.float32) for r in right_l2(h2.astype(np.float32), W3.astype(np.float32),
-                                                                       b3.astype(np.float32), y, np.float32(reg)))
+        return tuple(
+            np.asarray(r, dtype=np.float32)
+            for r in right_l2(h2.astype(np.float32), W3.astype(np.float32), b3.astype(np.float32), y, np.float32(reg))
+        )
 
     def in_place_output(h2, W3, b3, y, reg):  # writes into its own new arrays: allowed
         loss, dW3, db3 = right_l2(h2, W3, b3, y, reg)
@@ -207,10 +230,16 @@ def test_l2_top_layer_styles_and_wrong_returns(capsys):
     wrong = {
         lambda h2, W3, b3, y, reg: right_l2(h2, W3, b3, y, reg)[:2]: "three things",
         lambda h2, W3, b3, y, reg: {"loss": 1.0}: "dict",
-        lambda h2, W3, b3, y, reg: (right_l2(h2, W3, b3, y, reg)[0], right_l2(h2, W3, b3, y, reg)[1].T,
-                                    right_l2(h2, W3, b3, y, reg)[2]): "shaped like W3",
-        lambda h2, W3, b3, y, reg: (right_l2(h2, W3, b3, y, reg)[0], right_l2(h2, W3, b3, y, reg)[1],
-                                    right_l2(h2, W3, b3, y, reg)[2][None]): "shaped like b3",
+        lambda h2, W3, b3, y, reg: (
+            right_l2(h2, W3, b3, y, reg)[0],
+            right_l2(h2, W3, b3, y, reg)[1].T,
+            right_l2(h2, W3, b3, y, reg)[2],
+        ): "shaped like W3",
+        lambda h2, W3, b3, y, reg: (
+            right_l2(h2, W3, b3, y, reg)[0],
+            right_l2(h2, W3, b3, y, reg)[1],
+            right_l2(h2, W3, b3, y, reg)[2][None],
+        ): "shaped like b3",
     }
     for fn, hint in wrong.items():
         ok, out = run(capsys, exercises.check_l2_top_layer, fn)

@@ -36,9 +36,18 @@ def test_digit_precision(capsys):
     params = tiny_params()  # column 7: 5 predictions, 3 right; row 7: 4 images, 3 recognised
     for answer in (0.6, 60, 60.0, np.float64(0.6), 3 / 5, "3/5", "60%", 60.4, "0.596"):
         assert run(capsys, exercises.check_digit_precision, answer, params, TinyData)[0], answer
-    wrong = {0.75: "recall", 75: "recall", "3/4": "recall", 3: "count", 0.4: "NOT", "0.50": "column", 0.5: "whole percent",
-             "most": "digits",
-             61: "take the column", 59: "take the column"}  # a point off: the same words as any other
+    wrong = {
+        0.75: "recall",
+        75: "recall",
+        "3/4": "recall",
+        3: "count",
+        0.4: "NOT",
+        "0.50": "column",
+        0.5: "whole percent",
+        "most": "digits",
+        61: "take the column",
+        59: "take the column",
+    }  # a point off: the same words as any other
     for answer, hint in wrong.items():
         ok, out = run(capsys, exercises.check_digit_precision, answer, params, TinyData)
         assert not ok and hint in out, (answer, out)
@@ -56,8 +65,14 @@ def test_digit_precision_on_the_reference_run(capsys, mnist, expected):
     assert round(100 * precision, 2) in expected["check_digit_precision"]
     # the precision the exercise states: a whole percent or finer, as a fraction, a percent or counts
     hits, column = int(np.sum(mnist.test.labels[predicted_7] == 7)), int(np.sum(predicted_7))
-    for answer in (round(100 * precision), round(100 * precision, 1), round(precision, 2), f"{hits}/{column}",
-                   f"{100 * precision:.1f}%", f"{hits}/{column:,}"):
+    for answer in (
+        round(100 * precision),
+        round(100 * precision, 1),
+        round(precision, 2),
+        f"{hits}/{column}",
+        f"{100 * precision:.1f}%",
+        f"{hits}/{column:,}",
+    ):
         ok, out = run(capsys, exercises.check_digit_precision, answer, params, mnist)
         assert ok, (answer, out)
     for answer in (round(100 * precision) + 1, round(100 * precision) - 1, round(precision, 1)):
@@ -71,8 +86,15 @@ def test_ema_start_weight(capsys, expected):
     assert first in expected["check_ema_start_weight"]
     for answer in (first, float(first), np.int64(first), str(first)):
         assert run(capsys, exercises.check_ema_start_weight, answer)[0]
-    wrong = {first - 1: "rounded down", 100: "time constant", 69: "halved", 250: "logarithms", "many": "digits",
-             math.log(0.01) / math.log(0.99): "whole number", 300.5: "whole number"}
+    wrong = {
+        first - 1: "rounded down",
+        100: "time constant",
+        69: "halved",
+        250: "logarithms",
+        "many": "digits",
+        math.log(0.01) / math.log(0.99): "whole number",
+        300.5: "whole number",
+    }
     for answer, hint in wrong.items():
         ok, out = run(capsys, exercises.check_ema_start_weight, answer)
         assert not ok and hint in out, (answer, out)
@@ -153,8 +175,12 @@ def test_batch_doubling(capsys, mnist, expected):
     assert round(100 * at_10k, 2) in expected["check_batch_doubling"]
     batch_32 = ex05._batch_runs(mnist, 32).mean(axis=0)
     # the precision the exercise states: one decimal of a percent (three decimals of a fraction) or finer
-    for answers in ((round(100 * at_10k, 1), round(100 * at_5k, 1)), (round(at_10k, 3), round(at_5k, 3)),
-                    (f"{100 * at_10k:.1f}%", f"{100 * at_5k:.1f}%"), (np.float32(at_10k), np.float32(at_5k))):
+    for answers in (
+        (round(100 * at_10k, 1), round(100 * at_5k, 1)),
+        (round(at_10k, 3), round(at_5k, 3)),
+        (f"{100 * at_10k:.1f}%", f"{100 * at_5k:.1f}%"),
+        (np.float32(at_10k), np.float32(at_5k)),
+    ):
         ok, out = run(capsys, exercises.check_batch_doubling, *answers, mnist)
         assert ok, (answers, out)
     wrong = {

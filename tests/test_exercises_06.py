@@ -31,13 +31,19 @@ def test_no_answer_is_not_yet(capsys, check):
 def test_lr_chosen_on_validation(capsys):
     chosen = lr_chosen_on_validation()
     assert 0.01 < chosen < 0.1
-    (validation, test), = ex06._accuracies((chosen,))
+    ((validation, test),) = ex06._accuracies((chosen,))
     assert validation > ex06.TARGET  # the choice is made on validation ...
     left_validation, left_test = ex06._accuracies((chosen / 10**0.1,))[0]
     assert left_validation <= ex06.TARGET
     # correct answers, in several styles: exact floats, the readout's two digits, a string, percent or fraction
-    for answers in ((chosen, test), (round(chosen, 3), round(100 * test, 2)), (f"{chosen:.2g}", f"{100 * test:.2f}%"),
-                    (np.float32(chosen), np.float32(test)), (str(chosen), f"{test:.4f}"), (chosen, f"{100 * test:.3f}")):
+    for answers in (
+        (chosen, test),
+        (round(chosen, 3), round(100 * test, 2)),
+        (f"{chosen:.2g}", f"{100 * test:.2f}%"),
+        (np.float32(chosen), np.float32(test)),
+        (str(chosen), f"{test:.4f}"),
+        (chosen, f"{100 * test:.3f}"),
+    ):
         assert said(capsys, check_lr_chosen_on_validation, *answers).startswith("correct:"), answers
     out = said(capsys, check_lr_chosen_on_validation, chosen)  # the choice alone: the report is still missing
     assert out.startswith("not yet:") and "test accuracy" in out
@@ -52,8 +58,13 @@ def test_lr_chosen_on_validation(capsys):
     assert "slider can take" in out
     assert_no_direction(out)
     # the right learning rate with the wrong report: its validation accuracy, too coarse, another number, no number
-    wrong_reports = {round(100 * validation, 2): "validation accuracy", round(100 * test, 1): "fewer digits",
-                     "50.00": "not its run's test accuracy", 50: "fewer digits", "most": "digits"}
+    wrong_reports = {
+        round(100 * validation, 2): "validation accuracy",
+        round(100 * test, 1): "fewer digits",
+        "50.00": "not its run's test accuracy",
+        50: "fewer digits",
+        "most": "digits",
+    }
     if round(100 * test, 1) == round(100 * test, 2):  # a test accuracy with one decimal cannot be given too coarsely
         wrong_reports[round(100 * test)] = wrong_reports.pop(round(100 * test, 1))
     for report, hint in wrong_reports.items():

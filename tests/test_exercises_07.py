@@ -67,6 +67,7 @@ def reference(train, test):
 
 def test_standardize(capsys):
     assert said(capsys, ex.check_standardize, reference).startswith("correct:")
+
     def ddof1(tr, te):
         std = np.where(tr.std(0, ddof=1) > 0, tr.std(0, ddof=1), 1)
         return (tr - tr.mean(0)) / std, (te - tr.mean(0)) / std
@@ -83,17 +84,26 @@ def in_place(train, test):
     return reference(train, test)
 
 
-@pytest.mark.parametrize("fn, hint", [
-    (lambda tr, te: None, "return two things: (standardized train, standardized test)"),
-    (lambda tr, te: (_ for _ in ()).throw(NotImplementedError()), "no answer yet"),
-    (lambda tr, te: ((tr - tr.mean(0)) / tr.std(0), (te - tr.mean(0)) / tr.std(0)), "standard deviation 0"),
-    (own_statistics, "TRAINING mean"),
-    (lambda tr, te: (tr - tr.mean(0), te - tr.mean(0)), "also divide"),
-    (in_place, "changed its input"),
-    (lambda tr, te: ((tr - tr.mean(0)) / (tr.std(0) + 1e-8), (te - tr.mean(0)) / (tr.std(0) + 1e-8)), "never fires"),
-    (lambda tr, te: (tr / np.where(tr.std(0) > 0, tr.std(0), 1), te / np.where(tr.std(0) > 0, tr.std(0), 1)), "also subtract"),
-    (lambda tr, te: tr, "returned one ndarray; return two things"),
-])
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda tr, te: None, "return two things: (standardized train, standardized test)"),
+        (lambda tr, te: (_ for _ in ()).throw(NotImplementedError()), "no answer yet"),
+        (lambda tr, te: ((tr - tr.mean(0)) / tr.std(0), (te - tr.mean(0)) / tr.std(0)), "standard deviation 0"),
+        (own_statistics, "TRAINING mean"),
+        (lambda tr, te: (tr - tr.mean(0), te - tr.mean(0)), "also divide"),
+        (in_place, "changed its input"),
+        (
+            lambda tr, te: ((tr - tr.mean(0)) / (tr.std(0) + 1e-8), (te - tr.mean(0)) / (tr.std(0) + 1e-8)),
+            "never fires",
+        ),
+        (
+            lambda tr, te: (tr / np.where(tr.std(0) > 0, tr.std(0), 1), te / np.where(tr.std(0) > 0, tr.std(0), 1)),
+            "also subtract",
+        ),
+        (lambda tr, te: tr, "returned one ndarray; return two things"),
+    ],
+)
 def test_standardize_rejects(capsys, fn, hint):
     with np.errstate(all="ignore"):
         out = said(capsys, ex.check_standardize, fn)
@@ -143,20 +153,32 @@ def float32_standardize(train, test):
 
 
 def test_standardize_correct_styles(capsys):
-    for fn in (loop_standardize, float32_standardize, lambda tr, te: list(reference(tr, te)),
-               lambda tr, te: tuple(a.astype(np.float32) for a in reference(tr, te))):
+    for fn in (
+        loop_standardize,
+        float32_standardize,
+        lambda tr, te: list(reference(tr, te)),
+        lambda tr, te: tuple(a.astype(np.float32) for a in reference(tr, te)),
+    ):
         assert said(capsys, ex.check_standardize, fn).startswith("correct:"), fn
 
 
-@pytest.mark.parametrize("fn, hint", [
-    (lambda tr, te: (reference(tr, te), None), "standardized test is None"),
-    (lambda tr, te: (*reference(tr, te), tr.mean(0)), "3 things"),
-    (lambda tr, te: (reference(tr, te)[0].T, reference(tr, te)[1]), "shaped like train"),
-    (lambda tr, te: ((reference(tr, te)[0], 1), reference(tr, te)[1]), "tuple"),
-    (lambda tr, te: {"train": tr}, "dict"),
-    (lambda tr, te: ((float32_standardize(tr, te)[0] * 1.0025).astype(np.float32), float32_standardize(tr, te)[1]),
-     "per unit"),  # a float32 answer is not let through with a 0.25% error
-])
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda tr, te: (reference(tr, te), None), "standardized test is None"),
+        (lambda tr, te: (*reference(tr, te), tr.mean(0)), "3 things"),
+        (lambda tr, te: (reference(tr, te)[0].T, reference(tr, te)[1]), "shaped like train"),
+        (lambda tr, te: ((reference(tr, te)[0], 1), reference(tr, te)[1]), "tuple"),
+        (lambda tr, te: {"train": tr}, "dict"),
+        (
+            lambda tr, te: (
+                (float32_standardize(tr, te)[0] * 1.0025).astype(np.float32),
+                float32_standardize(tr, te)[1],
+            ),
+            "per unit",
+        ),  # a float32 answer is not let through with a 0.25% error
+    ],
+)
 def test_standardize_wrong_returns(capsys, fn, hint):
     out = said(capsys, ex.check_standardize, fn)
     assert out.startswith("not yet:") and hint in out, out

@@ -28,8 +28,14 @@ def fa_unrolled_float32(cache, dscores, feedback):
     e = dscores.astype(np.float32)
     d2 = (e @ feedback[3].T.astype(np.float32)) * (h2 > 0)
     d1 = (d2 @ feedback[2].T.astype(np.float32)) * (h1 > 0)
-    return {"W3": h2.T.astype(np.float32) @ e, "b3": e.sum(0), "W2": h1.T.astype(np.float32) @ d2, "b2": d2.sum(0),
-            "W1": h0.T.astype(np.float32) @ d1, "b1": d1.sum(0)}
+    return {
+        "W3": h2.T.astype(np.float32) @ e,
+        "b3": e.sum(0),
+        "W2": h1.T.astype(np.float32) @ d2,
+        "b2": d2.sum(0),
+        "W1": h0.T.astype(np.float32) @ d1,
+        "b1": d1.sum(0),
+    }
 
 
 def uses_forward_weights(cache, dscores, feedback):
@@ -62,15 +68,21 @@ def test_correct_fa_directions_pass(capsys, answer):
     assert run(capsys, exercises.check_fa_directions, answer)[0]
 
 
-@pytest.mark.parametrize("answer, fragment", [
-    (uses_forward_weights, "through feedback[k], not through the forward weights"),
-    (no_relu_mask, "check the ReLU mask"),
-    (top_only, "no direction for W1, W2, b1, b2"),
-    (in_place, "changed dscores"),
-    (lambda cache, dscores, feedback: list(fa_loop(cache, dscores, feedback).values()), "return a dict"),
-    (lambda cache, dscores, feedback: {k: v.T for k, v in fa_loop(cache, dscores, feedback).items()}, "must have the parameter's shape"),
-    (lambda cache, dscores, feedback: 1 / 0, "raised ZeroDivisionError"),
-])
+@pytest.mark.parametrize(
+    "answer, fragment",
+    [
+        (uses_forward_weights, "through feedback[k], not through the forward weights"),
+        (no_relu_mask, "check the ReLU mask"),
+        (top_only, "no direction for W1, W2, b1, b2"),
+        (in_place, "changed dscores"),
+        (lambda cache, dscores, feedback: list(fa_loop(cache, dscores, feedback).values()), "return a dict"),
+        (
+            lambda cache, dscores, feedback: {k: v.T for k, v in fa_loop(cache, dscores, feedback).items()},
+            "must have the parameter's shape",
+        ),
+        (lambda cache, dscores, feedback: 1 / 0, "raised ZeroDivisionError"),
+    ],
+)
 def test_fa_mistakes_get_a_hint_naming_them(capsys, answer, fragment):
     ok, out = run(capsys, exercises.check_fa_directions, answer)
     assert not ok and fragment in out, out
@@ -85,8 +97,12 @@ def test_dfa_savings(capsys):
     savings = 32 * 128 * 128 - 32 * 10 * 128
     for answer in (savings, str(savings), f"{savings:,}", "483_328", float(savings)):
         assert run(capsys, exercises.check_dfa_savings, answer)[0], answer
-    for wrong, fragment in ((32 * 128 * 128, "what backprop spends"), (32 * 10 * 128, "what DFA spends"),
-                            (128 * 128 - 10 * 128, "count per batch"), (12345, "list the backward products")):
+    for wrong, fragment in (
+        (32 * 128 * 128, "what backprop spends"),
+        (32 * 10 * 128, "what DFA spends"),
+        (128 * 128 - 10 * 128, "count per batch"),
+        (12345, "list the backward products"),
+    ):
         ok, out = run(capsys, exercises.check_dfa_savings, wrong)
         assert not ok and fragment in out and str(savings) not in out.replace(",", ""), out
         assert_no_direction(out)

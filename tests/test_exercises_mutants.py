@@ -81,8 +81,12 @@ def f(scores):
     return out
 """,
     mutant(SOFTMAX, ("    shifted =", "    scores = scores.astype(np.float32)\n    shifted =")),  # float32
-    mutant(SOFTMAX, ("shifted = scores - " + MAX, "shifted = scores.copy()\n    shifted -= " + MAX),
-           ("e = np.exp(shifted)", "e = np.exp(shifted, out=shifted)"), ("e / " + SUM, "e / e.sum(axis=1)[:, None]")),
+    mutant(
+        SOFTMAX,
+        ("shifted = scores - " + MAX, "shifted = scores.copy()\n    shifted -= " + MAX),
+        ("e = np.exp(shifted)", "e = np.exp(shifted, out=shifted)"),
+        ("e / " + SUM, "e / e.sum(axis=1)[:, None]"),
+    ),
     mutant(SOFTMAX, ("return e / " + SUM, "return (e / " + SUM + ").tolist()")),  # a list of rows
     mutant(SOFTMAX, ("return e / " + SUM, "return e / (" + SUM + " + 1e-12)")),  # a harmless epsilon
 ]
@@ -118,8 +122,7 @@ SMOOTHED_MUTANTS = [
     (((" eps / scores.shape[1]", " eps / (scores.shape[1] - 1)"), ("+= 1 - eps", "= 1 - eps")), "C - 1"),
     ((("np.full(scores.shape, eps / scores.shape[1])", "np.zeros(scores.shape)"), ("+= 1 - eps", "+= 1")), "plain"),
     (("shifted = scores - ", "shifted = scores\n    shifted -= "), "modified"),
-    (("return float(-(target * log_probs).sum() / len(y))", "return -(target * log_probs).sum(axis=1)"),
-     "one number"),
+    (("return float(-(target * log_probs).sum() / len(y))", "return -(target * log_probs).sum(axis=1)"), "one number"),
 ]
 SMOOTHED_VARIANTS = [
     """
@@ -131,8 +134,11 @@ def f(scores, y, eps):
         total -= sum(((1 - eps) * (c == label) + eps / len(row)) * (s - log_z) for c, s in enumerate(row))
     return total / len(y)
 """,
-    mutant(SMOOTHED, ("shifted = scores -", "shifted = scores.astype(np.float32) -"),
-           ("return float(", "return np.float32(")),
+    mutant(
+        SMOOTHED,
+        ("shifted = scores -", "shifted = scores.astype(np.float32) -"),
+        ("return float(", "return np.float32("),
+    ),
     mutant(SMOOTHED, (LOG_PROBS, "log_probs = scores - np.logaddexp.reduce(scores, axis=1, keepdims=True)")),
 ]
 
@@ -171,8 +177,11 @@ def f(scores, y, T):
         d[i] = p / (n * T)
     return loss, d
 """,
-    mutant(TEMPERATURE, ("scores / T", "scores.astype(np.float32) / np.float32(T)"),
-           ("return loss, dscaled / T", "return np.float32(loss), (dscaled / np.float32(T)).astype(np.float32)")),
+    mutant(
+        TEMPERATURE,
+        ("scores / T", "scores.astype(np.float32) / np.float32(T)"),
+        ("return loss, dscaled / T", "return np.float32(loss), (dscaled / np.float32(T)).astype(np.float32)"),
+    ),
     mutant(TEMPERATURE, ("return loss, dscaled / T", "dscaled /= T\n    return loss, dscaled")),  # its own array
 ]
 
@@ -205,8 +214,13 @@ L2_MUTANTS = [
     (("dscores.sum(axis=0)", "dscores.sum(axis=0, keepdims=True)"), "length 1"),  # a (1, C) bias
     (("dscores.sum(axis=0)", "dscores.sum(axis=1)"), "shaped like b3"),  # the wrong axis
     (("h2.T @ dscores + reg * W3", "dscores.T @ h2 + reg * W3.T"), "transposed"),
-    (("return loss, h2.T @ dscores + reg * W3, dscores.sum(axis=0)",
-      "return loss, dscores.sum(axis=0), h2.T @ dscores + reg * W3"), "shaped like W3"),  # swapped returns
+    (
+        (
+            "return loss, h2.T @ dscores + reg * W3, dscores.sum(axis=0)",
+            "return loss, dscores.sum(axis=0), h2.T @ dscores + reg * W3",
+        ),
+        "shaped like W3",
+    ),  # swapped returns
     (("    return loss", "    W3 -= 0.1 * (h2.T @ dscores)\n    return loss"), "in place"),
 ]
 L2_VARIANTS = [
@@ -250,8 +264,13 @@ def f(weights, velocity, grad, lr, beta):
     weights -= lr * velocity
     return weights, velocity
 """,
-    mutant(MOMENTUM, ("velocity = beta * velocity + grad", "velocity = np.float32(beta) * velocity.astype(np.float32) "
-                      "+ grad.astype(np.float32)")),
+    mutant(
+        MOMENTUM,
+        (
+            "velocity = beta * velocity + grad",
+            "velocity = np.float32(beta) * velocity.astype(np.float32) + grad.astype(np.float32)",
+        ),
+    ),
     mutant(MOMENTUM, ("return weights - lr * velocity, velocity", "return [weights - lr * velocity, velocity]")),
 ]
 
@@ -268,8 +287,10 @@ def f(train, test):
     return (train - mean) / std, (test - mean) / std
 """
 STANDARDIZE_MUTANTS = [
-    (("(test - mean) / std", "(test - test.mean(axis=0)) / np.where(test.std(axis=0) > 0, test.std(axis=0), 1.0)"),
-     "TRAINING mean"),
+    (
+        ("(test - mean) / std", "(test - test.mean(axis=0)) / np.where(test.std(axis=0) > 0, test.std(axis=0), 1.0)"),
+        "TRAINING mean",
+    ),
     (("    std = np.where(std > 0, std, 1.0)\n", ""), "standard deviation 0"),
     (("np.where(std > 0, std, 1.0)", "std + 1e-8"), "never fires"),
     (("(train - mean) / std, (test - mean) / std", "train / std, test / std"), "also subtract"),
@@ -277,13 +298,20 @@ STANDARDIZE_MUTANTS = [
     (("return (train - mean) / std", "train -= mean\n    return train / std"), "changed its input"),
     (("train.mean(axis=0)", "train.mean()"), "per unit"),  # one mean for every unit
     (("train.mean(axis=0)", "train.mean(axis=1)"), "keepdims=True"),  # the wrong axis: shapes do not line up
-    (("return (train - mean) / std, (test - mean) / std", "return (test - mean) / std, (train - mean) / std"),
-     "shaped like train"),  # swapped returns
+    (
+        ("return (train - mean) / std, (test - mean) / std", "return (test - mean) / std, (train - mean) / std"),
+        "shaped like train",
+    ),  # swapped returns
 ]
 STANDARDIZE_VARIANTS = [
     mutant(STANDARDIZE, ("train.std(axis=0)", "train.std(axis=0, ddof=1)")),
-    mutant(STANDARDIZE, ("mean = train.mean(axis=0)", "train = train.astype(np.float32)\n    test = "
-                         "test.astype(np.float32)\n    mean = train.mean(axis=0)")),
+    mutant(
+        STANDARDIZE,
+        (
+            "mean = train.mean(axis=0)",
+            "train = train.astype(np.float32)\n    test = test.astype(np.float32)\n    mean = train.mean(axis=0)",
+        ),
+    ),
     """
 def f(train, test):
     out_train, out_test = np.empty_like(train), np.empty_like(test)
@@ -317,15 +345,20 @@ FA_MUTANTS = [
     (("below.T @ delta", "delta.T @ below"), "transposed"),
     (("delta @ feedback[k].T", "delta @ cache[k - 1][0][1].T"), "through feedback[k]"),  # backprop's W^T
     (("np.where(h_below > 0, delta @ feedback[k].T, 0.0)", "delta @ feedback[k].T"), "ReLU mask"),
-    (("    for k in range(len(cache), 0, -1):", "    for k in range(len(cache), len(cache) - 1, -1):"),
-     "no direction for"),
+    (
+        ("    for k in range(len(cache), 0, -1):", "    for k in range(len(cache), len(cache) - 1, -1):"),
+        "no direction for",
+    ),
     (("directions, delta = {}, dscores", "directions, delta = {}, dscores\n    dscores *= 1.5"), "changed dscores"),
     (("return directions", "return list(directions.values())"), "return a dict"),
 ]
 FA_VARIANTS = [
-    mutant(FA, ("directions, delta = {}, dscores", "directions, delta = {}, dscores.astype(np.float32)"),
-           ("(below, _), _ = cache[k - 1]", "(below, _), _ = cache[k - 1]\n        below = below.astype(np.float32)"),
-           ("delta @ feedback[k].T", "delta @ feedback[k].T.astype(np.float32)")),
+    mutant(
+        FA,
+        ("directions, delta = {}, dscores", "directions, delta = {}, dscores.astype(np.float32)"),
+        ("(below, _), _ = cache[k - 1]", "(below, _), _ = cache[k - 1]\n        below = below.astype(np.float32)"),
+        ("delta @ feedback[k].T", "delta @ feedback[k].T.astype(np.float32)"),
+    ),
     mutant(FA, ("delta.sum(axis=0)", "delta.sum(axis=0, keepdims=True).ravel()")),
 ]
 
@@ -367,16 +400,25 @@ def f(fan_in, fan_out, rng):
     return rng.uniform(-limit, limit, (fan_in, fan_out))
 """
 HE_MUTANTS = [
-    (("rng.uniform(-limit, limit, (fan_in, fan_out))", "rng.normal(0, math.sqrt(2 / fan_in), (fan_in, fan_out))"),
-     "not a normal one"),
+    (
+        ("rng.uniform(-limit, limit, (fan_in, fan_out))", "rng.normal(0, math.sqrt(2 / fan_in), (fan_in, fan_out))"),
+        "not a normal one",
+    ),
     (("6 / fan_in", "2 / fan_in"), "half-width"),
     (("6 / fan_in", "6 / fan_out"), "fan-out"),
     (("6 / fan_in", "6 / (fan_in + fan_out)"), "Glorot"),
     (("rng.uniform(", "np.random.uniform("), "rng"),
     (("(fan_in, fan_out))", "(fan_out, fan_in))"), "transposed"),
 ]
-HE_VARIANTS = [mutant(HE, ("return rng.uniform(-limit, limit, (fan_in, fan_out))",
-                           "return rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32)"))]
+HE_VARIANTS = [
+    mutant(
+        HE,
+        (
+            "return rng.uniform(-limit, limit, (fan_in, fan_out))",
+            "return rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32)",
+        ),
+    )
+]
 
 
 def test_he_uniform_mutants(capsys):

@@ -73,7 +73,14 @@ def _once_per_module(monkeypatch):
         return _shared_work[key][1]
 
     def train_grid(data, config, lrs, params, features, cancel, progress=None):
-        key = ("grid", id(data), repr(config), tuple(np.asarray(lrs, dtype=float)), _params_digest(params), id(features))
+        key = (
+            "grid",
+            id(data),
+            repr(config),
+            tuple(np.asarray(lrs, dtype=float)),
+            _params_digest(params),
+            id(features),
+        )
         if key not in _shared_work:
             grid = compute_grid(data, config, lrs, params, features, cancel, progress)
             if grid is None:  # cancelled: nothing to share
@@ -138,8 +145,11 @@ def test_a_grid_answer_is_the_single_run(mnist):
         for name in single_params:
             np.testing.assert_allclose(answer_params[name], single_params[name], rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(answer.losses, single.losses, rtol=1e-9)
-        assert (answer.steps, answer.eval_steps, answer.test_accuracies) == (single.steps, single.eval_steps,
-                                                                            single.test_accuracies)
+        assert (answer.steps, answer.eval_steps, answer.test_accuracies) == (
+            single.steps,
+            single.eval_steps,
+            single.test_accuracies,
+        )
         assert (answer.steps_done, answer.diverged_at) == (single.steps_done, single.diverged_at)
 
 
@@ -157,7 +167,8 @@ def test_a_grid_of_wide_features_is_trained_one_run_at_a_time_with_the_same_runs
         np.testing.assert_allclose(a.losses, b.losses, rtol=1e-9)
         assert a.test_accuracies == b.test_accuracies
     assert [(h.eval_steps, h.diverged_at) for h in stacked.histories] == [
-        (h.eval_steps, h.diverged_at) for h in one_by_one.histories]
+        (h.eval_steps, h.diverged_at) for h in one_by_one.histories
+    ]
     assert [t is None for t in stacked.top] == [t is None for t in one_by_one.top]
     assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
     cancel = threading.Event()
@@ -310,9 +321,12 @@ def test_all_layers_runs_are_trained_not_looked_up(gridded):
 
 
 def tiny(mnist):
-    return replace(mnist, train=Split(mnist.train.images[:100], mnist.train.labels[:100]),
-                   test=Split(mnist.test.images[:50], mnist.test.labels[:50]),
-                   validation=Split(mnist.validation.images[:20], mnist.validation.labels[:20]))
+    return replace(
+        mnist,
+        train=Split(mnist.train.images[:100], mnist.train.labels[:100]),
+        test=Split(mnist.test.images[:50], mnist.test.labels[:50]),
+        validation=Split(mnist.validation.images[:20], mnist.validation.labels[:20]),
+    )
 
 
 def test_feature_cache_evicts_the_least_recently_used_by_bytes(mnist):
@@ -344,7 +358,9 @@ def test_feature_cache_drops_what_a_new_entry_replaces_before_computing_it(mnist
     cache = FeatureCache(data, max_bytes=1.5 * (100 + 50 + 20) * 16 * 8)  # room for one entry at H = 16
     cache.get(TrainConfig(hidden_size=16, seed=0))
     held_while_computing = []
-    cache.get(TrainConfig(hidden_size=16, seed=1), progress=lambda done, total: held_while_computing.append(cache.keys()))
+    cache.get(
+        TrainConfig(hidden_size=16, seed=1), progress=lambda done, total: held_while_computing.append(cache.keys())
+    )
     assert held_while_computing and all(keys == [] for keys in held_while_computing)
     assert cache.keys() == [(16, 1, "reference")]
 
@@ -364,7 +380,9 @@ def test_feature_cache_releases_entries_a_grid_answer_does_not_need(mnist):
 def test_wide_features_are_kept_in_float32_and_the_status_says_so(mnist, monkeypatch):
 
     assert cache_module.feature_dtype(256, mnist) is np.float64  # up to 256: the same bits as train()'s
-    assert cache_module.feature_dtype(512, mnist) is np.float32 and cache_module.feature_dtype(1024, mnist) is np.float32
+    assert (
+        cache_module.feature_dtype(512, mnist) is np.float32 and cache_module.feature_dtype(1024, mnist) is np.float32
+    )
     monkeypatch.setattr(cache_module, "FLOAT32_ABOVE_BYTES", 0)  # every width wide: a small one stands in
     explorer = Explorer(mnist, TrainConfig(steps=1000), grid=False)
     try:
@@ -494,8 +512,13 @@ def test_hidden_size_change_recomputes_features(explorer):
 
 def test_controls_show_the_updated_values(explorer):
     explorer.update(lr=0.01, batch_size=64, seed=3, init="he", optimizer="momentum")
-    assert (explorer.lr.value, explorer.batch_size.value, explorer.seed.value, explorer.init.value,
-            explorer.optimizer.value) == (pytest.approx(0.01), 64, 3, "he", "momentum")
+    assert (
+        explorer.lr.value,
+        explorer.batch_size.value,
+        explorer.seed.value,
+        explorer.init.value,
+        explorer.optimizer.value,
+    ) == (pytest.approx(0.01), 64, 3, "he", "momentum")
     assert explorer.config() == explorer.history.config
     with pytest.raises(TypeError, match="unknown control"):
         explorer.update(learning_rate=0.1)
@@ -550,8 +573,9 @@ def test_new_change_cancels_a_running_all_layers_run(explorer):
     before = explorer.history
     explorer.update(rule="backprop", steps=50000, wait=False)  # about a minute if left alone
     wait_until(lambda: explorer.progress.value > 0)  # it is running and shows its progress
-    assert re.match(r"training backprop, lr 0.001, H 128, 50,000 steps, seed 0: step [\d,]+ of 50,000",
-                    explorer.status_text), explorer.status_text
+    assert re.match(
+        r"training backprop, lr 0.001, H 128, 50,000 steps, seed 0: step [\d,]+ of 50,000", explorer.status_text
+    ), explorer.status_text
     assert "now" not in explorer.legend.value and f"shown: {status_label(before.config)}" in explorer.legend_text
     history = explorer.update(rule="top", steps=1000, lr=0.1)  # cancels it, then runs
     assert history.config.rule == "top" and explorer.history is history
@@ -568,9 +592,11 @@ def test_stop_shows_the_partial_run_on_its_way(explorer):
     assert explorer.wait(timeout=60)
     stopped = explorer.history
     assert stopped.cancelled and stopped.config.rule == "backprop" and explorer.previous is before
-    assert re.match(r"stopped at step [\d,]+ of 50,000 \(test accuracy \d+\.\d\d% at step [\d,]+\) · backprop, "
-                    r"lr 0.001, H 128, 50,000 steps, seed 0 · stopped · waited \d+\.\d\d s$", explorer.status_text), \
-        explorer.status_text
+    assert re.match(
+        r"stopped at step [\d,]+ of 50,000 \(test accuracy \d+\.\d\d% at step [\d,]+\) · backprop, "
+        r"lr 0.001, H 128, 50,000 steps, seed 0 · stopped · waited \d+\.\d\d s$",
+        explorer.status_text,
+    ), explorer.status_text
     # the partial curves are drawn: what the run logged and evaluated until it stopped
     assert stopped.steps_done > 0 and list(explorer.plot.loss_line.get_xdata()) == stopped.steps
     assert list(explorer.plot.acc_line.get_xdata()) == stopped.eval_steps

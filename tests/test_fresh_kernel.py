@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "01_data.ipynb"
 PACKAGES = ["numpy", "matplotlib", "ipykernel", "ipywidgets", "nbclient"]
 
-DRIVER = textwrap.dedent('''
+DRIVER = textwrap.dedent("""
     import sys
     import nbformat
     from nbclient import NotebookClient
@@ -39,7 +39,7 @@ DRIVER = textwrap.dedent('''
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": sys.argv[2]}}).execute()
     print(nb.cells[-1].outputs[0]["text"], end="")
-''')
+""")
 
 
 def copy_tree(target: Path) -> None:
@@ -53,16 +53,28 @@ def test_a_notebook_runs_in_a_fresh_venv_without_this_project(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MNIST_DIR", "VIRTUAL_ENV")}
     # pip keeps the user's cache (wheels are reused, no download after the first run); the MNIST loader gets an
     # empty cache, so the only digits it can find are the copy's data/mnist
-    pip_cache = os.environ.get("PIP_CACHE_DIR") or str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pip")
-    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), PIP_CACHE_DIR=pip_cache, OPENBLAS_NUM_THREADS="1",
-               PIP_DISABLE_PIP_VERSION_CHECK="1")
+    pip_cache = os.environ.get("PIP_CACHE_DIR") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pip"
+    )
+    env.update(
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        PIP_CACHE_DIR=pip_cache,
+        OPENBLAS_NUM_THREADS="1",
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+    )
     env.pop("PYTHONHOME", None)
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
-    install = subprocess.run([python, "-m", "pip", "install", "--quiet", "-c", ROOT / "constraints.txt", *PACKAGES],
-                             capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path)
+    install = subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "-c", ROOT / "constraints.txt", *PACKAGES],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+        cwd=tmp_path,
+    )
     if install.returncode != 0:
         if os.environ.get("CI") == "true":
             pytest.fail(f"pip install failed:\n{install.stderr[-2000:]}")
@@ -76,8 +88,14 @@ def test_a_notebook_runs_in_a_fresh_venv_without_this_project(tmp_path):
     driver = tmp_path / "drive.py"
     driver.write_text(DRIVER)
     notebooks = repo / "notebooks"
-    result = subprocess.run([python, driver, notebooks / NOTEBOOK, notebooks], capture_output=True, text=True,
-                            timeout=900, env=env, cwd=tmp_path)
+    result = subprocess.run(
+        [python, driver, notebooks / NOTEBOOK, notebooks],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     found = dict(line.split(" from ", 1) for line in result.stdout.splitlines() if " from " in line)
     assert Path(found["helpers"]).resolve() == (repo / "helpers" / "__init__.py").resolve()

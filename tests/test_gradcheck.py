@@ -10,8 +10,17 @@ pytestmark = pytest.mark.usefixtures("one_blas_thread")  # finite differences: m
 
 @pytest.mark.parametrize(
     "error, text",
-    [(3.2e-11, "3e-11"), (9.6e-11, "1e-10"), (7.619e-11, "8e-11"), (0.9394, "9e-1"), (1e-5, "1e-5"), (0.0, "0"),
-     (2.0, "2e0"), (float("nan"), "nan"), (float("inf"), "inf")],
+    [
+        (3.2e-11, "3e-11"),
+        (9.6e-11, "1e-10"),
+        (7.619e-11, "8e-11"),
+        (0.9394, "9e-1"),
+        (1e-5, "1e-5"),
+        (0.0, "0"),
+        (2.0, "2e0"),
+        (float("nan"), "nan"),
+        (float("inf"), "inf"),
+    ],
 )
 def test_format_error_keeps_one_significant_digit(error, text):
     assert format_error(error) == text
@@ -36,7 +45,9 @@ def sanitize(text):
 
     from nbval.plugin import get_sanitize_patterns
 
-    for regex, replace in get_sanitize_patterns((Path(__file__).resolve().parent.parent / "nbval_sanitize.cfg").read_text()):
+    for regex, replace in get_sanitize_patterns(
+        (Path(__file__).resolve().parent.parent / "nbval_sanitize.cfg").read_text()
+    ):
         text = re.sub(regex, replace, text)
     return text
 
@@ -51,7 +62,11 @@ def test_the_sanitizer_masks_a_gradient_check_below_the_target_only():
 
 
 def test_the_sanitizer_masks_rounding_level_figures_only():
-    assert sanitize("gap 5e-17 (rounding level)") == sanitize("gap 0 (rounding level)") == sanitize("gap 1e-13 (rounding level)")
+    assert (
+        sanitize("gap 5e-17 (rounding level)")
+        == sanitize("gap 0 (rounding level)")
+        == sanitize("gap 1e-13 (rounding level)")
+    )
     assert sanitize("gap 1e-12 (rounding level)") == "gap 1e-12 (rounding level)"  # at the bound: compared
     assert sanitize("gap 3e-5 (rounding level)") == "gap 3e-5 (rounding level)"
 
@@ -102,12 +117,20 @@ def test_step_size_sweep_has_the_u_shape_and_the_kinks(small_batch):
 def test_sweep_lines_one_format_and_the_sanitizer_masks_only_the_rounding_rows():
     from helpers.gradcheck import sweep_lines
 
-    sweep = {1e-2: {n: 2.92e-2 for n in NAMES}, 1e-3: {n: 2e-8 for n in NAMES}, 1e-5: {n: 7.96e-11 for n in NAMES},
-             1e-9: {n: 1.2e-6 for n in NAMES}}
+    sweep = {
+        1e-2: {n: 2.92e-2 for n in NAMES},
+        1e-3: {n: 2e-8 for n in NAMES},
+        1e-5: {n: 7.96e-11 for n in NAMES},
+        1e-9: {n: 1.2e-6 for n in NAMES},
+    }
     lines = sweep_lines(sweep)
     assert lines[0].split() == ["ε", "|", *NAMES]  # the step as notebook 4 names it: h is a layer there
-    assert [line.split() for line in lines[1:]] == [["1e-2", "|"] + ["3e-2"] * 6, ["1e-3", "|"] + ["2e-8"] * 6,
-                                                    ["1e-5", "|"] + ["8e-11"] * 6, ["1e-9", "|"] + ["1e-6"] * 6]
+    assert [line.split() for line in lines[1:]] == [
+        ["1e-2", "|"] + ["3e-2"] * 6,
+        ["1e-3", "|"] + ["2e-8"] * 6,
+        ["1e-5", "|"] + ["8e-11"] * 6,
+        ["1e-9", "|"] + ["1e-6"] * 6,
+    ]
     assert max(len(line) for line in lines) <= 70  # a 1024 px projector shows it without wrapping
     masked = sanitize("\n".join(lines)).splitlines()
     assert masked[:3] == lines[:3]  # truncation and kinks decide these rows: compared digit for digit

@@ -13,6 +13,7 @@ def test_affine_forward_and_backward_match_finite_differences(rng):
     assert np.allclose(out, x @ W + b)
     dout = rng.standard_normal(out.shape)
     dx, dW, db = layers.affine_backward(dout, cache)
+
     def loss():
         return float(np.sum(layers.affine_forward(x, W, b)[0] * dout))
 
@@ -44,7 +45,12 @@ def test_relu_backward_passes_gradient_only_where_active(rng):
 )
 def test_functions_never_modify_their_arguments(call, rng):
     # the reference's relu and dsoftmax wrote into their inputs: a classic bug
-    x, W, b, y = rng.standard_normal((8, 10)), rng.standard_normal((10, 10)), rng.standard_normal(10), rng.integers(0, 10, 8)
+    x, W, b, y = (
+        rng.standard_normal((8, 10)),
+        rng.standard_normal((10, 10)),
+        rng.standard_normal(10),
+        rng.integers(0, 10, 8),
+    )
     before = [a.copy() for a in (x, W, b, y)]
     call(x, W, b, y)
     assert all(np.array_equal(a, c) for a, c in zip((x, W, b, y), before))
@@ -96,7 +102,13 @@ def test_the_kernels_work_on_stacked_rows_and_write_only_into_out(rng):
 def test_softmax_cross_entropy_gradient_by_hand():
     # scores [0, log 3]: softmax = [1/4, 3/4]; true class 1: dscores = ([1/4, 3/4] - [0, 1]) / 1 = [1/4, -1/4]
     shifted = layers.shift_scores(np.array([[0.0, np.log(3.0)]]))
-    assert np.allclose(layers.softmax_cross_entropy_gradient(shifted, np.array([[0.0, 1.0]])), [[0.25, -0.25]], rtol=1e-15)
-    assert np.allclose(layers.softmax_cross_entropy_gradient(shifted, np.array([[0.0, 1.0]]), 2), [[0.125, -0.125]], rtol=1e-15)
+    assert np.allclose(
+        layers.softmax_cross_entropy_gradient(shifted, np.array([[0.0, 1.0]])), [[0.25, -0.25]], rtol=1e-15
+    )
+    assert np.allclose(
+        layers.softmax_cross_entropy_gradient(shifted, np.array([[0.0, 1.0]]), 2), [[0.125, -0.125]], rtol=1e-15
+    )
     # loss = -log(3/4)
-    assert np.isclose(layers.softmax_cross_entropy_losses(shifted, np.array([[0.0, 1.0]]))[0], np.log(4 / 3), rtol=1e-15)
+    assert np.isclose(
+        layers.softmax_cross_entropy_losses(shifted, np.array([[0.0, 1.0]]))[0], np.log(4 / 3), rtol=1e-15
+    )

@@ -56,9 +56,12 @@ def test_relative_links_resolve(path):
 def test_a_dead_link_in_a_notebook_fails(tmp_path):
     (tmp_path / "01_here.ipynb").write_text("{}")
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell(
-        "[ok](01_here.ipynb) [anchor](#top) [web](https://example.org/x.ipynb) `[code](nowhere.md)`\n"
-        "[gone](02_gone.ipynb#section) <img src=\"figures/missing.png\"> [up](../00_fake.ipynb)")]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            "[ok](01_here.ipynb) [anchor](#top) [web](https://example.org/x.ipynb) `[code](nowhere.md)`\n"
+            '[gone](02_gone.ipynb#section) <img src="figures/missing.png"> [up](../00_fake.ipynb)'
+        )
+    ]
     path = tmp_path / "00_fake.ipynb"
     nbformat.write(nb, path)
     assert dead_links(path) == ["02_gone.ipynb#section", "../00_fake.ipynb", "figures/missing.png"]

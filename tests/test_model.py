@@ -11,7 +11,12 @@ from helpers.layers import softmax_cross_entropy
 def test_shapes_and_draw_order():
     params = model.init_params(model.layer_sizes(128), "reference", np.random.default_rng(0))
     assert {k: v.shape for k, v in params.items()} == {
-        "W1": (784, 128), "b1": (128,), "W2": (128, 128), "b2": (128,), "W3": (128, 10), "b3": (10,),
+        "W1": (784, 128),
+        "b1": (128,),
+        "W2": (128, 128),
+        "b2": (128,),
+        "W3": (128, 10),
+        "b3": (10,),
     }
     # the reference draws W1, b1, W2, ... from one stream, each randn / sqrt(fan_out)
     rng = np.random.default_rng(0)
@@ -111,7 +116,6 @@ def test_dead_fractions_count_units_that_never_fire():
     params["W1"][:, 1:] = np.abs(params["W1"][:, 1:])  # units 1, 2 fire on positive inputs
     params["b2"] = np.array([-1e6, -1e6])  # nothing in layer 2 fires
     assert model.dead_fractions(params, X) == pytest.approx([1 / 3, 1.0])
-
 
     params = model.init_params(model.layer_sizes(8), "reference", np.random.default_rng(0))
     params = {name: np.abs(value) for name, value in params.items()}  # positive weights: every unit fires

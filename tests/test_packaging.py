@@ -62,7 +62,9 @@ def test_make_train_and_test_set_up_a_fresh_venv_first(tmp_path):
 
     venv = tmp_path / "venv"
     for target, extra in (("train", "numpy matplotlib"), ("test", ".[test,app,book]")):
-        plan = subprocess.run(["make", "-n", target, f"VENV={venv}"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        plan = subprocess.run(
+            ["make", "-n", target, f"VENV={venv}"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
         lines = plan.splitlines()
         install = next(i for i, line in enumerate(lines) if "pip install" in line and extra in line)
         runs = next(i for i, line in enumerate(lines) if "-m helpers train" in line or "-m pytest" in line)
@@ -72,15 +74,17 @@ def test_make_train_and_test_set_up_a_fresh_venv_first(tmp_path):
 def make_plan(target: str) -> list:
     import subprocess
 
-    return subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, check=True).stdout.splitlines()
+    return subprocess.run(
+        ["make", "-n", target], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
 
 
 def test_make_check_lints_then_leaves_out_the_slow_and_browser_tests_and_make_test_runs_them_all():
     check = [line for line in make_plan("check") if "ruff" in line or "pytest" in line]
-    assert "ruff check" in check[0] and "-m pytest tests" in check[1], check
-    assert '-m "not slow and not browser"' in check[1]
+    assert "ruff check" in check[0] and "ruff format --check" in check[1] and "-m pytest tests" in check[2], check
+    assert '-m "not slow and not browser"' in check[2]
     test = [line for line in make_plan("test") if "ruff" in line or "pytest" in line]
-    assert "ruff check" in test[0], test
+    assert "ruff check" in test[0] and "ruff format --check" in test[1], test
     unit = next(line for line in test if "-m pytest tests" in line)
     assert " -m " not in unit.split("pytest tests", 1)[1], f"make test must run every test: {unit}"
     # on two workers, each file whole on one (its module fixtures made once), in conftest.py's order

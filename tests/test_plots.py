@@ -1,15 +1,11 @@
 """The notebooks' figures: right number of panels, titles a reader relies on, no side effects."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from helpers import plots  # noqa: E402
-from helpers.train import History, TrainConfig  # noqa: E402
+from helpers import plots
+from helpers.train import History, TrainConfig
 
 
 @pytest.fixture(autouse=True)
@@ -118,7 +114,9 @@ def test_misclassified_digits_shows_only_wrong_ones(digits):
     assert len(image_axes(fig)) == 2
     assert fig.axes[0].get_title().startswith(f"{labels[2]} \u2192 {predictions[2]}")
     assert fig.axes[0].get_title().endswith("10%")
-    assert plots.misclassified_digits(images, labels, predictions, count=1).axes[0].get_title().startswith(str(labels[2]))
+    assert (
+        plots.misclassified_digits(images, labels, predictions, count=1).axes[0].get_title().startswith(str(labels[2]))
+    )
 
 
 def test_misclassified_digits_when_all_correct(digits):

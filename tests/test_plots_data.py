@@ -1,14 +1,10 @@
 """Figures of notebook 01 (data): the pixel-value histogram."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from helpers import plots  # noqa: E402
+from helpers import plots
 
 
 @pytest.fixture(autouse=True)

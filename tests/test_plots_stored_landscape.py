@@ -19,7 +19,11 @@ class Widget:
 def drawn(config, validation=0.9, diverged_at=None):
     """The SVG the landscape draws for a shown run of ``config`` (no live grid: a rule other than top)."""
     history = History(config)
-    history.eval_steps, history.test_accuracies, history.validation_accuracies = [0, config.steps], [0.1, 0.5], [0.1, validation]
+    history.eval_steps, history.test_accuracies, history.validation_accuracies = (
+        [0, config.steps],
+        [0.1, 0.5],
+        [0.1, validation],
+    )
     history.diverged_at = diverged_at
     landscape = Landscape(Widget(), grids=type("NoGrids", (), {"get": lambda self, *a: None})(), lr_grid=lambda: None)
     landscape.draw(history)
@@ -45,13 +49,22 @@ def test_the_stored_grid_is_titled_validation_and_its_note_is_whole(settings):
 
 
 def test_the_dot_sits_at_the_shown_runs_validation_accuracy():
-    high, low = drawn(TrainConfig(rule="fa", lr=0.01), validation=0.9), drawn(TrainConfig(rule="fa", lr=0.01), validation=0.3)
+    high, low = (
+        drawn(TrainConfig(rule="fa", lr=0.01), validation=0.9),
+        drawn(TrainConfig(rule="fa", lr=0.01), validation=0.3),
+    )
     y = [float(re.search(r"explorer-marker[^>]* cy='([0-9.]+)'", svg).group(1)) for svg in (high, low)]
     assert y[0] < y[1]  # higher validation accuracy: higher up (SVG y grows downwards)
 
 
-@pytest.mark.parametrize("changes, named", [({"hidden_size": 32, "steps": 1000}, "H\u00a032, 1,000\u00a0steps"),
-                                            ({"batch_size": 64}, "batch\u00a064"), ({"lr": 1.0}, "lr\u00a01, outside")])
+@pytest.mark.parametrize(
+    "changes, named",
+    [
+        ({"hidden_size": 32, "steps": 1000}, "H\u00a032, 1,000\u00a0steps"),
+        ({"batch_size": 64}, "batch\u00a064"),
+        ({"lr": 1.0}, "lr\u00a01, outside"),
+    ],
+)
 def test_a_run_of_other_settings_gets_no_dot_and_the_note_says_why(changes, named):
     svg = drawn(replace(TrainConfig(rule="fa", lr=0.1), **changes))
     assert "explorer-marker" not in svg
@@ -60,7 +73,9 @@ def test_a_run_of_other_settings_gets_no_dot_and_the_note_says_why(changes, name
 
 
 def test_every_difference_at_once_still_fits():
-    config = TrainConfig(rule="fa", lr=0.01, hidden_size=1024, steps=50000, batch_size=256, init="xavier", optimizer="adam")
+    config = TrainConfig(
+        rule="fa", lr=0.01, hidden_size=1024, steps=50000, batch_size=256, init="xavier", optimizer="adam"
+    )
     note = " ".join(notes(drawn(config)))
     assert "no dot" in note and "\u2026" not in note
 

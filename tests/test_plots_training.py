@@ -1,14 +1,10 @@
 """The figures of notebooks 04 and 05: the computational graph, the running loss's start, the confusion matrix."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import to_rgba
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
-
-from helpers import plots  # noqa: E402
+from helpers import plots
 
 
 def texts(fig):
@@ -79,6 +75,6 @@ def test_computational_graph_is_readable_on_a_projector():
     assert min(sizes.values()) >= plots.MIN_TEXT_PX, sizes
     # and no label sits on another one
     boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in ax.texts if t.get_text()]
-    overlapping = [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:] if box_a.overlaps(box_b)]
+    overlapping = [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1 :] if box_a.overlaps(box_b)]
     assert not overlapping, overlapping
     plt.close(fig)

@@ -18,16 +18,19 @@ class Shrunk(rules.LearningRule):
         return {"W3": h2.T @ dscores + self.decay * params["W3"]}
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"seed": [1]}, "unknown setting"),
-    ({"seeds": []}, "seeds is empty"),
-    ({"seeds": 0}, "seeds must be a list"),
-    ({"seeds": [-1]}, "non-negative integers"),
-    ({"lrs": [0.1, float("nan")]}, "finite numbers > 0"),
-    ({"alignment_steps": [0, 10**6]}, "alignment_steps must lie in 0..steps"),
-    ({"rule_kwargs": {"top": {"decay": 1}}}, "rule 'top' has no hyperparameter 'decay'"),
-    ({"hyperparameter_grid": {"fa": {"decay": [1]}}}, "rule 'fa' has no hyperparameter 'decay'"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"seed": [1]}, "unknown setting"),
+        ({"seeds": []}, "seeds is empty"),
+        ({"seeds": 0}, "seeds must be a list"),
+        ({"seeds": [-1]}, "non-negative integers"),
+        ({"lrs": [0.1, float("nan")]}, "finite numbers > 0"),
+        ({"alignment_steps": [0, 10**6]}, "alignment_steps must lie in 0..steps"),
+        ({"rule_kwargs": {"top": {"decay": 1}}}, "rule 'top' has no hyperparameter 'decay'"),
+        ({"hyperparameter_grid": {"fa": {"decay": [1]}}}, "rule 'fa' has no hyperparameter 'decay'"),
+    ],
+)
 def test_a_bad_setting_is_named_before_anything_runs(mnist, overrides, message):
     with pytest.raises(ValueError, match=message):
         comparison.compare_rules(mnist, ["top"], quick=True, **overrides)
@@ -47,9 +50,13 @@ def test_the_full_protocol_is_what_the_module_docstring_says():
 def test_a_rules_hyperparameter_is_chosen_on_validation_with_the_lr(mnist, registered):
     registered.append("shrunk")
     rules.register_rule("shrunk")(Shrunk)
-    result = comparison.compare_rules(mnist, ["shrunk"], quick=True, hyperparameter_grid={"shrunk": {"decay": [0.0, 50.0]}})
+    result = comparison.compare_rules(
+        mnist, ["shrunk"], quick=True, hyperparameter_grid={"shrunk": {"decay": [0.0, 50.0]}}
+    )
     (row,) = result["rules"]
-    assert {(g["lr"], g["hyperparameters"]["decay"]) for g in row["grid"]} == {(lr, d) for lr in (0.01, 0.1) for d in (0.0, 50.0)}
+    assert {(g["lr"], g["hyperparameters"]["decay"]) for g in row["grid"]} == {
+        (lr, d) for lr in (0.01, 0.1) for d in (0.0, 50.0)
+    }
     best = max(row["grid"], key=lambda g: g["validation_mean"])
     assert row["chosen_hyperparameters"] == best["hyperparameters"] == {"decay": 0.0}
     assert row["chosen_lr"] == best["lr"]
@@ -60,8 +67,8 @@ def test_a_rules_hyperparameter_is_chosen_on_validation_with_the_lr(mnist, regis
 def test_a_fixed_hyperparameter_is_used_and_recorded(mnist, registered):
     registered.append("shrunk")
     rules.register_rule("shrunk")(Shrunk)
-    free, = comparison.compare_rules(mnist, ["shrunk"], quick=True)["rules"]
-    held, = comparison.compare_rules(mnist, ["shrunk"], quick=True, rule_kwargs={"shrunk": {"decay": 50.0}})["rules"]
+    (free,) = comparison.compare_rules(mnist, ["shrunk"], quick=True)["rules"]
+    (held,) = comparison.compare_rules(mnist, ["shrunk"], quick=True, rule_kwargs={"shrunk": {"decay": 50.0}})["rules"]
     assert held["chosen_hyperparameters"] == {"decay": 50.0} and free["chosen_hyperparameters"] == {"decay": 0.0}
     assert held["test"][0]["mean"] < free["test"][0]["mean"] - 0.2  # the decay was applied
 
@@ -127,12 +134,22 @@ def test_choose_prefers_the_best_mean_and_never_a_diverged_lr():
     from helpers.train import History, TrainConfig
 
     def fake(spec, lr, validation, diverged_at=None):
-        return (spec, lr, 0, 100), History(TrainConfig(lr=lr, steps=100), eval_steps=[0, 100],
-                                           validation_accuracies=[0.1, validation], test_accuracies=[0.1, validation],
-                                           diverged_at=diverged_at)
+        return (spec, lr, 0, 100), History(
+            TrainConfig(lr=lr, steps=100),
+            eval_steps=[0, 100],
+            validation_accuracies=[0.1, validation],
+            test_accuracies=[0.1, validation],
+            diverged_at=diverged_at,
+        )
 
-    histories = dict([fake("r:a=1", 0.1, 0.9), fake("r:a=1", 0.01, 0.5), fake("r:a=2", 0.1, 0.95, diverged_at=50),
-                      fake("r:a=2", 0.01, 0.7)])
+    histories = dict(
+        [
+            fake("r:a=1", 0.1, 0.9),
+            fake("r:a=1", 0.01, 0.5),
+            fake("r:a=2", 0.1, 0.95, diverged_at=50),
+            fake("r:a=2", 0.01, 0.7),
+        ]
+    )
     settings = {"seeds": [0], "select_steps": 100}
     assert comparison.choose(settings, ["r:a=1", "r:a=2"], [0.01, 0.1], histories) == ("r:a=1", 0.1)
     assert math.isnan(comparison.grid_mean(settings, "r:a=2", 0.1, histories))

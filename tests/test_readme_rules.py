@@ -22,16 +22,54 @@ def readme_example() -> str:
 # for train and rules from a user's file (tests/test_results.py's test_import_runs_a_plug_in_rule_from_a_users_file)
 def test_the_readme_rule_file_runs_from_a_fresh_shell_with_import(tmp_path):
     (tmp_path / "my_rules.py").write_text(readme_example())
-    train = subprocess.run([sys.executable, "-m", "helpers", "train", "--import", "my_rules.py", "--rule",
-                            "scaled-fa:scale=0.5", "--lr", "0.03", "--steps", "300", "--json"],
-                           cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    train = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "helpers",
+            "train",
+            "--import",
+            "my_rules.py",
+            "--rule",
+            "scaled-fa:scale=0.5",
+            "--lr",
+            "0.03",
+            "--steps",
+            "300",
+            "--json",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert train.returncode == 0, train.stderr
     record = json.loads(train.stdout.splitlines()[-1])
     assert record["config"]["rule"] == "scaled-fa" and record["hyperparameters"] == {"scale": 0.5}
     out = tmp_path / "mine.json"
-    rules = subprocess.run([sys.executable, "-m", "helpers", "rules", "--import", "my_rules.py", "--rules",
-                            "mine,scaled-fa", "--grid", "scaled-fa:scale=0.5,1", "--quick", "--jobs", "1",
-                            "--out", str(out)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    rules = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "helpers",
+            "rules",
+            "--import",
+            "my_rules.py",
+            "--rules",
+            "mine,scaled-fa",
+            "--grid",
+            "scaled-fa:scale=0.5,1",
+            "--quick",
+            "--jobs",
+            "1",
+            "--out",
+            str(out),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert rules.returncode == 0, rules.stderr
     result = json.loads(out.read_text())
     mine, scaled = result["rules"]

@@ -27,17 +27,25 @@ def context(lr=0.1, seed=7, **config):
 
 
 def test_registered_with_labels_and_recorded_hyperparameters():
-    assert {"kp": {"decay": 1e-3}, "nodepert": {"sigma": 0.1}, "synthgrad": {"synth_lr": 1.0}} == \
-        {name: rules.rule_hyperparameters(rules.RULES[name]) for name in REFERENCE}
+    assert {"kp": {"decay": 1e-3}, "nodepert": {"sigma": 0.1}, "synthgrad": {"synth_lr": 1.0}} == {
+        name: rules.rule_hyperparameters(rules.RULES[name]) for name in REFERENCE
+    }
     assert all(rules.RULES[name].label for name in REFERENCE)
     assert rules.parse_rule_spec("kp:decay=1e-2") == ("kp", {"decay": 0.01})
     assert rules.make_rule("nodepert", sigma=0.1).hyperparameters == {"sigma": 0.1}
     assert rules.make_rule("synthgrad", synth_lr=1).synth_lr == 1.0
 
 
-@pytest.mark.parametrize("name, key, value", [("kp", "decay", -1e-3), ("nodepert", "sigma", 0.0),
-                                              ("nodepert", "sigma", float("nan")), ("synthgrad", "synth_lr", -0.1),
-                                              ("synthgrad", "synth_lr", 2)])
+@pytest.mark.parametrize(
+    "name, key, value",
+    [
+        ("kp", "decay", -1e-3),
+        ("nodepert", "sigma", 0.0),
+        ("nodepert", "sigma", float("nan")),
+        ("synthgrad", "synth_lr", -0.1),
+        ("synthgrad", "synth_lr", 2),
+    ],
+)
 def test_a_nonsensical_hyperparameter_is_refused_with_an_example(name, key, value):
     with pytest.raises(ValueError, match=f"rule '{name}': {key} must be .*got .*e.g. {name}:{key}="):
         rules.make_rule(name, **{key: value})
@@ -68,14 +76,20 @@ def test_kp_step_by_hand_weights_and_feedback_both_decay():
     _, directions = kp.loss_and_directions(params, index)
     fa = rules.FeedbackAlignment(feedback=B0)
     fa.setup(params, data, context(lr=lr))
-    _, g = fa.loss_and_directions(params, index)  # the decay-free part, g_k = h_{k-1}^T delta_k with B in the backward pass
+    _, g = fa.loss_and_directions(
+        params, index
+    )  # the decay-free part, g_k = h_{k-1}^T delta_k with B in the backward pass
     for name in g:
-        assert np.allclose(directions[name], g[name] + (decay * params[name] if name.startswith("W") else 0), rtol=1e-13, atol=1e-15), name
+        assert np.allclose(
+            directions[name], g[name] + (decay * params[name] if name.startswith("W") else 0), rtol=1e-13, atol=1e-15
+        ), name
     before = {k: v.copy() for k, v in params.items()}
     SGD(lr).update(params, directions)
     kp.after_update(params, directions, kp.context)
     for k in (2, 3):
-        assert np.allclose(params[f"W{k}"], before[f"W{k}"] - lr * (g[f"W{k}"] + decay * before[f"W{k}"]), rtol=1e-13, atol=1e-15)
+        assert np.allclose(
+            params[f"W{k}"], before[f"W{k}"] - lr * (g[f"W{k}"] + decay * before[f"W{k}"]), rtol=1e-13, atol=1e-15
+        )
         assert np.allclose(kp.feedback[k], B0[k] - lr * (g[f"W{k}"] + decay * B0[k]), rtol=1e-13, atol=1e-15), k
     assert not np.shares_memory(kp.feedback[2], B0[2])  # the given matrices are the start, not the rule's state
 
@@ -91,8 +105,12 @@ def test_kp_feedback_minus_weights_shrinks_by_one_minus_lr_decay_each_step(mnist
     params, _ = train(mnist, config, rule=kp)
     for k in (2, 3):
         assert not np.allclose(params[f"W{k}"], start[f"W{k}"])  # B follows W: it moved
-        assert np.allclose(kp.feedback[k] - params[f"W{k}"], (1 - lr * decay) ** steps * (B0[k] - start[f"W{k}"]),
-                           rtol=1e-9, atol=1e-12), (optimizer, k)
+        assert np.allclose(
+            kp.feedback[k] - params[f"W{k}"],
+            (1 - lr * decay) ** steps * (B0[k] - start[f"W{k}"]),
+            rtol=1e-9,
+            atol=1e-12,
+        ), (optimizer, k)
 
 
 def test_kp_feedback_angle_falls_during_training_and_closes_with_decay(mnist):
@@ -100,7 +118,9 @@ def test_kp_feedback_angle_falls_during_training_and_closes_with_decay(mnist):
     final = {}
     for decay, lr in ((0.0, 0.03), (0.1, 0.05)):
         kp = rules.make_rule("kp", decay=decay)
-        params, history = train(mnist, TrainConfig(rule="kp", lr=lr, steps=1000, eval_every=1000, log_every=1000), rule=kp)
+        params, history = train(
+            mnist, TrainConfig(rule="kp", lr=lr, steps=1000, eval_every=1000, log_every=1000), rule=kp
+        )
         first = rules.make_rule("kp")
         first.setup(start, mnist, seeded_streams(0)[2])  # the same run's B_k at step 0
         initial = alignment.feedback_angles(first, start)
@@ -136,7 +156,14 @@ def test_node_perturbation_step_by_hand():
     dz1 = ((losses(n1) - losses(scores)) / (0.3 * 3))[:, None] * xi1
     dz2 = ((losses(n2) - losses(scores)) / (0.3 * 3))[:, None] * xi2
     _, e = softmax_cross_entropy(scores, y)
-    for name, want in {"W3": h2.T @ e, "b3": e.sum(0), "W2": h1.T @ dz2, "b2": dz2.sum(0), "W1": X.T @ dz1, "b1": dz1.sum(0)}.items():
+    for name, want in {
+        "W3": h2.T @ e,
+        "b3": e.sum(0),
+        "W2": h1.T @ dz2,
+        "b2": dz2.sum(0),
+        "W1": X.T @ dz1,
+        "b1": dz1.sum(0),
+    }.items():
         assert np.allclose(d[name], want, rtol=1e-10, atol=1e-15), name
 
 
@@ -194,12 +221,19 @@ def test_synthetic_gradients_step_by_hand():
     t2 = 4 * e @ params["W3"].T  # the true per-example dl/dh2
     t1 = (s2 * (z2 > 0)) @ params["W2"].T  # bootstrapped: layer 2's prediction sent one layer down
     dz2, dz1 = s2 * (z2 > 0) / 4, s1 * (z1 > 0) / 4
-    for name, want in {"W3": h2.T @ e, "b3": e.sum(0), "W2": h1.T @ dz2, "b2": dz2.sum(0), "W1": X.T @ dz1, "b1": dz1.sum(0)}.items():
+    for name, want in {
+        "W3": h2.T @ e,
+        "b3": e.sum(0),
+        "W2": h1.T @ dz2,
+        "b2": dz2.sum(0),
+        "W1": X.T @ dz1,
+        "b1": dz1.sum(0),
+    }.items():
         assert np.allclose(d[name], want, rtol=1e-12, atol=1e-15), name
     SGD(0.1).update(params, d)
     rule.after_update(params, d, rule.context)
     for k, h, s, t in ((2, h2, s2, t2), (1, h1, s1, t1)):
-        step = 0.2 / (1 + (h ** 2).sum(axis=1).mean())  # NLMS: synth_lr / (1 + mean |h_k|^2)
+        step = 0.2 / (1 + (h**2).sum(axis=1).mean())  # NLMS: synth_lr / (1 + mean |h_k|^2)
         assert np.allclose(rule.modules[k][0], M[k] - step * h.T @ (s - t) / 4, rtol=1e-12, atol=1e-15), k
         assert np.allclose(rule.modules[k][1], c[k] - step * (s - t).mean(0), rtol=1e-12, atol=1e-15), k
 
@@ -224,7 +258,9 @@ def test_synthetic_gradients_modules_learn_and_the_hidden_layers_follow(mnist):
 def test_an_extra_probe_call_leaves_the_run_unchanged(mnist, name, assert_same_runs):
     config = TrainConfig(rule=name, lr=0.05, steps=30, eval_every=30, log_every=10)
     plain = train(mnist, config)
-    recorder = alignment.AlignmentRecorder(rules.make_rule(name), alignment.probe_batch(mnist, 100), steps=[0, 5, 10, 20])
+    recorder = alignment.AlignmentRecorder(
+        rules.make_rule(name), alignment.probe_batch(mnist, 100), steps=[0, 5, 10, 20]
+    )
     probed = train(mnist, config, rule=recorder)
     assert_same_runs([probed], [plain], rtol=0)
     assert sorted(recorder.angles) == [0, 5, 10, 20] and set(recorder.angles[20]["update"]) == {"W1", "W2", "W3"}

@@ -41,8 +41,14 @@ def test_a_broken_statement_is_printed_in_full_and_differs_after_the_sanitizer()
     assert "NOT" in between([float("nan")], 0, 1)
 
 
-@pytest.mark.parametrize("value, text", [(6e-11, "below 1e-8 [this machine: 6e-11]"), (0.0, "below 1e-8 [this machine: 0]"),
-                                         (-3e-9, "below 1e-8 [this machine: -3e-9]")])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (6e-11, "below 1e-8 [this machine: 6e-11]"),
+        (0.0, "below 1e-8 [this machine: 0]"),
+        (-3e-9, "below 1e-8 [this machine: -3e-9]"),
+    ],
+)
 def test_below(value, text):
     assert below(value, 1e-8) == text
 

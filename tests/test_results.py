@@ -19,8 +19,15 @@ from helpers import baselines, comparison, results, rules
 from helpers.__main__ import main
 
 ROOT = Path(__file__).resolve().parent.parent
-CHANGEABLE = ("helpers.layers", "helpers.model", "helpers.optimizers", "helpers.data", "helpers.readout",
-              "helpers.rules", "helpers.train")
+CHANGEABLE = (
+    "helpers.layers",
+    "helpers.model",
+    "helpers.optimizers",
+    "helpers.data",
+    "helpers.readout",
+    "helpers.rules",
+    "helpers.train",
+)
 
 
 # ---------------------------------------------------------------- provenance
@@ -42,21 +49,41 @@ def test_the_normalized_code_ignores_docstrings_comments_annotations_and_local_n
                 print(problem)
             return [inner(k) for k in rest], (lambda t: t * scale)(total)
     ''')
-    renamed = (code.replace('"""Move params."""', "").replace("# why", "# another reason").replace("total", "count")
-               .replace("g in", "gradient in").replace("* g\n", "* gradient\n").replace("problem", "exc")
-               .replace("(x)", "(value)").replace("x + ", "value + ").replace("k) for k", "j) for j")
-               .replace("params: dict", "p").replace("params[", "p[").replace(") -> None", ")"))
+    renamed = (
+        code.replace('"""Move params."""', "")
+        .replace("# why", "# another reason")
+        .replace("total", "count")
+        .replace("g in", "gradient in")
+        .replace("* g\n", "* gradient\n")
+        .replace("problem", "exc")
+        .replace("(x)", "(value)")
+        .replace("x + ", "value + ")
+        .replace("k) for k", "j) for j")
+        .replace("params: dict", "p")
+        .replace("params[", "p[")
+        .replace(") -> None", ")")
+    )
     assert renamed.count("count") == 4 and "gradient" in renamed and "p[name]" in renamed
     assert results.normalized_code(renamed) == results.normalized_code(code)
     for behaviour in ("lr * scale * g", "lr=0.1", "scale=2", "total += 1", "x + total"):
-        changed = code.replace(behaviour, {"lr * scale * g": "2 * lr * scale * g", "lr=0.1": "lr=0.2", "scale=2": "scale=3",
-                                           "total += 1": "total += 2", "x + total": "x - total"}[behaviour])
+        changed = code.replace(
+            behaviour,
+            {
+                "lr * scale * g": "2 * lr * scale * g",
+                "lr=0.1": "lr=0.2",
+                "scale=2": "scale=3",
+                "total += 1": "total += 2",
+                "x + total": "x - total",
+            }[behaviour],
+        )
         assert results.normalized_code(changed) != results.normalized_code(code), behaviour
 
 
 def test_a_global_name_is_not_a_local_one():
     # renaming what a function reads from its module changes what it computes: it is not a local rename
-    assert results.normalized_code("def f(x):\n    return np.exp(x)\n") != results.normalized_code("def f(x):\n    return math.exp(x)\n")
+    assert results.normalized_code("def f(x):\n    return np.exp(x)\n") != results.normalized_code(
+        "def f(x):\n    return math.exp(x)\n"
+    )
     global_y, global_z = "def f(x):\n    global y\n    y = x\n", "def f(x):\n    global z\n    z = x\n"
     assert results.normalized_code(global_y) != results.normalized_code(global_z)
 
@@ -75,7 +102,7 @@ def renamed_local(source: str) -> str:
     """``source`` with one function's local (or argument) renamed, every occurrence, as a person would."""
     lines = source.splitlines(keepends=True)
     for node, name in _function_with_a_local(ast.parse(source)):
-        span = "".join(lines[node.lineno - 1:node.end_lineno])
+        span = "".join(lines[node.lineno - 1 : node.end_lineno])
         pattern = re.compile(rf"(?<![.\w]){re.escape(name)}\b(?!\s*=[^=])")
         uses = [n for n in ast.walk(node) if isinstance(n, ast.Name) and n.id == name]
         arguments = [a for a in ast.walk(node.args) if isinstance(a, ast.arg) and a.arg == name]
@@ -83,7 +110,7 @@ def renamed_local(source: str) -> str:
         if nested or len(pattern.findall(span)) != len(uses) + len(arguments):
             continue  # a keyword argument, an attribute, a string or a nested scope spells it too: pick another
         new = pattern.sub(f"{name}_renamed", span)
-        return "".join(lines[:node.lineno - 1]) + new + "".join(lines[node.end_lineno:])
+        return "".join(lines[: node.lineno - 1]) + new + "".join(lines[node.end_lineno :])
     raise AssertionError("no function with a renameable local")
 
 
@@ -95,8 +122,11 @@ def changed_behaviour(source: str) -> str:
             for sub in ast.walk(node):
                 if isinstance(sub, ast.Constant) and type(sub.value) in (int, float) and sub.lineno == sub.end_lineno:
                     line = lines[sub.lineno - 1]
-                    lines[sub.lineno - 1] = line[:sub.col_offset] + f"({line[sub.col_offset:sub.end_col_offset]} + 1)" \
-                        + line[sub.end_col_offset:]
+                    lines[sub.lineno - 1] = (
+                        line[: sub.col_offset]
+                        + f"({line[sub.col_offset : sub.end_col_offset]} + 1)"
+                        + line[sub.end_col_offset :]
+                    )
                     return "".join(lines)
     raise AssertionError("no number in any function")
 
@@ -115,7 +145,10 @@ def edited_sources(monkeypatch, name, edit):
 def current_files():
     """A rules file and a baselines file as the current code and full settings would make them (no training)."""
     rules_file = {"settings": comparison.full_settings(), "provenance": comparison.provenance()}
-    baselines_file = {"settings": dict(baselines.FULL, parts=list(baselines.PARTS)), "provenance": baselines.provenance()}
+    baselines_file = {
+        "settings": dict(baselines.FULL, parts=list(baselines.PARTS)),
+        "provenance": baselines.provenance(),
+    }
     assert comparison.results_problems(rules_file) == [] and baselines.results_problems(baselines_file) == []
     return rules_file, baselines_file
 
@@ -132,7 +165,9 @@ def test_a_behaviour_change_in_any_numerical_module_makes_both_files_stale(monke
 def test_doubling_sgds_step_makes_the_files_stale(monkeypatch, current_files):
     step = "params[name] -= self.lr * g"
     assert step in results.module_source(sys.modules["helpers.optimizers"])
-    edited_sources(monkeypatch, "helpers.optimizers", lambda text: text.replace(step, "params[name] -= 2 * self.lr * g", 1))
+    edited_sources(
+        monkeypatch, "helpers.optimizers", lambda text: text.replace(step, "params[name] -= 2 * self.lr * g", 1)
+    )
     for module, stored in zip((comparison, baselines), current_files):
         assert "helpers.optimizers" in " ".join(module.results_problems(stored))
 
@@ -142,7 +177,7 @@ def test_a_comment_a_docstring_or_a_local_rename_keeps_the_files_fresh(monkeypat
     def edit(text):
         text = renamed_local(text)
         text = text.replace("\ndef ", "\n# a comment, added\ndef ", 1)
-        return re.sub(r'(\n    """)', r'\1Said again. ', text, count=1)  # a docstring reworded
+        return re.sub(r'(\n    """)', r"\1Said again. ", text, count=1)  # a docstring reworded
 
     original = results.module_source(sys.modules[name])
     assert edit(original) != original
@@ -154,7 +189,9 @@ def test_a_comment_a_docstring_or_a_local_rename_keeps_the_files_fresh(monkeypat
 def test_the_printing_code_is_not_part_of_the_fingerprint(monkeypatch, current_files):
     printing = "wall time {result['wall_seconds']:.0f} s"
     assert printing in results.module_source(comparison)
-    edited_sources(monkeypatch, "helpers.comparison", lambda text: text.replace(printing, "took {result['wall_seconds']:.0f} s"))
+    edited_sources(
+        monkeypatch, "helpers.comparison", lambda text: text.replace(printing, "took {result['wall_seconds']:.0f} s")
+    )
     assert comparison.results_problems(current_files[0]) == []
     edited_sources(monkeypatch, "helpers.comparison", changed_behaviour)  # a number in the measuring code
     assert "helpers.comparison" in " ".join(comparison.results_problems(current_files[0]))
@@ -163,8 +200,10 @@ def test_the_printing_code_is_not_part_of_the_fingerprint(monkeypatch, current_f
 def test_a_file_made_before_per_module_provenance_says_so():
     old = {"settings": comparison.full_settings(), "code_version": "be0d50bf6e0e6db6"}
     problems = comparison.results_problems(old)
-    assert problems == ["made before per-module provenance (it records only code_version 'be0d50bf6e0e6db6')",
-                        "regenerate with `python -m helpers rules --out results/rules.json`"]
+    assert problems == [
+        "made before per-module provenance (it records only code_version 'be0d50bf6e0e6db6')",
+        "regenerate with `python -m helpers rules --out results/rules.json`",
+    ]
 
 
 def test_a_plug_in_rules_source_is_part_of_its_provenance(tmp_path, monkeypatch):
@@ -186,7 +225,7 @@ def test_a_plug_in_rules_source_is_part_of_its_provenance(tmp_path, monkeypatch)
         sys.modules.pop("provenance_rule", None)
 
 
-RULE_FILE = '''
+RULE_FILE = """
 from helpers.rules import register_rule
 
 
@@ -194,13 +233,15 @@ from helpers.rules import register_rule
 def scaled_top(params, batch, cache, scores, dscores):
     (h2, _), _ = cache[-1]
     return {{"W3": {factor} * h2.T @ dscores, "b3": {factor} * dscores.sum(axis=0)}}  # the half
-'''
+"""
 
 
 # ---------------------------------------------------------------- the cache
 
 
-def test_an_edited_plug_in_is_trained_again_and_a_corrupt_entry_is_named_and_retrained(mnist, tmp_path, monkeypatch, capsys):
+def test_an_edited_plug_in_is_trained_again_and_a_corrupt_entry_is_named_and_retrained(
+    mnist, tmp_path, monkeypatch, capsys
+):
     monkeypatch.syspath_prepend(str(tmp_path))
     cache = tmp_path / "cache"
     cache.mkdir()
@@ -260,8 +301,10 @@ def test_a_failed_write_leaves_the_old_file_byte_identical(tmp_path, monkeypatch
         monkeypatch.setattr(os, "fsync", _disk_full)
         expected = OSError
     elif failure == "Ctrl-C at the rename":
+
         def interrupted(*args):
             raise KeyboardInterrupt
+
         monkeypatch.setattr(os, "replace", interrupted)
         expected = KeyboardInterrupt
     else:
@@ -295,13 +338,25 @@ def _stderr_lines(capsys):
     return [line for line in capsys.readouterr().err.splitlines() if not line.startswith(("measured: ", "measuring: "))]
 
 
-@pytest.mark.parametrize("failure, status, message", [
-    (MemoryError("Unable to allocate 12.4 GiB for an array"), 1, "not enough memory at the start (Unable to allocate 12.4 GiB"),
-    (KeyboardInterrupt(), 130, "interrupted at the start; rerun with --cache DIR"),
-    (OSError(errno.ENOSPC, "No space left on device", "/some/cache/entry.pickle"), 1,
-     "No space left on device: /some/cache/entry.pickle"),
-])
-def test_rules_a_failing_run_leaves_the_old_file_and_says_one_line(tmp_path, monkeypatch, capsys, failure, status, message):
+@pytest.mark.parametrize(
+    "failure, status, message",
+    [
+        (
+            MemoryError("Unable to allocate 12.4 GiB for an array"),
+            1,
+            "not enough memory at the start (Unable to allocate 12.4 GiB",
+        ),
+        (KeyboardInterrupt(), 130, "interrupted at the start; rerun with --cache DIR"),
+        (
+            OSError(errno.ENOSPC, "No space left on device", "/some/cache/entry.pickle"),
+            1,
+            "No space left on device: /some/cache/entry.pickle",
+        ),
+    ],
+)
+def test_rules_a_failing_run_leaves_the_old_file_and_says_one_line(
+    tmp_path, monkeypatch, capsys, failure, status, message
+):
     out = tmp_path / "rules.json"
     out.write_bytes(b"the stored results\n")
 
@@ -355,8 +410,14 @@ def test_baselines_out_keeps_each_finished_part_and_a_rerun_resumes(mnist, tmp_p
     stored = json.loads(out.read_text())
     assert stored["rows"][:2] == [dict(row, parts=["top"]) for row in kept["units"]["top"]["rows"]]
     assert [(r["method"], r["setting"]) for r in stored["rows"][2:]] == [
-        (method, f"width {w}{lr}") for w in (16, 32)
-        for method, lr in [("top layer only, SGD", ""), ("top layer only, SGD", f", lr {w / 128000:g}"), ("least-squares readout", "")]]
+        (method, f"width {w}{lr}")
+        for w in (16, 32)
+        for method, lr in [
+            ("top layer only, SGD", ""),
+            ("top layer only, SGD", f", lr {w / 128000:g}"),
+            ("least-squares readout", ""),
+        ]
+    ]
     assert stored["provenance"] == baselines.provenance() and baselines.load_results(out)["rows"][0]["seeds"] == [0, 1]
 
 
@@ -367,7 +428,10 @@ def test_baselines_rows_carry_their_lr_optimizer_and_parts_as_data(mnist, monkey
     settings = dict(baselines.QUICK, seeds=[0], steps=[100], sweep_steps=100, parts=["top", "sweep"])
     rows = baselines.measure_all(mnist, settings)["rows"]
     # the sweep's SGD lr 0.001 run is the top-only run: one row, in both parts
-    assert [(r["optimizer"], r["lr"], r["parts"]) for r in rows] == [("sgd", 0.001, ["top", "sweep"]), ("adam", 0.001, ["sweep"])]
+    assert [(r["optimizer"], r["lr"], r["parts"]) for r in rows] == [
+        ("sgd", 0.001, ["top", "sweep"]),
+        ("adam", 0.001, ["sweep"]),
+    ]
 
 
 def test_baselines_says_before_measuring_that_the_widest_rows_do_not_fit(tmp_path, monkeypatch, capsys):
@@ -391,8 +455,9 @@ def test_baselines_out_to_a_missing_directory_fails_before_measuring(tmp_path, c
 
 
 def cli(*args, cwd=ROOT, **kwargs):
-    return subprocess.run([sys.executable, "-m", "helpers", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "helpers", *args], cwd=cwd, capture_output=True, text=True, timeout=600, **kwargs
+    )
 
 
 def test_import_runs_a_plug_in_rule_from_a_users_file(tmp_path):
@@ -409,11 +474,15 @@ def test_import_runs_a_plug_in_rule_from_a_users_file(tmp_path):
     assert json.loads(trained.stdout.splitlines()[-1])["config"]["rule"] == "mine"
 
 
-@pytest.mark.parametrize("spec, message", [("no_such_module_here", "no module named 'no_such_module_here'"),
-                                           ("missing/rules.py", "no such file")])
+@pytest.mark.parametrize(
+    "spec, message",
+    [("no_such_module_here", "no module named 'no_such_module_here'"), ("missing/rules.py", "no such file")],
+)
 def test_a_bad_import_is_one_line(spec, message):
     result = cli("rules", "--quick", "--import", spec)
-    assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1, (
+        result.stderr
+    )
 
 
 def test_workers_can_start_fresh_spawn_as_on_macos_and_windows(mnist, tmp_path, monkeypatch):
@@ -423,7 +492,9 @@ def test_workers_can_start_fresh_spawn_as_on_macos_and_windows(mnist, tmp_path, 
     monkeypatch.setattr(comparison, "START_METHOD", "spawn")
     try:
         comparison.import_plugin(str(path))
-        settings = dict(comparison.QUICK, rules=["spawned"], lrs=[0.1], select_steps=100, steps=200, alignment_steps=[0])
+        settings = dict(
+            comparison.QUICK, rules=["spawned"], lrs=[0.1], select_steps=100, steps=200, alignment_steps=[0]
+        )
         spawned = comparison.measure_all(mnist, settings, jobs=2)
         alone = comparison.measure_all(mnist, settings, jobs=1)
         assert spawned["rules"][0]["test"] == alone["rules"][0]["test"]
@@ -434,12 +505,14 @@ def test_workers_can_start_fresh_spawn_as_on_macos_and_windows(mnist, tmp_path, 
 
 def test_spawned_workers_refuse_a_rule_they_cannot_import(mnist, toy_rule, monkeypatch):
     monkeypatch.setattr(comparison, "START_METHOD", "spawn")
-    monkeypatch.setattr(results.plugin_object(rules.RULES[toy_rule]), "__module__", "__main__")  # as if typed in a notebook
+    monkeypatch.setattr(
+        results.plugin_object(rules.RULES[toy_rule]), "__module__", "__main__"
+    )  # as if typed in a notebook
     with pytest.raises(ValueError, match="defined in __main__ .* put it in a module .* or use one job"):
         comparison.compare_rules(mnist, [toy_rule], quick=True, jobs=2)
 
 
-KILLER = '''
+KILLER = """
 import os, signal
 from helpers.rules import register_rule
 
@@ -447,18 +520,22 @@ from helpers.rules import register_rule
 @register_rule("killer")
 def killer(params, batch, cache, scores, dscores):
     os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer does
-'''
+"""
 
 
 def test_a_dead_worker_is_one_line_naming_the_resume(tmp_path):
     path = tmp_path / "killer.py"
     path.write_text(KILLER)
-    result = cli("rules", "--quick", "--import", str(path), "--rules", "killer", "--jobs", "2", "--cache", str(tmp_path))
+    result = cli(
+        "rules", "--quick", "--import", str(path), "--rules", "killer", "--jobs", "2", "--cache", str(tmp_path)
+    )
     lines = [line for line in result.stderr.splitlines() if not line.startswith("measured: ")]
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert len(lines) == 1 and re.fullmatch(
         rf"python -m helpers rules: error: a worker process died while training killer lr (0\.01|0\.1) seed 0 "
-        rf"\(out of memory\?\); resume with --cache {re.escape(str(tmp_path))} --jobs 1", lines[0]), result.stderr
+        rf"\(out of memory\?\); resume with --cache {re.escape(str(tmp_path))} --jobs 1",
+        lines[0],
+    ), result.stderr
 
 
 def _children(pid):
@@ -489,10 +566,26 @@ def _ctrl_c_as_in_a_terminal():
 
 
 def _start_rules(tmp_path, *args):
-    process = subprocess.Popen([sys.executable, "-m", "helpers", "rules", "--quick", "--rules", "backprop,fa",
-                                "--cache", str(tmp_path), *args], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True,
-                               preexec_fn=_ctrl_c_as_in_a_terminal)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "helpers",
+            "rules",
+            "--quick",
+            "--rules",
+            "backprop,fa",
+            "--cache",
+            str(tmp_path),
+            *args,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_ctrl_c_as_in_a_terminal,
+    )
     deadline = time.monotonic() + 120
     while len(_children(process.pid)) < 2 or not list(tmp_path.glob("*.part")) and not list(tmp_path.glob("*.pickle")):
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()
@@ -520,10 +613,27 @@ def test_killed_parent_leaves_no_worker_behind(tmp_path):
 def test_ctrl_c_is_one_line_naming_where_and_how_to_resume(tmp_path, jobs):
     process = _start_rules(tmp_path, "--jobs", jobs) if jobs == "2" else None
     if process is None:  # one job: no workers to wait for; wait for the first finished run instead
-        process = subprocess.Popen([sys.executable, "-m", "helpers", "rules", "--quick", "--rules", "backprop,fa",
-                                    "--jobs", "1", "--cache", str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True, start_new_session=True,
-                                   preexec_fn=_ctrl_c_as_in_a_terminal)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "helpers",
+                "rules",
+                "--quick",
+                "--rules",
+                "backprop,fa",
+                "--jobs",
+                "1",
+                "--cache",
+                str(tmp_path),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            preexec_fn=_ctrl_c_as_in_a_terminal,
+        )
         while not list(tmp_path.glob("*.pickle")):
             assert process.poll() is None
             time.sleep(0.1)
@@ -532,6 +642,6 @@ def test_ctrl_c_is_one_line_naming_where_and_how_to_resume(tmp_path, jobs):
     _, err = process.communicate(timeout=60)
     lines = [line for line in err.splitlines() if not line.startswith("measured: ")]
     assert process.returncode == 130 and "Traceback" not in err, err
-    assert len(lines) == 1 and lines[0].startswith("python -m helpers rules: interrupted ") , err
+    assert len(lines) == 1 and lines[0].startswith("python -m helpers rules: interrupted "), err
     assert f"rerun the same command to resume from --cache {tmp_path}" in lines[0]
     assert not any(_alive(pid) for pid in workers)

@@ -198,8 +198,9 @@ def test_a_rule_that_trains_together_gets_its_grid_in_one_call(mnist, registered
     registered.append("together")
     rules.register_rule("together")(TrainsTogether)
     TrainsTogether.calls.clear()
-    (row,) = comparison.compare_rules(mnist, ["together"], quick=True, seeds=[0, 1], select_steps=100, steps=200,
-                                      alignment_steps=[0, 200])["rules"]
+    (row,) = comparison.compare_rules(
+        mnist, ["together"], quick=True, seeds=[0, 1], select_steps=100, steps=200, alignment_steps=[0, 200]
+    )["rules"]
     grid, final = TrainsTogether.calls  # the grid (every lr and seed) in one call, then the chosen lr's long runs
     assert sorted(grid) == sorted((lr, s, 100) for lr in comparison.QUICK["lrs"] for s in (0, 1))
     assert final == [(row["chosen_lr"], s, 200) for s in (0, 1)]

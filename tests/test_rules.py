@@ -75,14 +75,28 @@ def test_fa_and_dfa_match_a_hand_computed_step_on_a_tiny_network():
     d2 = (e @ B[3].T) * (z2 > 0)
     d1 = (d2 @ B[2].T) * (z1 > 0)
     _, fa = step_directions(rules.FeedbackAlignment(feedback=B), params, data, index)
-    for name, want in {"W3": h2.T @ e, "b3": e.sum(0), "W2": h1.T @ d2, "b2": d2.sum(0), "W1": X.T @ d1, "b1": d1.sum(0)}.items():
+    for name, want in {
+        "W3": h2.T @ e,
+        "b3": e.sum(0),
+        "W2": h1.T @ d2,
+        "b2": d2.sum(0),
+        "W1": X.T @ d1,
+        "b1": d1.sum(0),
+    }.items():
         assert np.allclose(fa[name], want, rtol=1e-12, atol=1e-15), ("fa", name)
     # DFA: the error straight to each hidden layer, D_k (10, H_k)
     D = {2: rng.standard_normal((10, 4)), 1: rng.standard_normal((10, 5))}
     g2 = (e @ D[2]) * (z2 > 0)
     g1 = (e @ D[1]) * (z1 > 0)
     _, dfa = step_directions(rules.DirectFeedbackAlignment(feedback=D), params, data, index)
-    for name, want in {"W3": h2.T @ e, "b3": e.sum(0), "W2": h1.T @ g2, "b2": g2.sum(0), "W1": X.T @ g1, "b1": g1.sum(0)}.items():
+    for name, want in {
+        "W3": h2.T @ e,
+        "b3": e.sum(0),
+        "W2": h1.T @ g2,
+        "b2": g2.sum(0),
+        "W1": X.T @ g1,
+        "b1": g1.sum(0),
+    }.items():
         assert np.allclose(dfa[name], want, rtol=1e-12, atol=1e-15), ("dfa", name)
 
 
@@ -101,6 +115,7 @@ def test_sign_symmetry_uses_the_signs_of_the_forward_weights():
 def test_the_u_loss_port_follows_the_original_formula():
     # the original: (-gaussian(d, 0, 1) + .25) * .001 with d = x inside (-1, 3), else -1
     x = np.array([-2.0, -0.5, 0.0, 1.0, 2.9, 3.0, 10.0])
+
     def gauss(d):
         return 1 / (2.5 + 1e-6) * np.exp(-0.5 * (d / (1 + 1e-6)) ** 2)
 
@@ -180,11 +195,17 @@ def test_the_stack_equals_the_plain_loop(mnist, short, assert_same_runs):
     assert_same_runs(train_top_layers(mnist, configs), [train(mnist, c) for c in configs], rtol=1e-9)
 
 
-@pytest.mark.parametrize("returned, message", [
-    ({"W9": np.zeros((128, 10))}, "returned a direction for 'W9', which is not a parameter"),
-    ({"W3": np.zeros((10, 128))}, r"direction of shape \(10, 128\) for 'W3'; it must have the parameter's shape \(128, 10\)"),
-    ((np.zeros((128, 10)), np.zeros(10)), "returned tuple; return a dict"),
-])
+@pytest.mark.parametrize(
+    "returned, message",
+    [
+        ({"W9": np.zeros((128, 10))}, "returned a direction for 'W9', which is not a parameter"),
+        (
+            {"W3": np.zeros((10, 128))},
+            r"direction of shape \(10, 128\) for 'W3'; it must have the parameter's shape \(128, 10\)",
+        ),
+        ((np.zeros((128, 10)), np.zeros(10)), "returned tuple; return a dict"),
+    ],
+)
 def test_a_wrong_direction_is_named_with_the_rule_and_the_parameter(mnist, monkeypatch, returned, message):
     @rules.register_rule("broken")
     def broken(params, batch, cache, scores, dscores):

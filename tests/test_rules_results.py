@@ -74,6 +74,6 @@ def test_a_chosen_lr_at_the_grids_edge_was_extended_or_is_flagged(stored):
 
 def test_the_top_only_row_recomputes_to_the_stored_number(mnist, stored):
     top = next(r for r in stored["rules"] if r["rule"] == "top")
-    (_, history), = train_top_layers(mnist, [TrainConfig(lr=top["chosen_lr"], seed=0, steps=10000, eval_every=10000)])
+    ((_, history),) = train_top_layers(mnist, [TrainConfig(lr=top["chosen_lr"], seed=0, steps=10000, eval_every=10000)])
     # at most two test images apart: an argmax tie may fall either way under another BLAS
     assert abs(history.final_test_accuracy - top["test"][0]["per_seed"][0]) <= 2e-4

@@ -39,7 +39,9 @@ def solutions(path):
     return found
 
 
-CASES = [pytest.param(path, code, id=f"{path.stem[:2]}-{label}") for path in NOTEBOOKS for label, code in solutions(path)]
+CASES = [
+    pytest.param(path, code, id=f"{path.stem[:2]}-{label}") for path in NOTEBOOKS for label, code in solutions(path)
+]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -69,9 +71,13 @@ def test_the_extractor_reads_a_solution_block(tmp_path):
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("## Solutions"),
-                nbformat.v4.new_markdown_cell("<details>\n<summary>Solution to exercise 2</summary>\n\nWhy.\n\n"
-                                              "```python\nx = 1\nprint('correct: yes' if x else '')\n```\n\n</details>")]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("## Solutions"),
+        nbformat.v4.new_markdown_cell(
+            "<details>\n<summary>Solution to exercise 2</summary>\n\nWhy.\n\n"
+            "```python\nx = 1\nprint('correct: yes' if x else '')\n```\n\n</details>"
+        ),
+    ]
     path = tmp_path / "09_fake.ipynb"
     nbformat.write(nb, path)
     assert solutions(path) == [("ex2", "x = 1\nprint('correct: yes' if x else '')\n")]

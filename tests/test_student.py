@@ -48,8 +48,12 @@ def made(tmp_path_factory):
     out, archive = tmp / "student", tmp / "student.zip"
     (out).mkdir()
     (out / "00_teachers_guide.ipynb").write_text("{}")  # left over from an older `make student`
-    result = subprocess.run([sys.executable, ROOT / "scripts" / "student.py", str(out), "--zip", str(archive)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, ROOT / "scripts" / "student.py", str(out), "--zip", str(archive)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return out, archive
 
@@ -107,12 +111,16 @@ def test_the_originals_run_their_exercises_unanswered_and_every_checker_says_not
 
 
 def test_sentences_pointing_at_the_solutions_are_rewritten_or_dropped():
-    known = ("Try each one before you open its solution at the end of the notebook. A checker answers \"correct\"; "
-             "it never shows the answer.")
+    known = (
+        'Try each one before you open its solution at the end of the notebook. A checker answers "correct"; '
+        "it never shows the answer."
+    )
     assert student.without_solution_pointers(known) == (
-        "Try each one yourself first. A checker answers \"correct\"; it never shows the answer.")
+        'Try each one yourself first. A checker answers "correct"; it never shows the answer.'
+    )
     assert student.without_solution_pointers("Write it down, then compare with the solution below.") == (
-        "Write it down, then discuss it with your teacher.")
+        "Write it down, then discuss it with your teacher."
+    )
     unknown = "Predict the sign. (Hint: look at the mean.) The solution below derives it. Then plot it."
     assert student.without_solution_pointers(unknown) == "Predict the sign. (Hint: look at the mean.) Then plot it."
     linked = "Teachers: the [guide](00_teachers_guide.ipynb) has answers. Start at [1](01_data.ipynb)."
@@ -123,23 +131,42 @@ def test_sentences_pointing_at_the_solutions_are_rewritten_or_dropped():
 
 def test_student_copy_drops_outputs_and_solution_blocks_only():
     md = nbformat.v4.new_markdown_cell
-    ran = nbformat.v4.new_code_cell("print(1)", execution_count=3,
-                                    outputs=[nbformat.v4.new_output("stream", text="1\n")])
+    ran = nbformat.v4.new_code_cell(
+        "print(1)", execution_count=3, outputs=[nbformat.v4.new_output("stream", text="1\n")]
+    )
     nb = nbformat.v4.new_notebook()
     nb.metadata["widgets"] = {"state": {}}
-    nb.cells = [md("# Title"), ran, md("<details>\n<summary>Not a solution: above the solutions</summary>\n</details>"),
-                md("## What you learned\n\n- a"), md("## Solutions"),
-                md("<details>\n<summary>Solution to exercise 1</summary>\n\n```python\nx\n```\n\n</details>"),
-                md("[Index](00_index.ipynb)", metadata={"tags": ["navigation"]})]
+    nb.cells = [
+        md("# Title"),
+        ran,
+        md("<details>\n<summary>Not a solution: above the solutions</summary>\n</details>"),
+        md("## What you learned\n\n- a"),
+        md("## Solutions"),
+        md("<details>\n<summary>Solution to exercise 1</summary>\n\n```python\nx\n```\n\n</details>"),
+        md("[Index](00_index.ipynb)", metadata={"tags": ["navigation"]}),
+    ]
     copy = student.student_copy(nb)
     assert [c.source.splitlines()[0] for c in copy.cells] == [
-        "# Title", "print(1)", "<details>", "## What you learned", "## Solutions", "[Index](00_index.ipynb)"]
+        "# Title",
+        "print(1)",
+        "<details>",
+        "## What you learned",
+        "## Solutions",
+        "[Index](00_index.ipynb)",
+    ]
     assert "not in it" in copy.cells[4].source
     assert copy.cells[1].outputs == [] and copy.cells[1].execution_count is None
-    nb.cells = [md("Last words.\n\n## What you learned\n\n- a\n\n## Solutions\n\n<details>\n<summary>Solution to "
-                   "exercise 1</summary>\n\nx\n\n</details>"), md("<details>\n<summary>Solution to exercise 2</summary>")]
+    nb.cells = [
+        md(
+            "Last words.\n\n## What you learned\n\n- a\n\n## Solutions\n\n<details>\n<summary>Solution to "
+            "exercise 1</summary>\n\nx\n\n</details>"
+        ),
+        md("<details>\n<summary>Solution to exercise 2</summary>"),
+    ]
     copy = student.student_copy(nb)
-    assert len(copy.cells) == 1 and copy.cells[0].source.startswith("Last words.\n\n## What you learned\n\n- a\n\n## Solutions")
+    assert len(copy.cells) == 1 and copy.cells[0].source.startswith(
+        "Last words.\n\n## What you learned\n\n- a\n\n## Solutions"
+    )
     assert "<details" not in copy.cells[0].source
     assert "widgets" not in copy.metadata
 
@@ -155,7 +182,9 @@ def test_the_setup_cell_says_in_one_line_what_to_do_when_helpers_is_missing(tmp_
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(SETUP_SOURCE), nbformat.v4.new_code_cell("print('ran on')")]
     with pytest.raises(CellExecutionError):  # it stops "Run All" there
-        NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(elsewhere)}}).execute()
+        NotebookClient(
+            nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(elsewhere)}}
+        ).execute()
     (output,) = nb.cells[0].outputs
     assert output["output_type"] == "error" and len(output["traceback"]) == 1, output
     line = output["traceback"][0]
@@ -177,7 +206,7 @@ def readme_block(readme: str, heading: str) -> str:
     return re.search(r"```bash\n(.*?)```", section, re.S).group(1)
 
 
-DRIVER = textwrap.dedent('''
+DRIVER = textwrap.dedent("""
     import sys
     import nbformat
     from nbclient import NotebookClient
@@ -196,7 +225,7 @@ DRIVER = textwrap.dedent('''
               and o["text"].strip() != "Matplotlib is building the font cache; this may take a moment."]
     print("\\n".join(lines))
     print("stderr outputs:", len(errors))
-''')
+""")
 
 
 @pytest.fixture(scope="module")
@@ -210,11 +239,23 @@ def installed(made, tmp_path_factory):
     readme = (folder / "README.md").read_text()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MNIST_DIR", "VIRTUAL_ENV", "PYTHONHOME")}
     # pip keeps the user's cache; the MNIST loader gets an empty one, so the digits can only come from the zip
-    pip_cache = os.environ.get("PIP_CACHE_DIR") or str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pip")
-    env.update(XDG_CACHE_HOME=str(tmp / "cache"), PIP_CACHE_DIR=pip_cache, OPENBLAS_NUM_THREADS="1",
-               PIP_DISABLE_PIP_VERSION_CHECK="1")
-    install = subprocess.run(["bash", "-euo", "pipefail", "-c", readme_block(readme, "Install (once)")],
-                             cwd=folder, env=env, capture_output=True, text=True, timeout=1200)
+    pip_cache = os.environ.get("PIP_CACHE_DIR") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pip"
+    )
+    env.update(
+        XDG_CACHE_HOME=str(tmp / "cache"),
+        PIP_CACHE_DIR=pip_cache,
+        OPENBLAS_NUM_THREADS="1",
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+    )
+    install = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", readme_block(readme, "Install (once)")],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     if install.returncode != 0:
         if os.environ.get("CI") == "true" or "ERROR: No matching distribution" not in install.stderr + install.stdout:
             pytest.fail(f"the README's install failed:\n{install.stderr[-3000:]}")
@@ -227,8 +268,14 @@ def run_in_the_handout(installed, name: str, timeout: float) -> list:
     """Run notebooks/``name`` of the installed handout top to bottom with its venv's kernel -> printed lines."""
     folder, python, env = installed
     driver = folder.parent / "drive.py"
-    result = subprocess.run([python, driver, folder / "notebooks" / name, folder / "notebooks"],
-                            cwd=folder.parent, env=env, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        [python, driver, folder / "notebooks" / name, folder / "notebooks"],
+        cwd=folder.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert result.returncode == 0, f"{name} stopped with an error:\n{result.stderr[-3000:]}"
     return result.stdout.splitlines()
 

@@ -51,15 +51,20 @@ def quoted_sections(guide: Path) -> list[tuple[str, str]]:
 def test_every_section_the_guide_names_is_a_heading_of_its_notebook():
     quoted = quoted_sections(GUIDE)
     assert len(quoted) > 50  # the walkthroughs and the plan name sections throughout
-    missing = [f"{notebook}: {name!r}" for notebook, name in quoted
-               if name not in heading_names(ROOT / "notebooks" / notebook)]
+    missing = [
+        f"{notebook}: {name!r}" for notebook, name in quoted if name not in heading_names(ROOT / "notebooks" / notebook)
+    ]
     assert not missing, "the guide names sections that are not headings:\n" + "\n".join(missing)
 
 
 def test_a_renamed_section_is_caught(tmp_path):
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("## [1. The data](01_data.ipynb): 15 minutes\n\n"
-                                              "| 0-2 | *The IDX format* and *The IDX header* | *\"A misconception.\"* |")]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            "## [1. The data](01_data.ipynb): 15 minutes\n\n"
+            '| 0-2 | *The IDX format* and *The IDX header* | *"A misconception."* |'
+        )
+    ]
     guide = tmp_path / "00_teachers_guide.ipynb"
     nbformat.write(nb, guide)
     quoted = quoted_sections(guide)
@@ -106,8 +111,11 @@ def walkthroughs(cells) -> dict:
     for cell in cells:
         heading = re.match(r"## \[[^\]]+\]\((\d\d_\w+\.ipynb)\): (\d+) minutes", cell.source)
         if heading:
-            rows = [(int(m.group(1)), int(m.group(2)), row) for row in cell.source.splitlines()
-                    if (m := re.match(r"\| (\d+)-(\d+) \|", row))]
+            rows = [
+                (int(m.group(1)), int(m.group(2)), row)
+                for row in cell.source.splitlines()
+                if (m := re.match(r"\| (\d+)-(\d+) \|", row))
+            ]
             plans[heading.group(1)] = (int(heading.group(2)), rows)
     return plans
 

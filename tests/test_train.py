@@ -245,8 +245,16 @@ def test_the_stack_refuses_an_unregistered_optimizer(mnist, short):
     from helpers.readout import ReadoutStack
 
     with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'; choose one of sgd, momentum, adam"):
-        ReadoutStack([np.zeros((5, 2))], [np.zeros((3, 2))], np.zeros(5, int), np.zeros(3, int), [None],
-                     np.zeros((1, 3, 10)), [[0.1]], [["rmsprop"]])
+        ReadoutStack(
+            [np.zeros((5, 2))],
+            [np.zeros((3, 2))],
+            np.zeros(5, int),
+            np.zeros(3, int),
+            [None],
+            np.zeros((1, 3, 10)),
+            [[0.1]],
+            [["rmsprop"]],
+        )
 
 
 class SignSGD:
@@ -270,12 +278,17 @@ def _toy_draw(rng, fan_in, fan_out):
 def toy_registries(monkeypatch):
     """A toy optimizer and a toy init scheme, registered for one test only."""
     monkeypatch.setitem(optimizers.OPTIMIZERS, "signsgd", SignSGD)
-    monkeypatch.setitem(model.INIT_SCHEMES, "toy", model.InitScheme("toy", "toy: N(0, 1/fan_in), biases 0.01", _toy_draw))
+    monkeypatch.setitem(
+        model.INIT_SCHEMES, "toy", model.InitScheme("toy", "toy: N(0, 1/fan_in), biases 0.01", _toy_draw)
+    )
 
 
 def test_a_registered_toy_optimizer_and_init_train_in_the_stack(mnist, short, toy_registries, assert_same_runs):
-    configs = [short(init="toy", optimizer="signsgd", lr=1e-3), short(init="toy", optimizer="sgd", lr=0.1),
-               short(init="toy", optimizer="signsgd", lr=1e-4, seed=1)]
+    configs = [
+        short(init="toy", optimizer="signsgd", lr=1e-3),
+        short(init="toy", optimizer="sgd", lr=0.1),
+        short(init="toy", optimizer="signsgd", lr=1e-4, seed=1),
+    ]
     stacked = train_top_layers(mnist, configs)
     assert_same_runs(stacked, [train(mnist, c) for c in configs], rtol=1e-9)
     start = initial_params(configs[0])
@@ -286,7 +299,9 @@ def test_a_registered_toy_optimizer_and_init_train_in_the_stack(mnist, short, to
     assert history.final_test_accuracy > 0.3 and history.diverged_at is None
     one_step, _ = train(mnist, short(init="toy", optimizer="signsgd", lr=1e-3, steps=1))
     step = np.abs(one_step["W3"] - start["W3"])
-    assert np.all(np.isclose(step, 1e-3, rtol=1e-9, atol=0) | (step == 0))  # lr * sign(g): every weight by lr or not at all
+    assert np.all(
+        np.isclose(step, 1e-3, rtol=1e-9, atol=0) | (step == 0)
+    )  # lr * sign(g): every weight by lr or not at all
     assert np.mean(step > 0) > 0.5
 
 

@@ -39,8 +39,9 @@ def drop_thebe_scripts(app, pagename, templatename, context, doctree) -> None:
     if "script_files" in context:
         context["script_files"] = [s for s in context["script_files"] if not is_thebe(s)]
     if "css_files" in context:
-        context["css_files"] = [c for c in context["css_files"]
-                                if "thebe" not in (getattr(c, "filename", None) or str(c))]
+        context["css_files"] = [
+            c for c in context["css_files"] if "thebe" not in (getattr(c, "filename", None) or str(c))
+        ]
 
 
 def setup(app):

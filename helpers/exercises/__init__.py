@@ -10,14 +10,14 @@ above its exercise (call it on the module: ``ex01_data.expected_numbers()``).
 """
 
 from . import (
-               ex01_data,
-               ex02_initialization,
-               ex03_forward_pass,
-               ex04_backward_pass,
-               ex05_training,
-               ex06_explorer,
-               ex07_baselines,
-               ex08_rules,
+    ex01_data,
+    ex02_initialization,
+    ex03_forward_pass,
+    ex04_backward_pass,
+    ex05_training,
+    ex06_explorer,
+    ex07_baselines,
+    ex08_rules,
 )
 from .ex01_data import *  # noqa: F401,F403 (each module's __all__ lists its checkers)
 from .ex02_initialization import *  # noqa: F401,F403
@@ -28,5 +28,13 @@ from .ex06_explorer import *  # noqa: F401,F403
 from .ex07_baselines import *  # noqa: F401,F403
 from .ex08_rules import *  # noqa: F401,F403
 
-MODULES = (ex01_data, ex02_initialization, ex03_forward_pass, ex04_backward_pass, ex05_training,
-           ex06_explorer, ex07_baselines, ex08_rules)
+MODULES = (
+    ex01_data,
+    ex02_initialization,
+    ex03_forward_pass,
+    ex04_backward_pass,
+    ex05_training,
+    ex06_explorer,
+    ex07_baselines,
+    ex08_rules,
+)

@@ -125,8 +125,9 @@ def read_number(answer, *, percent: bool = False, whole: bool = False, points: b
         except (InvalidOperation, ValueError):
             if re.fullmatch(r"[+-]?\d+,\d+", text):
                 raise Hint("write decimals with a point, not a comma (a comma separates thousands: 12,345).") from None
-            raise Hint("give a number written with digits (a fraction such as 2/3 or separators such as "
-                       "12,345 are fine).") from None
+            raise Hint(
+                "give a number written with digits (a fraction such as 2/3 or separators such as 12,345 are fine)."
+            ) from None
     else:
         if isinstance(answer, (list, tuple, np.ndarray)):
             size = np.size(np.asarray(answer, dtype=object))
@@ -162,8 +163,15 @@ def share(value: Decimal) -> Decimal:
     return value.scaleb(-2) if value > 1 else value
 
 
-def at_precision(value, expected: float, *, decimals: int | None = None, sig: int | None = None,
-                 rel: float | None = None, scale: int = 0) -> bool:
+def at_precision(
+    value,
+    expected: float,
+    *,
+    decimals: int | None = None,
+    sig: int | None = None,
+    rel: float | None = None,
+    scale: int = 0,
+) -> bool:
     """Is ``value`` (a Decimal from ``read_number``) ``expected`` at the precision the exercise states?
 
     ``decimals`` (or ``sig`` significant digits) is the stated precision, in
@@ -213,14 +221,18 @@ def call(fn, *args, copy: bool = True):
         raise Hint("no answer yet: write the function body and run the cell again.") from None
     except ValueError as exc:
         if "broadcast" in str(exc):  # NumPy's words name no mistake: the usual one is a lost axis
-            raise Hint("your function combines arrays whose shapes do not line up: a sum or maximum over axis=1 of "
-                       "an (N, C) array has shape (N,); keep the axis (keepdims=True, shape (N, 1)) to combine it "
-                       "with the rows.") from None
+            raise Hint(
+                "your function combines arrays whose shapes do not line up: a sum or maximum over axis=1 of "
+                "an (N, C) array has shape (N,); keep the axis (keepdims=True, shape (N, 1)) to combine it "
+                "with the rows."
+            ) from None
         raise Hint(f"your function raised ValueError: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - any failure of the student's code is reported, not raised
         raise Hint(f"your function raised {type(exc).__name__}: {exc}") from None
-    modified = copy and any(isinstance(a, np.ndarray) and not np.array_equal(a, c, equal_nan=a.dtype.kind == "f")
-                            for a, c in zip(args, copies))
+    modified = copy and any(
+        isinstance(a, np.ndarray) and not np.array_equal(a, c, equal_nan=a.dtype.kind == "f")
+        for a, c in zip(args, copies)
+    )
     return result, modified
 
 
@@ -230,8 +242,10 @@ def _numeric(result, what: str) -> np.ndarray:
     except (ValueError, TypeError):
         array = np.asarray(None, dtype=object)
     if array.dtype.kind not in "biuf":
-        raise Hint(f"return {what}: a NumPy array of numbers (yours holds {type(result).__name__} values "
-                   "that are not all numbers).")
+        raise Hint(
+            f"return {what}: a NumPy array of numbers (yours holds {type(result).__name__} values "
+            "that are not all numbers)."
+        )
     return array
 
 
@@ -247,8 +261,9 @@ def returned_array(result, shape: tuple, what: str, label: str = "your function 
     if isinstance(result, tuple):
         shapes = [np.shape(r) if isinstance(r, (np.ndarray, list)) else None for r in result]
         inside = " (one of them is the right array)" if shape in shapes else ""
-        raise Hint(f"{label} a tuple of {_things(len(result))}{inside}, like a layer's (out, cache); "
-                   f"return only {what}.")
+        raise Hint(
+            f"{label} a tuple of {_things(len(result))}{inside}, like a layer's (out, cache); return only {what}."
+        )
     if isinstance(result, (dict, str, bytes)):
         raise Hint(f"{label} a {type(result).__name__}; return {what}.")
     array = _numeric(result, what)
@@ -331,7 +346,7 @@ def agree(got, want, dtype=None, scale: float = 1.0) -> bool:
 
 def _decimals(expected: float, decimals: int | None, sig: int | None, scale: int) -> int | None:
     """The stated precision as decimals in units of 10**scale (None: exact or relative)."""
-    want = float(expected) * 10.0 ** -scale
+    want = float(expected) * 10.0**-scale
     if decimals is None and sig is not None:
         decimals = sig - 1 - math.floor(math.log10(abs(want))) if want else sig
     return decimals
@@ -354,8 +369,15 @@ def coarse(value, expected: float, *, decimals: int | None = None, sig: int | No
     return given_sig < sig if decimals is None else given_decimals < decimals
 
 
-def matches(value, mistake: float, *, decimals: int | None = None, sig: int | None = None, rel: float | None = None,
-            scale: int = 0) -> bool:
+def matches(
+    value,
+    mistake: float,
+    *,
+    decimals: int | None = None,
+    sig: int | None = None,
+    rel: float | None = None,
+    scale: int = 0,
+) -> bool:
     """Is the answer a named mistake: exactly that value, or that value at the exercise's own precision?
 
     A mistake is named only where the right value would be accepted: never for a
@@ -370,8 +392,9 @@ def matches(value, mistake: float, *, decimals: int | None = None, sig: int | No
     return at_precision(value, mistake, decimals=decimals, sig=sig, rel=rel, scale=scale)
 
 
-def form_hint(value, expected: float, *, decimals: int | None = None, sig: int | None = None, scale: int = 0,
-              stated: str = "") -> str | None:
+def form_hint(
+    value, expected: float, *, decimals: int | None = None, sig: int | None = None, scale: int = 0, stated: str = ""
+) -> str | None:
     """For a wrong answer, a hint about how it is written, or None (the caller then names the mistake).
 
     Fewer digits than ``stated``: every such answer gets the same words, whatever

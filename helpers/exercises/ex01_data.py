@@ -23,7 +23,9 @@ def check_label_magic_number(answer) -> None:
     if value == IMAGE_MAGIC:
         return _report(False, "", "that is the image files' magic number; how many dimensions does a label file have?")
     if value == int.from_bytes(bytes([0, 0, 8, 1]), "little"):
-        return _report(False, "", "you read the bytes little-endian; IDX integers are big-endian (first byte most significant).")
+        return _report(
+            False, "", "you read the bytes little-endian; IDX integers are big-endian (first byte most significant)."
+        )
     if value in (1, 8):
         return _report(False, "", "the magic number is all four bytes read together as one big-endian integer.")
     return _report(
@@ -44,7 +46,9 @@ def check_idx_file_size(answer) -> None:
     if value == 47_040_016:
         return _report(False, "", "that is the training-image file; the test file holds 10,000 images.")
     if value - 10000 * 28 * 28 in (4, 8, 12):
-        return _report(False, "", "the header is 4 bytes of magic number plus 4 bytes per dimension: how many dimensions?")
+        return _report(
+            False, "", "the header is 4 bytes of magic number plus 4 bytes per dimension: how many dimensions?"
+        )
     return _report(
         value == TEST_IMAGES_BYTES,
         "header plus one byte per pixel.",
@@ -85,12 +89,20 @@ def check_nearest_mean(student_fn, data=None) -> None:
         if modified:
             return _report(False, "", "your function modified its inputs; compute into new arrays.")
         expected = _nearest_mean(train_images, train_labels, images)
-        dot_product = (images @ np.stack([train_images[train_labels == d].mean(axis=0) for d in range(10)]).T).argmax(axis=1)
+        dot_product = (images @ np.stack([train_images[train_labels == d].mean(axis=0) for d in range(10)]).T).argmax(
+            axis=1
+        )
         if not np.array_equal(predicted, expected):
             if np.array_equal(predicted, dot_product):
-                return _report(False, "", "the largest dot product favours long (inky) means; use the smallest distance.")
-            return _report(False, "", "compute the ten class means over the training images, then give each image the "
-                           "digit of the mean at the smallest Euclidean distance.")
+                return _report(
+                    False, "", "the largest dot product favours long (inky) means; use the smallest distance."
+                )
+            return _report(
+                False,
+                "",
+                "compute the ten class means over the training images, then give each image the "
+                "digit of the mean at the smallest Euclidean distance.",
+            )
     if data is None:
         return _report(True, "your classifier agrees with the nearest-class-mean rule on every test image.", "")
     images, labels = data.test.images, data.test.labels
@@ -99,7 +111,9 @@ def check_nearest_mean(student_fn, data=None) -> None:
         chunk, _ = call(student_fn, data.train.images, data.train.labels, images[i : i + 2000], copy=False)
         chunks.append(returned_array(chunk, (len(images[i : i + 2000]),), "one predicted digit per image"))
     accuracy = 100 * np.mean(np.concatenate(chunks) == labels)
-    return _report(True, f"nearest class mean classifies {accuracy:.2f}% of the {len(labels):,} test images correctly.", "")
+    return _report(
+        True, f"nearest class mean classifies {accuracy:.2f}% of the {len(labels):,} test images correctly.", ""
+    )
 
 
 def expected_numbers() -> dict:

@@ -70,9 +70,12 @@ def check_weight_std(answer, scheme: str, layer: int = 3, hidden_size: int = 128
     if matches(value, expected**2, rel=0.02):
         return _report(False, "", "that is the variance; the question asks for the standard deviation.")
     if scheme == "xavier" and matches(value, math.sqrt(6 / (fan_in + fan_out)), rel=0.02):
-        return _report(False, "", "that is the half-width a of the uniform distribution; its standard deviation is a / sqrt(3).")
+        return _report(
+            False, "", "that is the half-width a of the uniform distribution; its standard deviation is a / sqrt(3)."
+        )
     return _report(
-        False, "",
+        False,
+        "",
         f"W{layer} has fan-in {fan_in} and fan-out {fan_out}; which of them does the {scheme} scheme use? "
         "(For a uniform distribution on [-a, a] the variance is a**2 / 3.)",
     )
@@ -101,22 +104,36 @@ def check_z1_rms(answer, hidden_size: int = 2048, mean_square: float | None = No
     mean_square = _mean_square_pixel() if mean_square is None else mean_square
     expected = _z1_rms(hidden_size, mean_square)
     if at_precision(value, expected, sig=3):
-        return _report(True, "that is what Var(z) = n_in Var(W) E[x^2] + Var(b) predicts; the measured value "
-                       "should be within a few percent.", "")
+        return _report(
+            True,
+            "that is what Var(z) = n_in Var(W) E[x^2] + Var(b) predicts; the measured value "
+            "should be within a few percent.",
+            "",
+        )
     stated = "three significant digits"
     mistakes = [
         (expected**2, "that is the variance of z1; the question asks for its root-mean-square."),
-        (math.sqrt(mean_square + 1 / hidden_size), "the reference divides by the fan-out (the hidden size), not by "
-         "the 784 inputs."),
+        (
+            math.sqrt(mean_square + 1 / hidden_size),
+            "the reference divides by the fan-out (the hidden size), not by the 784 inputs.",
+        ),
         (_z1_rms(128, mean_square), f"that is the prediction for 128 hidden units; redo it with {hidden_size}."),
-        (math.sqrt(model.INPUT_SIZE / hidden_size * mean_square), "you left out the bias: the reference draws b1 with "
-         "variance 1 / fan-out too, and Var(z) includes + Var(b)."),
+        (
+            math.sqrt(model.INPUT_SIZE / hidden_size * mean_square),
+            "you left out the bias: the reference draws b1 with "
+            "variance 1 / fan-out too, and Var(z) includes + Var(b).",
+        ),
     ]
     hint = next((h for m, h in mistakes if matches(value, m, sig=3)), None)
-    return _report(False, "", hint or form_hint(value, expected, sig=3, stated=stated) or
-                   "use Var(z1) = 784 Var(W) E[x^2] + Var(b) with the reference's Var(W) and Var(b), and E[x^2] = the "
-                   "mean of the squared pixels (not their variance) over all 55,000 training images; then take the "
-                   "square root: the prediction, not a measurement.")
+    return _report(
+        False,
+        "",
+        hint
+        or form_hint(value, expected, sig=3, stated=stated)
+        or "use Var(z1) = 784 Var(W) E[x^2] + Var(b) with the reference's Var(W) and Var(b), and E[x^2] = the "
+        "mean of the squared pixels (not their variance) over all 55,000 training images; then take the "
+        "square root: the prediction, not a measurement.",
+    )
 
 
 def _draw(student_fn, fan_in, fan_out, seed):
@@ -135,10 +152,16 @@ def _check_initializer(student_fn, spread_problem, success: str) -> None:
         if hint:
             return _report(False, "", hint)
         if not np.array_equal(_draw(student_fn, fan_in, fan_out, fan_out), W):
-            return _report(False, "", "two generators with the same seed gave different weights: draw from the rng "
-                           "you are given (rng.uniform), not from np.random.")
+            return _report(
+                False,
+                "",
+                "two generators with the same seed gave different weights: draw from the rng "
+                "you are given (rng.uniform), not from np.random.",
+            )
         if np.array_equal(_draw(student_fn, fan_in, fan_out, fan_out + 1), W):
-            return _report(False, "", "two different generators gave the same weights; draw from the rng you are given.")
+            return _report(
+                False, "", "two different generators gave the same weights; draw from the rng you are given."
+            )
     return _report(True, success, "")
 
 
@@ -147,12 +170,16 @@ def _glorot_problem(W, fan_in, fan_out):
     std = W.std()
     if np.abs(W).max() > limit * 1.0001:
         if near(std, limit / math.sqrt(3), 0.03):
-            return ("the standard deviation is right but some weights lie outside [-a, a]: "
-                    "Glorot's scheme draws from a uniform distribution, not a normal one.")
+            return (
+                "the standard deviation is right but some weights lie outside [-a, a]: "
+                "Glorot's scheme draws from a uniform distribution, not a normal one."
+            )
         return "some weights lie outside [-a, a] with a = sqrt(6 / (fan_in + fan_out))."
     if near(std, limit / 3, 0.03):
-        return ("your half-width is sqrt(2 / (fan_in + fan_out)), the standard deviation; "
-                "a uniform distribution on [-a, a] has standard deviation a / sqrt(3).")
+        return (
+            "your half-width is sqrt(2 / (fan_in + fan_out)), the standard deviation; "
+            "a uniform distribution on [-a, a] has standard deviation a / sqrt(3)."
+        )
     if not near(std, limit / math.sqrt(3), 0.03) or np.abs(W).max() < 0.98 * limit or abs(W.mean()) > 0.05 * std:
         return "draw every weight uniformly from [-a, a] with a = sqrt(6 / (fan_in + fan_out))."
     return None
@@ -161,25 +188,36 @@ def _glorot_problem(W, fan_in, fan_out):
 @guarded
 def check_glorot_uniform(student_fn) -> None:
     """Exercise: ``fn(fan_in, fan_out, rng) -> (fan_in, fan_out)`` weights drawn as Glorot & Bengio propose."""
-    _check_initializer(student_fn, _glorot_problem,
-                       "uniform on [-a, a], variance 2 / (fan_in + fan_out), drawn from the given generator.")
+    _check_initializer(
+        student_fn,
+        _glorot_problem,
+        "uniform on [-a, a], variance 2 / (fan_in + fan_out), drawn from the given generator.",
+    )
 
 
 def _he_uniform_problem(W, fan_in, fan_out):
     limit = math.sqrt(6 / fan_in)
     std, top = W.std(), np.abs(W).max()
     if near(std, limit / math.sqrt(3), 0.03) and top > limit * 1.0001:
-        return ("the spread is right but some weights lie outside the interval a uniform "
-                "distribution with that variance would allow: draw from a uniform distribution, not a normal one.")
+        return (
+            "the spread is right but some weights lie outside the interval a uniform "
+            "distribution with that variance would allow: draw from a uniform distribution, not a normal one."
+        )
     if near(std, math.sqrt(2 / (fan_in + fan_out)), 0.03):
         return "that is Glorot's variance 2 / (fan_in + fan_out); He's uses the fan-in only."
     if near(std, math.sqrt(2 / fan_in) / math.sqrt(3), 0.03):
-        return ("your half-width equals He's standard deviation sqrt(2 / fan_in); what half-width a "
-                "gives a uniform distribution on [-a, a] that variance?")
+        return (
+            "your half-width equals He's standard deviation sqrt(2 / fan_in); what half-width a "
+            "gives a uniform distribution on [-a, a] that variance?"
+        )
     if near(std, math.sqrt(2 / fan_out), 0.1) or near(std, math.sqrt(2 / fan_out / 3), 0.1):
         return "He's variance divides by the fan-in (the number of inputs), not the fan-out."
-    if not near(std, limit / math.sqrt(3), 0.03) or top > limit * 1.0001 or top < 0.98 * limit \
-            or abs(W.mean()) > 0.05 * std:
+    if (
+        not near(std, limit / math.sqrt(3), 0.03)
+        or top > limit * 1.0001
+        or top < 0.98 * limit
+        or abs(W.mean()) > 0.05 * std
+    ):
         return "draw every weight uniformly from [-a, a], with a chosen so that the variance is 2 / fan_in."
     return None
 
@@ -188,8 +226,9 @@ def _he_uniform_problem(W, fan_in, fan_out):
 def check_he_uniform(student_fn) -> None:
     """Exercise: ``fn(fan_in, fan_out, rng) -> (fan_in, fan_out)`` weights drawn from a *uniform* distribution
     with He's variance 2 / fan_in (He-uniform: half-width sqrt(6 / fan_in))."""
-    _check_initializer(student_fn, _he_uniform_problem,
-                       "uniform on [-a, a] with variance 2 / fan_in: He's variance, Glorot's shape.")
+    _check_initializer(
+        student_fn, _he_uniform_problem, "uniform on [-a, a] with variance 2 / fan_in: He's variance, Glorot's shape."
+    )
 
 
 def expected_numbers() -> dict:

@@ -58,17 +58,24 @@ def check_digit_precision(answer, params, data, digit: int = 7) -> None:
     if at_precision(fraction, precision, decimals=0, scale=-2):  # whole percents
         return _report(True, f"about {100 * (1 - precision):.0f}% of the network's {digit}s are other digits.", "")
     mistakes = [
-        (recall, f"that divides by the row, the true {digit}s: it is the share of {digit}s recognised (the recall). "
-         f"The exercise divides by the column: every image predicted as {digit}."),
+        (
+            recall,
+            f"that divides by the row, the true {digit}s: it is the share of {digit}s recognised (the recall). "
+            f"The exercise divides by the column: every image predicted as {digit}.",
+        ),
         (1 - precision, f"that is the share of the column that is NOT a {digit}."),
     ]
     if value == hits:
         hint = "that is a count (the diagonal entry); the exercise asks for a share of the column."
     else:
         hint = next((h for m, h in mistakes if matches(fraction, m, decimals=0, scale=-2)), None)
-    return _report(False, "", hint or form_hint(fraction, precision, decimals=0, scale=-2,
-                                                stated="a whole percent or finer") or
-                   f"take the column of predicted {digit}s: its diagonal entry divided by its total.")
+    return _report(
+        False,
+        "",
+        hint
+        or form_hint(fraction, precision, decimals=0, scale=-2, stated="a whole percent or finer")
+        or f"take the column of predicted {digit}s: its diagonal entry divided by its total.",
+    )
 
 
 # ---------------------------------------------------------------- exercise 2 (derive)
@@ -91,14 +98,20 @@ def check_ema_start_weight(answer, smoothing: float = 0.99, share: float = 0.01)
     if value == first:
         return _report(True, f"the start still weighs {100 * smoothing ** (first - 1):.3f}% one step earlier.", "")
     if abs(float(value) - exact) < 0.05:
-        hint = (f"that is the real solution of {smoothing}**t = {share}; a number of steps is a whole number, and the "
-                "exercise asks for the first step at which the weight is below the threshold.")
+        hint = (
+            f"that is the real solution of {smoothing}**t = {share}; a number of steps is a whole number, and the "
+            "exercise asks for the first step at which the weight is below the threshold."
+        )
     elif value == first - 1:
-        hint = (f"that is the real solution of {smoothing}**t = {share} rounded down; the step asked for must "
-                f"satisfy {smoothing}**t < {share}.")
+        hint = (
+            f"that is the real solution of {smoothing}**t = {share} rounded down; the step asked for must "
+            f"satisfy {smoothing}**t < {share}."
+        )
     elif abs(float(value) - 1 / (1 - smoothing)) < 0.5:
-        hint = ("that is 1 / (1 - smoothing), the EMA's time constant: after it the start still weighs about 1/e, "
-                "37%. Solve smoothing**t < share for t.")
+        hint = (
+            "that is 1 / (1 - smoothing), the EMA's time constant: after it the start still weighs about 1/e, "
+            "37%. Solve smoothing**t < share for t."
+        )
     elif abs(float(value) - math.log(2) / -math.log(smoothing)) < 1:
         hint = "that is when the start's weight has halved; the exercise asks for 1%."
     elif value != value.to_integral_value():
@@ -130,8 +143,12 @@ def _student_momentum_steps(student_fn, start, grads, lr, beta, swapped=False):
         new_weights, new_velocity = returned_tuple(result, ("new_weights", "new_velocity"), "arrays")
         if swapped:
             new_weights, new_velocity = new_velocity, new_weights
-        weights = returned_array(new_weights, start.shape, "new_weights, shaped like the weights", "the new_weights you returned is")
-        velocity = returned_array(new_velocity, start.shape, "new_velocity, shaped like the weights", "the new_velocity you returned is")
+        weights = returned_array(
+            new_weights, start.shape, "new_weights, shaped like the weights", "the new_weights you returned is"
+        )
+        velocity = returned_array(
+            new_velocity, start.shape, "new_velocity, shaped like the weights", "the new_velocity you returned is"
+        )
         dtypes.append(working_dtype(weights, velocity))
         weights, velocity = np.asarray(weights, dtype=float), np.asarray(velocity, dtype=float)
         got.append(weights)
@@ -157,8 +174,12 @@ def check_momentum_step(student_fn, lr: float = 0.1, beta: float = 0.9) -> None:
         other_lr, other_beta = lr / 2, beta / 2
         other, _ = _student_momentum_steps(student_fn, start, grads, other_lr, other_beta)
         if not same_path(_reference_momentum_steps(start, grads, other_lr, other_beta), other):
-            return _report(False, "", f"right for lr {lr:g} and beta {beta:g} only (with lr {other_lr:g} and beta "
-                           f"{other_beta:g} the steps differ): does your code use the lr and beta it is given?")
+            return _report(
+                False,
+                "",
+                f"right for lr {lr:g} and beta {beta:g} only (with lr {other_lr:g} and beta "
+                f"{other_beta:g} the steps differ): does your code use the lr and beta it is given?",
+            )
         return _report(True, "three steps match helpers.optimizers.Momentum, for two learning rates and betas.", "")
     # what common variants would have produced, step by step
     variants = {
@@ -181,9 +202,14 @@ def check_momentum_step(student_fn, lr: float = 0.1, beta: float = 0.9) -> None:
     if same_path(want, swapped):
         return _report(False, "", "the two arrays are swapped: return (new_weights, new_velocity), in that order.")
     first_ok = agree(got[0], want[0], dtype, scale=10)
-    return _report(False, "", "the first step matches, later ones do not: check how the velocity carries over."
-                   if first_ok else "your first step already differs: run one step of Momentum from a zero velocity, "
-                   "print the change of the weights, and compare it with lr * grad.")
+    return _report(
+        False,
+        "",
+        "the first step matches, later ones do not: check how the velocity carries over."
+        if first_ok
+        else "your first step already differs: run one step of Momentum from a zero velocity, "
+        "print the change of the weights, and compare it with lr * grad.",
+    )
 
 
 # ---------------------------------------------------------------- exercise 4 (code)
@@ -203,10 +229,15 @@ def _batch_runs(data, batch_size: int):
 
     key = (id(data), batch_size)
     if key not in _runs_cache:
-        runs = _with_progress(f"checking: training batch {batch_size} for seeds 0, 1, 2 (10,000 steps each)",
-                              lambda progress: train_top_layers(
-                                  data, [TrainConfig(seed=seed, batch_size=batch_size) for seed in _SEEDS],
-                                  progress=progress, progress_every=500))
+        runs = _with_progress(
+            f"checking: training batch {batch_size} for seeds 0, 1, 2 (10,000 steps each)",
+            lambda progress: train_top_layers(
+                data,
+                [TrainConfig(seed=seed, batch_size=batch_size) for seed in _SEEDS],
+                progress=progress,
+                progress_every=500,
+            ),
+        )
         results = [(h.final_test_accuracy, h.test_accuracies[h.eval_steps.index(5000)]) for _, h in runs]
         _runs_cache[key] = (data, np.array(results))  # data kept alive, so its id stays unique
     return _runs_cache[key][1]
@@ -273,16 +304,21 @@ def check_batch_doubling(accuracy_10k, accuracy_5k, data) -> None:
         for seed, run in zip(_SEEDS, want[:, column]):
             if matches(g, run, decimals=1, scale=-2):
                 alone = "the median of the three seeds" if run == median else f"seed {seed} alone"
-                return _report(False, "", f"{name}: that is {alone}; the exercise asks for the mean over seeds "
-                               "0, 1 and 2.")
+                return _report(
+                    False, "", f"{name}: that is {alone}; the exercise asks for the mean over seeds 0, 1 and 2."
+                )
         other = means[1 - column]
         if matches(g, other, decimals=1, scale=-2):
             return _report(False, "", "the two numbers are swapped: 10,000 steps first, then 5,000.")
         note = form_hint(g, m, decimals=1, scale=-2, stated="one decimal of a percent or finer")
         if note:
             return _report(False, "", f"{name}: {note}")
-        return _report(False, "", f"{name}: train TrainConfig(seed=seed, batch_size=64) for seeds 0, 1, 2 and read "
-                       "the test accuracy at that step from history.eval_steps and history.test_accuracies.")
+        return _report(
+            False,
+            "",
+            f"{name}: train TrainConfig(seed=seed, batch_size=64) for seeds 0, 1, 2 and read "
+            "the test accuracy at that step from history.eval_steps and history.test_accuracies.",
+        )
     return None  # not reached: some number was off
 
 

@@ -80,20 +80,33 @@ def check_lr_chosen_on_validation(chosen_lr, test_accuracy=None) -> None:
         return _report(False, "", "that is not a value the slider can take: it goes from 10^-4 to 10^1.")
     exponent = math.log10(value) / 0.1
     if abs(exponent - round(exponent)) > 0.15:  # within 3.5% of a value of the slider
-        return _report(False, "", "the slider moves in steps of 10^0.1 (0.01, 0.013, 0.016, ...): give one of its values.")
+        return _report(
+            False, "", "the slider moves in steps of 10^0.1 (0.01, 0.013, 0.016, ...): give one of its values."
+        )
     on_slider = 10.0 ** (round(exponent) * 0.1)
     (validation, test), (validation_left, _) = _accuracies((on_slider, on_slider / 10**0.1))
     if not validation > TARGET >= validation_left:
         if math.isclose(on_slider, lr_chosen_on_test(), rel_tol=1e-6):
-            return _report(False, "", "that is the choice the test set would make (its run ends above 80% on the "
-                           "test set). The validation set chooses (final_validation_accuracy); the test set only "
-                           "reports the chosen run.")
-        return _report(False, "", "that is not the smallest value of the slider whose run ends above 80% validation "
-                       "accuracy: read final_validation_accuracy of every run in grid.histories (not the test "
-                       "accuracy) and take the first that ends above 0.8.")
+            return _report(
+                False,
+                "",
+                "that is the choice the test set would make (its run ends above 80% on the "
+                "test set). The validation set chooses (final_validation_accuracy); the test set only "
+                "reports the chosen run.",
+            )
+        return _report(
+            False,
+            "",
+            "that is not the smallest value of the slider whose run ends above 80% validation "
+            "accuracy: read final_validation_accuracy of every run in grid.histories (not the test "
+            "accuracy) and take the first that ends above 0.8.",
+        )
     if test_accuracy is None:
-        return _report(False, "", "that learning rate is the right choice; now report its run's test accuracy "
-                       "as the second answer.")
+        return _report(
+            False,
+            "",
+            "that learning rate is the right choice; now report its run's test accuracy as the second answer.",
+        )
     try:
         got = share(read_number(test_accuracy, percent=True))
     except Hint as hint:
@@ -101,13 +114,21 @@ def check_lr_chosen_on_validation(chosen_lr, test_accuracy=None) -> None:
     if at_precision(got, test, decimals=2, scale=-2):
         return _report(True, "chosen on the validation set, and that run's test accuracy reported once.", "")
     if matches(got, validation, decimals=2, scale=-2):
-        return _report(False, "", "the learning rate is right, but that is its validation accuracy: "
-                       "report the run's test accuracy (final_test_accuracy).")
+        return _report(
+            False,
+            "",
+            "the learning rate is right, but that is its validation accuracy: "
+            "report the run's test accuracy (final_test_accuracy).",
+        )
     note = form_hint(got, test, decimals=2, scale=-2, stated=STATED)
     if note:
         return _report(False, "", f"the learning rate is right; its test accuracy: {note}")
-    _report(False, "", "the learning rate is right, but that is not its run's test accuracy: read "
-            "final_test_accuracy of the history at that learning rate (grid.histories[grid.index(lr)]).")
+    _report(
+        False,
+        "",
+        "the learning rate is right, but that is not its run's test accuracy: read "
+        "final_test_accuracy of the history at that learning rate (grid.histories[grid.index(lr)]).",
+    )
 
 
 @guarded
@@ -122,14 +143,19 @@ def check_divergence_threshold(answer) -> None:
     if near(value, 2.0, 1e-6):
         hint = "lr 2 is the border for a = 1, the cell of section 3; here the curvature is a = 4."
     elif near(value, 1 / curvature, 1e-6):
-        hint = ("at that learning rate the first step lands exactly on the minimum: that is the fastest step, "
-                "not the border of divergence. When does an overshoot grow instead of shrink?")
+        hint = (
+            "at that learning rate the first step lands exactly on the minimum: that is the fastest step, "
+            "not the border of divergence. When does an overshoot grow instead of shrink?"
+        )
     elif near(value, curvature, 1e-6) or near(value, 2 * curvature, 1e-6):
         hint = "the learning rate multiplies the curvature: write w after one step as (1 - lr * a) * w."
     else:
         hint = "one step maps w to (1 - lr * a) * w; for which lr is |1 - lr * a| larger than 1?"
-    _report(at_precision(value, expected, rel=1e-6),
-            "above it every step multiplies the distance to the minimum by more than 1.", hint)
+    _report(
+        at_precision(value, expected, rel=1e-6),
+        "above it every step multiplies the distance to the minimum by more than 1.",
+        hint,
+    )
 
 
 @lru_cache(maxsize=None)
@@ -154,11 +180,19 @@ def check_smallest_width(answer) -> None:
     narrower = WIDTHS[WIDTHS.index(width) - 1] if width != WIDTHS[0] else None
     if _width_accuracy(width) <= WIDTH_TARGET or (narrower is not None and _width_accuracy(narrower) > WIDTH_TARGET):
         # one hint for every wrong width: "at or below 70%" against "not the smallest" would point the way
-        return _report(False, "", "that is not the smallest of the listed widths whose run ends above 70% "
-                       "validation accuracy: train each width and read final_validation_accuracy (the validation "
-                       "split chooses, not the test split).")
-    _report(True, "that width gets above 70% on validation and the next narrower one does not; its test accuracy "
-            "is the figure to report.", "")
+        return _report(
+            False,
+            "",
+            "that is not the smallest of the listed widths whose run ends above 70% "
+            "validation accuracy: train each width and read final_validation_accuracy (the validation "
+            "split chooses, not the test split).",
+        )
+    _report(
+        True,
+        "that width gets above 70% on validation and the next narrower one does not; its test accuracy "
+        "is the figure to report.",
+        "",
+    )
 
 
 def smallest_width() -> int:

@@ -21,7 +21,13 @@ from ._check import (
     working_dtype,
 )
 
-__all__ = ["check_raw_pixel_gain", "check_slow_eigenvalue", "check_momentum_lr", "check_standardize", "expected_numbers"]
+__all__ = [
+    "check_raw_pixel_gain",
+    "check_slow_eigenvalue",
+    "check_momentum_lr",
+    "check_standardize",
+    "expected_numbers",
+]
 
 LR, STEPS = 1e-3, 10000  # exercise 2: the reference recipe
 MOMENTUM_BETA, MOMENTUM_LR = 0.96, 0.0015  # exercise 3
@@ -36,10 +42,14 @@ def _raw_pixel_gains() -> tuple:
     from ..baselines import load_results
 
     rows = load_results()["rows"]
-    softmax = (_row(rows, "softmax readout", "raw pixels")["test_accuracy_mean"]
-               - _row(rows, "softmax readout", "to convergence")["test_accuracy_mean"])
-    squares = (_row(rows, "least-squares readout", "raw pixels")["test_accuracy_mean"]
-               - _row(rows, "least-squares readout", "closed form")["test_accuracy_mean"])
+    softmax = (
+        _row(rows, "softmax readout", "raw pixels")["test_accuracy_mean"]
+        - _row(rows, "softmax readout", "to convergence")["test_accuracy_mean"]
+    )
+    squares = (
+        _row(rows, "least-squares readout", "raw pixels")["test_accuracy_mean"]
+        - _row(rows, "least-squares readout", "closed form")["test_accuracy_mean"]
+    )
     return 100 * softmax, 100 * squares
 
 
@@ -50,9 +60,11 @@ def _slow_eigenvalue() -> float:
 
 def expected_numbers() -> dict:
     """The numeric answers each checker accepts (a notebook test checks none is printed above its exercise)."""
-    return {"check_raw_pixel_gain": [round(_raw_pixel_gains()[0], 2)],
-            "check_slow_eigenvalue": [round(_slow_eigenvalue(), 4), round(math.log(2) / (LR * STEPS), 4)],
-            "check_momentum_lr": [round(MOMENTUM_LR / (1 - MOMENTUM_BETA), 10)]}
+    return {
+        "check_raw_pixel_gain": [round(_raw_pixel_gains()[0], 2)],
+        "check_slow_eigenvalue": [round(_slow_eigenvalue(), 4), round(math.log(2) / (LR * STEPS), 4)],
+        "check_momentum_lr": [round(MOMENTUM_LR / (1 - MOMENTUM_BETA), 10)],
+    }
 
 
 @guarded
@@ -72,9 +84,14 @@ def check_raw_pixel_gain(answer) -> None:
     hint = next((h for m, h in mistakes if matches(value, m, decimals=1)), None)
     if hint is None and matches(value, softmax / 100, decimals=3):  # a fraction: one decimal of a point is three
         hint = "give percentage points (e.g. 3.5 for 3.5 points), not a fraction."
-    return _report(False, "", hint or form_hint(value, softmax, decimals=1, stated="one decimal") or
-                   "take the two 'softmax readout' rows of the summary table (raw pixels, and the frozen features "
-                   "'to convergence') and subtract their mean test accuracies.")
+    return _report(
+        False,
+        "",
+        hint
+        or form_hint(value, softmax, decimals=1, stated="one decimal")
+        or "take the two 'softmax readout' rows of the summary table (raw pixels, and the frozen features "
+        "'to convergence') and subtract their mean test accuracies.",
+    )
 
 
 @guarded
@@ -93,8 +110,13 @@ def check_slow_eigenvalue(answer) -> None:
         (1 / STEPS, "the error after T steps is (1 - lr lambda)^T times the initial error: both lr and T matter."),
     ]
     hint = next((h for m, h in mistakes if matches(value, m, sig=3)), None)
-    return _report(False, "", hint or form_hint(value, exact, sig=3, stated="three significant digits") or
-                   "solve (1 - lr lambda)^T = 1/2 for lambda (or use (1 - x)^T ~ exp(-x T) for small x).")
+    return _report(
+        False,
+        "",
+        hint
+        or form_hint(value, exact, sig=3, stated="three significant digits")
+        or "solve (1 - lr lambda)^T = 1/2 for lambda (or use (1 - x)^T ~ exp(-x T) for small x).",
+    )
 
 
 @guarded
@@ -106,18 +128,29 @@ def check_momentum_lr(answer) -> None:
     value = read_number(answer)
     expected = MOMENTUM_LR / (1 - MOMENTUM_BETA)
     if at_precision(value, expected, sig=3):
-        return _report(True, "on a steady gradient the velocity grows to g / (1 - beta), so momentum multiplies the step.", "")
+        return _report(
+            True, "on a steady gradient the velocity grows to g / (1 - beta), so momentum multiplies the step.", ""
+        )
     section_6 = "that mixes in section 6's settings (beta 0.9, lr 0.001); use the question's beta and lr."
     series = "write v_t = beta v_(t-1) + g for a constant g and find the value v_t settles at (a geometric series)."
     mistakes = [
-        (MOMENTUM_LR / (1 - 0.9), section_6), (0.001 / (1 - MOMENTUM_BETA), section_6),
-        (MOMENTUM_LR * (1 - MOMENTUM_BETA), "the velocity accumulates gradients, so it grows; it does not shrink by "
-         "(1 - beta)."),
-        (MOMENTUM_LR / MOMENTUM_BETA, series), (MOMENTUM_LR, series),
+        (MOMENTUM_LR / (1 - 0.9), section_6),
+        (0.001 / (1 - MOMENTUM_BETA), section_6),
+        (
+            MOMENTUM_LR * (1 - MOMENTUM_BETA),
+            "the velocity accumulates gradients, so it grows; it does not shrink by (1 - beta).",
+        ),
+        (MOMENTUM_LR / MOMENTUM_BETA, series),
+        (MOMENTUM_LR, series),
     ]
     hint = next((h for m, h in mistakes if matches(value, m, sig=3)), None)
-    return _report(False, "", hint or form_hint(value, expected, sig=3, stated="three significant digits") or
-                   "sum the geometric series g (1 + beta + beta^2 + ...) that the velocity tends to, then multiply by lr.")
+    return _report(
+        False,
+        "",
+        hint
+        or form_hint(value, expected, sig=3, stated="three significant digits")
+        or "sum the geometric series g (1 + beta + beta^2 + ...) that the velocity tends to, then multiply by lr.",
+    )
 
 
 def _reference_standardize(train, test, ddof=0):
@@ -136,20 +169,33 @@ def check_standardize(fn) -> None:
     test = np.maximum(rng.normal(0.4, 0.6, size=(50, 6)), 0)
     result, modified = call(fn, train, test)
     got_train, got_test = returned_tuple(result, ("standardized train", "standardized test"))
-    got_train = returned_array(got_train, train.shape, "the standardized train features, shaped like train",
-                               "the standardized train you returned is")
-    got_test = returned_array(got_test, test.shape, "the standardized test features, shaped like test",
-                              "the standardized test you returned is")
+    got_train = returned_array(
+        got_train,
+        train.shape,
+        "the standardized train features, shaped like train",
+        "the standardized train you returned is",
+    )
+    got_test = returned_array(
+        got_test,
+        test.shape,
+        "the standardized test features, shaped like test",
+        "the standardized test you returned is",
+    )
     if modified:
         return _report(False, "", "your function changed its input arrays; compute new arrays instead.")
     if not (np.all(np.isfinite(got_train)) and np.all(np.isfinite(got_test))):
-        return _report(False, "", "some values are nan or inf: a unit that never fires has standard deviation 0; leave it unscaled.")
+        return _report(
+            False,
+            "",
+            "some values are nan or inf: a unit that never fires has standard deviation 0; leave it unscaled.",
+        )
     dtype = working_dtype(got_train, got_test)
     scale = float(max(np.abs(train).max(), np.abs(test).max()))
 
     def both(want_train, want_test, columns=slice(None)):
-        return (agree(got_train[:, columns], want_train[:, columns], dtype, scale)
-                and agree(got_test[:, columns], want_test[:, columns], dtype, scale))
+        return agree(got_train[:, columns], want_train[:, columns], dtype, scale) and agree(
+            got_test[:, columns], want_test[:, columns], dtype, scale
+        )
 
     for ddof in (0, 1):
         if both(*_reference_standardize(train, test, ddof)):
@@ -160,13 +206,20 @@ def check_standardize(fn) -> None:
         return _report(False, "", "the test images must use the TRAINING mean and standard deviation, not their own.")
     alive = train.std(axis=0) > 0
     roughly = {"rtol": 1e-6, "atol": 1e-6 * scale}  # to name a mistake only: an epsilon of 1e-8 in the division
-    if np.allclose(got_train[:, alive], want_train[:, alive], **roughly) and \
-            np.allclose(got_test[:, alive], want_test[:, alive], **roughly):
-        return _report(False, "", "every unit is right except the one that never fires (standard deviation 0): "
-                                  "center it and leave it unscaled (an epsilon in the division blows up its test values).")
+    if np.allclose(got_train[:, alive], want_train[:, alive], **roughly) and np.allclose(
+        got_test[:, alive], want_test[:, alive], **roughly
+    ):
+        return _report(
+            False,
+            "",
+            "every unit is right except the one that never fires (standard deviation 0): "
+            "center it and leave it unscaled (an epsilon in the division blows up its test values).",
+        )
     scale_by = np.where(alive, train.std(axis=0), 1.0)
     if agree(got_train, train / scale_by, dtype, scale):
         return _report(False, "", "you scaled the units; now also subtract each unit's training mean first.")
     if agree(got_train, train - train.mean(axis=0), dtype, scale):
         return _report(False, "", "you centered the units; now also divide by each unit's standard deviation.")
-    return _report(False, "", "per unit (column): subtract its training mean, divide by its training standard deviation.")
+    return _report(
+        False, "", "per unit (column): subtract its training mean, divide by its training standard deviation."
+    )

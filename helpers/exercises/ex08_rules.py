@@ -52,13 +52,19 @@ def check_fa_gap(answer) -> None:
     value = read_number(answer, points=True)
     gap = _fa_gap()
     if at_precision(value, gap, decimals=1):
-        return _report(True, "the transpose is worth that much at 10,000 steps; the curves show whether FA catches up.", "")
+        return _report(
+            True, "the transpose is worth that much at 10,000 steps; the curves show whether FA catches up.", ""
+        )
     if matches(value, -gap, decimals=1):
         return _report(False, "", "check the sign: backprop minus feedback alignment.")
     if matches(value, gap / 100, decimals=3):  # a fraction: one decimal of a point is three
         return _report(False, "", "give percentage points (2.5 for 2.5 points), not a fraction.")
-    return _report(False, "", form_hint(value, gap, decimals=1, stated="one decimal") or
-                   "read both rows at 10,000 steps (the mean over seeds), not at 50,000, and subtract.")
+    return _report(
+        False,
+        "",
+        form_hint(value, gap, decimals=1, stated="one decimal")
+        or "read both rows at 10,000 steps (the mean over seeds), not at 50,000, and subtract.",
+    )
 
 
 @guarded
@@ -107,24 +113,34 @@ def check_fa_directions(fa_directions) -> None:
     params, cache, dscores = _tiny_case(rng)
     random_feedback = {k: rng.standard_normal(params[f"W{k}"].shape) for k in (2, 3)}
     for feedback, name in (({k: params[f"W{k}"] for k in (2, 3)}, "backprop"), (random_feedback, "fa")):
-        expected = rules.backward_with(feedback, dscores, cache) if name == "fa" else model.backward(dscores, cache, "all")
+        expected = (
+            rules.backward_with(feedback, dscores, cache) if name == "fa" else model.backward(dscores, cache, "all")
+        )
         got, modified = call(fa_directions, cache, dscores, feedback)
         if modified:
             raise Hint("your function changed dscores; compute new arrays instead of writing into its inputs.")
         if not isinstance(got, dict):
-            raise Hint(f"your function returned {type(got).__name__}; return a dict {{'W1': ..., 'b1': ..., 'W3': ..., 'b3': ...}}.")
+            raise Hint(
+                f"your function returned {type(got).__name__}; return a dict {{'W1': ..., 'b1': ..., 'W3': ..., 'b3': ...}}."
+            )
         missing = sorted(set(expected) - set(got))
         if missing:
             raise Hint(f"no direction for {', '.join(missing)}: feedback alignment trains every layer.")
         for key in sorted(expected):
             if np.shape(got[key]) != expected[key].shape:
-                raise Hint(f"the direction of {key} has shape {np.shape(got[key])}; it must have the parameter's "
-                           f"shape {expected[key].shape}{shape_note(np.shape(got[key]), expected[key].shape)}.")
+                raise Hint(
+                    f"the direction of {key} has shape {np.shape(got[key])}; it must have the parameter's "
+                    f"shape {expected[key].shape}{shape_note(np.shape(got[key]), expected[key].shape)}."
+                )
         wrong = [key for key in sorted(expected) if not agree(got[key], expected[key], working_dtype(got[key]))]
         if wrong and name == "backprop":
-            raise Hint(f"with B_k = W_k this must be backprop's gradient, and {', '.join(wrong)} differ: "
-                       "check the ReLU mask (where h > 0) and the order of the products.")
+            raise Hint(
+                f"with B_k = W_k this must be backprop's gradient, and {', '.join(wrong)} differ: "
+                "check the ReLU mask (where h > 0) and the order of the products."
+            )
         if wrong:
-            raise Hint(f"with B_k = W_k it is backprop, but with random B_k {', '.join(wrong)} differ: "
-                       "the error must travel down through feedback[k], not through the forward weights.")
+            raise Hint(
+                f"with B_k = W_k it is backprop, but with random B_k {', '.join(wrong)} differ: "
+                "the error must travel down through feedback[k], not through the forward weights."
+            )
     _report(True, "with B = W it is backprop to rounding, with random B it is feedback alignment.", "")

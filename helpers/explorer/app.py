@@ -122,8 +122,16 @@ class Explorer:
     Creating an Explorer closes the ones made before it (``close``).
     """
 
-    def __init__(self, data=None, config=None, *, wait: bool = True, cache_bytes: float = DEFAULT_MAX_BYTES,
-                 grid: bool = True, since: float | None = None):
+    def __init__(
+        self,
+        data=None,
+        config=None,
+        *,
+        wait: bool = True,
+        cache_bytes: float = DEFAULT_MAX_BYTES,
+        grid: bool = True,
+        since: float | None = None,
+    ):
         arrived = time.perf_counter() if since is None else since
         inherited = next((e._own_data for e in list(_LIVE) if e._own_data is not None), None)
         close_all()
@@ -149,13 +157,31 @@ class Explorer:
         self._stop_clicked = None
         self._grid_fraction = 0.0
         self.controls = Controls(self._base)
-        for name in ("lr", "hidden_size", "steps", "batch_size", "seed", "init", "optimizer", "rule", "stop",
-                     "again", "reset", "progress", "status", "legend", "image", "landscape"):
+        for name in (
+            "lr",
+            "hidden_size",
+            "steps",
+            "batch_size",
+            "seed",
+            "init",
+            "optimizer",
+            "rule",
+            "stop",
+            "again",
+            "reset",
+            "progress",
+            "status",
+            "legend",
+            "image",
+            "landscape",
+        ):
             setattr(self, name, getattr(self.controls, name))
         self.widget = self.controls.view
         self.grids = GridStore(data, self.features, on_ready=self._grid_ready, on_progress=self._grid_progress)
         self.landscape_view = Landscape(self.landscape, self.grids, self.controls.lr_grid)
-        self.runner = Worker(self._answer, name="explorer-runs", on_idle=lambda: self.widget.remove_class("explorer-busy"))
+        self.runner = Worker(
+            self._answer, name="explorer-runs", on_idle=lambda: self.widget.remove_class("explorer-busy")
+        )
         self.controls.on_change(lambda: self._submit(self.config(), wait=False, from_code=False))
         self.stop.on_click(lambda _: self.cancel())
         self.again.on_click(lambda _: self.run_again(wait=False))
@@ -221,20 +247,27 @@ class Explorer:
         lrs = self.controls.lr_grid()
         notice = None
         if self.runner.busy or self.grids.get(config, lrs) is None:
-            notice = Notice(f"waiting for the learning-rate grid: {len(lrs)} runs of {config.steps:,} steps "
-                            "trained together in the background (the explorer's small plot fills in) ...")
+            notice = Notice(
+                f"waiting for the learning-rate grid: {len(lrs)} runs of {config.steps:,} steps "
+                "trained together in the background (the explorer's small plot fills in) ..."
+            )
         started = time.monotonic()
         self.runner.wait(timeout)
         while not self.grids.wait(min(0.5, left()) if deadline is not None else 0.5):
             if deadline is not None and time.monotonic() >= deadline:
                 break
             if notice is not None:
-                notice.update(f"waiting for the learning-rate grid: {len(lrs)} runs of {config.steps:,} steps, "
-                              f"{self._grid_fraction:.0%} done ({time.monotonic() - started:.0f} s)")
+                notice.update(
+                    f"waiting for the learning-rate grid: {len(lrs)} runs of {config.steps:,} steps, "
+                    f"{self._grid_fraction:.0%} done ({time.monotonic() - started:.0f} s)"
+                )
         grid = self.grids.get(self.config(), self.controls.lr_grid())
         if notice is not None:
-            notice.done(f"the learning-rate grid is ready: {len(lrs)} learning rates, trained together"
-                        if grid is not None else "stopped waiting for the learning-rate grid")
+            notice.done(
+                f"the learning-rate grid is ready: {len(lrs)} learning rates, trained together"
+                if grid is not None
+                else "stopped waiting for the learning-rate grid"
+            )
         return grid
 
     def close(self, note: str = "closed: re-run the cell that made this explorer to use it again.") -> None:
@@ -259,8 +292,10 @@ class Explorer:
 
     def _check_open(self) -> None:
         if self.closed:
-            raise RuntimeError("this explorer is closed (a newer Explorer replaced it, or close() was called); "
-                               "make a new one: Explorer()")
+            raise RuntimeError(
+                "this explorer is closed (a newer Explorer replaced it, or close() was called); "
+                "make a new one: Explorer()"
+            )
 
     @property
     def status_text(self) -> str:
@@ -358,14 +393,16 @@ class Explorer:
             rule = rules.make_rule(config.rule)
         else:
             if config not in self.features:
-                self.status.value = text.working(f"computing the frozen features for H {config.hidden_size}, "
-                                                 f"then training {label} ...")
+                self.status.value = text.working(
+                    f"computing the frozen features for H {config.hidden_size}, then training {label} ..."
+                )
 
             def features_progress(done, total):  # at H = 1024 this takes seconds: the status counts them
                 if due(done == total):
                     self.status.value = text.working(
                         f"computing the frozen features for H {config.hidden_size}: {done:,} of {total:,} images "
-                        f"({time.perf_counter() - request.since:.1f} s), then training {label} ...")
+                        f"({time.perf_counter() - request.since:.1f} s), then training {label} ..."
+                    )
 
             params, features, cached = self.features.get(config, progress=features_progress)
             rule = rule_class(features=features)
@@ -379,12 +416,14 @@ class Explorer:
                     self.progress.value = step
                 # a top run's status counts too: at a large hidden size it takes seconds
                 tail = " · stop or any change cancels" if slow else ""
-                self.status.value = text.working(f"training {label}: step {step:,} of {steps:,} "
-                                                 f"({time.perf_counter() - request.since:.1f} s){tail}")
+                self.status.value = text.working(
+                    f"training {label}: step {step:,} of {steps:,} ({time.perf_counter() - request.since:.1f} s){tail}"
+                )
             return cancel.is_set()
 
-        final, history = train(self.data, config, params, rule=rule, progress=progress,
-                               progress_every=CANCEL_EVERY_STEPS[not slow])
+        final, history = train(
+            self.data, config, params, rule=rule, progress=progress, progress_every=CANCEL_EVERY_STEPS[not slow]
+        )
         if history.cancelled:
             if self.runner.pending:  # superseded by a newer change: that one is answered instead
                 return None, ""
@@ -427,4 +466,6 @@ class Explorer:
         self._grid_fraction = 1.0
         if self.landscape_view.concerns(config):
             self.landscape_view.draw()
-            self.lr.continuous_update = trains_together(self.config().rule) and self._grid_answer(self.config()) is not None
+            self.lr.continuous_update = (
+                trains_together(self.config().rule) and self._grid_answer(self.config()) is not None
+            )

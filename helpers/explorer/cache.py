@@ -111,7 +111,10 @@ class FeatureCache:
             while self._entries and self._nbytes() + _entry_bytes(config, self.data) > self.max_bytes:
                 self._entries.popitem(last=False)
         params = initial_params(config)  # outside the lock: the other worker may read meanwhile
-        entry = (params, features_with_progress(params, self.data, progress, feature_dtype(config.hidden_size, self.data)))
+        entry = (
+            params,
+            features_with_progress(params, self.data, progress, feature_dtype(config.hidden_size, self.data)),
+        )
         with self._lock:
             self.misses += 1
             self._entries[key] = entry
@@ -143,8 +146,10 @@ class FeatureCache:
             return self._nbytes()
 
     def _nbytes(self) -> int:
-        return sum(f.train.nbytes + f.test.nbytes + (0 if f.validation is None else f.validation.nbytes)
-                   for _, f in self._entries.values())
+        return sum(
+            f.train.nbytes + f.test.nbytes + (0 if f.validation is None else f.validation.nbytes)
+            for _, f in self._entries.values()
+        )
 
     def clear(self) -> None:
         with self._lock:

@@ -9,8 +9,9 @@ import ipywidgets as widgets
 from .. import rules
 from . import settings
 
-READABLE = ("Learning-rate explorer (interactive widgets): run this notebook in JupyterLab, "
-            "or start the app with `make app`.")
+READABLE = (
+    "Learning-rate explorer (interactive widgets): run this notebook in JupyterLab, or start the app with `make app`."
+)
 
 
 class ExplorerView(widgets.VBox):
@@ -44,8 +45,10 @@ STYLE = """<style>
 .explorer.jupyter-widgets-disconnected .explorer-stale { display: block; }
 .explorer.jupyter-widgets-disconnected > :not(.explorer-stale) { opacity: 0.3; pointer-events: none; }
 </style>"""
-STALE = ("<b style='color:#b00'>not running: the kernel that drew this explorer has stopped "
-         "(restarted or shut down). Re-run this cell.</b>")
+STALE = (
+    "<b style='color:#b00'>not running: the kernel that drew this explorer has stopped "
+    "(restarted or shut down). Re-run this cell.</b>"
+)
 
 
 class Controls:
@@ -65,63 +68,145 @@ class Controls:
 
         low, high, step = settings.LR_EXPONENTS
         self.lr = widgets.FloatLogSlider(
-            value=config.lr, base=10, min=low, max=high, step=step, description="learning rate",
-            readout_format=settings.LR_READOUT_FORMAT, continuous_update=False, style=style, layout=width())
+            value=config.lr,
+            base=10,
+            min=low,
+            max=high,
+            step=step,
+            description="learning rate",
+            readout_format=settings.LR_READOUT_FORMAT,
+            continuous_update=False,
+            style=style,
+            layout=width(),
+        )
         self.hidden_size = self._selection("hidden size", settings.HIDDEN_SIZES, config.hidden_size, style, width())
         self.steps = self._selection("steps", settings.STEP_COUNTS, config.steps, style, width())
         self.batch_size = self._selection("batch size", settings.BATCH_SIZES, config.batch_size, style, width())
-        self.rule = widgets.Dropdown(options=settings.rule_options(), value=config.rule, description="rule",
-                                     style=style, layout=width())
-        self.init = widgets.Dropdown(options=settings.init_options(), value=config.init, description="init",
-                                     style=style, layout=width())
-        self.optimizer = widgets.Dropdown(options=settings.optimizer_options(), value=config.optimizer,
-                                          description="optimizer", style=style, layout=width())
-        self.seed = widgets.BoundedIntText(value=config.seed, min=0, max=2**31 - 1, description="seed",
-                                           continuous_update=False, style=style, layout=width())
-        self.stop = widgets.Button(description="stop", icon="stop", disabled=True, tooltip="cancel the running training",
-                                   layout=widgets.Layout(width="70px"))
-        self.again = widgets.Button(description="run again", icon="redo", tooltip="train these settings again",
-                                    layout=widgets.Layout(width="102px"))
-        self.reset = widgets.Button(description="reset", icon="undo", tooltip="every control back to its start",
-                                    layout=widgets.Layout(width="80px"))
-        self.progress = widgets.IntProgress(value=0, min=0, max=config.steps,
-                                            layout=widgets.Layout(width="110px", display="none"))
+        self.rule = widgets.Dropdown(
+            options=settings.rule_options(), value=config.rule, description="rule", style=style, layout=width()
+        )
+        self.init = widgets.Dropdown(
+            options=settings.init_options(), value=config.init, description="init", style=style, layout=width()
+        )
+        self.optimizer = widgets.Dropdown(
+            options=settings.optimizer_options(),
+            value=config.optimizer,
+            description="optimizer",
+            style=style,
+            layout=width(),
+        )
+        self.seed = widgets.BoundedIntText(
+            value=config.seed,
+            min=0,
+            max=2**31 - 1,
+            description="seed",
+            continuous_update=False,
+            style=style,
+            layout=width(),
+        )
+        self.stop = widgets.Button(
+            description="stop",
+            icon="stop",
+            disabled=True,
+            tooltip="cancel the running training",
+            layout=widgets.Layout(width="70px"),
+        )
+        self.again = widgets.Button(
+            description="run again",
+            icon="redo",
+            tooltip="train these settings again",
+            layout=widgets.Layout(width="102px"),
+        )
+        self.reset = widgets.Button(
+            description="reset",
+            icon="undo",
+            tooltip="every control back to its start",
+            layout=widgets.Layout(width="80px"),
+        )
+        self.progress = widgets.IntProgress(
+            value=0, min=0, max=config.steps, layout=widgets.Layout(width="110px", display="none")
+        )
         self.status = widgets.HTML(value="starting ...", layout=widgets.Layout(flex="1 1 auto", width="auto"))
         self.legend = widgets.HTML(layout=widgets.Layout(width="auto"))  # text in HTML costs nothing to redraw
         # shown at its own size (584 px), narrower only where the output is narrower: never blown up
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{CURVES_WIDTH_PX}px", max_width="100%",
-                                                                        height="auto"))
+        self.image = widgets.Image(
+            format="png", layout=widgets.Layout(width=f"{CURVES_WIDTH_PX}px", max_width="100%", height="auto")
+        )
         self.landscape = widgets.HTML()  # a small SVG: a slider move only rewrites a few hundred bytes
         self.style = widgets.HTML(STYLE, layout=widgets.Layout(display="none"))  # a <style> applies while hidden
         self.stale = widgets.HTML(STALE)
-        self.values_by_name = {"lr": self.lr, "hidden_size": self.hidden_size, "steps": self.steps,
-                               "batch_size": self.batch_size, "seed": self.seed, "init": self.init,
-                               "optimizer": self.optimizer, "rule": self.rule}
+        self.values_by_name = {
+            "lr": self.lr,
+            "hidden_size": self.hidden_size,
+            "steps": self.steps,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+            "init": self.init,
+            "optimizer": self.optimizer,
+            "rule": self.rule,
+        }
         self._callback, self._quiet = None, False
         for control in self.values_by_name.values():
             control.observe(self._changed, names="value")
         # CSS classes: handles for the browser tests and for anyone styling the app
-        for widget, name in ((self.lr, "lr"), (self.status, "status"), (self.legend, "legend"),
-                             (self.image, "curves"), (self.landscape, "landscape"), (self.stop, "stop"),
-                             (self.again, "again"), (self.reset, "reset"), (self.progress, "progress"),
-                             (self.stale, "stale"), (self.rule, "rule"), (self.hidden_size, "hidden"),
-                             (self.seed, "seed"), (self.init, "init"), (self.optimizer, "optimizer"),
-                             (self.steps, "steps"), (self.batch_size, "batch")):
+        for widget, name in (
+            (self.lr, "lr"),
+            (self.status, "status"),
+            (self.legend, "legend"),
+            (self.image, "curves"),
+            (self.landscape, "landscape"),
+            (self.stop, "stop"),
+            (self.again, "again"),
+            (self.reset, "reset"),
+            (self.progress, "progress"),
+            (self.stale, "stale"),
+            (self.rule, "rule"),
+            (self.hidden_size, "hidden"),
+            (self.seed, "seed"),
+            (self.init, "init"),
+            (self.optimizer, "optimizer"),
+            (self.steps, "steps"),
+            (self.batch_size, "batch"),
+        ):
             widget.add_class(f"explorer-{name}")
         self.view = self._layout()
 
     @staticmethod
     def _selection(description, options, value, style, layout):
-        return widgets.SelectionSlider(options=sorted(set(options) | {value}), value=value, description=description,
-                                       continuous_update=False, style=style, layout=layout)
+        return widgets.SelectionSlider(
+            options=sorted(set(options) | {value}),
+            value=value,
+            description=description,
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        )
 
     def _layout(self) -> ExplorerView:
         # controls flow into as many columns as fit beside the landscape (one at 590 px, two from about 830 px)
-        buttons = widgets.HBox([self.stop, self.again, self.reset], layout=widgets.Layout(width=f"{CONTROL_WIDTH_PX}px"))
-        controls = widgets.Box([self.lr, self.hidden_size, self.steps, self.batch_size, self.rule, self.init,
-                                self.optimizer, self.seed, buttons],
-                               layout=widgets.Layout(display="flex", flex_flow="row wrap", align_content="flex-start",
-                                                     flex="1 1 auto", min_width=f"{CONTROL_WIDTH_PX + 4}px"))
+        buttons = widgets.HBox(
+            [self.stop, self.again, self.reset], layout=widgets.Layout(width=f"{CONTROL_WIDTH_PX}px")
+        )
+        controls = widgets.Box(
+            [
+                self.lr,
+                self.hidden_size,
+                self.steps,
+                self.batch_size,
+                self.rule,
+                self.init,
+                self.optimizer,
+                self.seed,
+                buttons,
+            ],
+            layout=widgets.Layout(
+                display="flex",
+                flex_flow="row wrap",
+                align_content="flex-start",
+                flex="1 1 auto",
+                min_width=f"{CONTROL_WIDTH_PX + 4}px",
+            ),
+        )
         controls.add_class("explorer-controls")
         width, height = LANDSCAPE_SIZE_PX
         self.landscape.layout = widgets.Layout(flex=f"0 0 {width}px", width=f"{width}px", height=f"{height}px")
@@ -166,7 +251,9 @@ class Controls:
         """Raise TypeError if ``values`` names a control that does not exist."""
         unknown = set(values) - set(self.values_by_name)
         if unknown:
-            raise TypeError(f"unknown control(s) {', '.join(sorted(unknown))}; choose from {', '.join(self.values_by_name)}")
+            raise TypeError(
+                f"unknown control(s) {', '.join(sorted(unknown))}; choose from {', '.join(self.values_by_name)}"
+            )
 
     def training(self, steps: int | None) -> None:
         """Show the progress bar and enable stop for a run of ``steps`` steps; None hides them."""
@@ -184,5 +271,16 @@ class Controls:
         return settings.lr_grid(self.lr.min, self.lr.max, self.lr.step)
 
     def all(self) -> list:
-        return [*self.values_by_name.values(), self.stop, self.again, self.reset, self.progress, self.status,
-                self.legend, self.image, self.landscape, self.style, self.stale]
+        return [
+            *self.values_by_name.values(),
+            self.stop,
+            self.again,
+            self.reset,
+            self.progress,
+            self.status,
+            self.legend,
+            self.image,
+            self.landscape,
+            self.style,
+            self.stale,
+        ]

@@ -26,8 +26,15 @@ def set_up_curve_axes(loss_ax, acc_ax, chance_fontsize: float) -> None:
     loss_ax.set(xlabel="step", ylabel="running loss", title="training loss")
     acc_ax.set(xlabel="step", ylabel="test accuracy (%)", title="test accuracy", ylim=(0, 100))
     acc_ax.axhline(100 * CHANCE, color="0.6", lw=0.8, ls=":")
-    acc_ax.text(0.99, 100 * CHANCE + 1.5, "chance", color="0.5", ha="right", fontsize=chance_fontsize,
-                transform=acc_ax.get_yaxis_transform())
+    acc_ax.text(
+        0.99,
+        100 * CHANCE + 1.5,
+        "chance",
+        color="0.5",
+        ha="right",
+        fontsize=chance_fontsize,
+        transform=acc_ax.get_yaxis_transform(),
+    )
     for ax in (loss_ax, acc_ax):
         ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(_steps_label))
 
@@ -50,15 +57,24 @@ class CurvePlot:
             self.figure.subplots_adjust(left=0.085, right=0.985, bottom=0.19, top=0.89, wspace=0.3)
             set_up_curve_axes(self.loss_ax, self.acc_ax, chance_fontsize=10)
             faint = dict(color=BEFORE[0], alpha=0.8, lw=1.2)
-            self.prev_loss, = self.loss_ax.plot([], [], **faint)
-            self.prev_acc, = self.acc_ax.plot([], [], marker=".", **faint)
-            self.loss_line, = self.loss_ax.plot([], [], **LOSS_LINE)
-            self.acc_line, = self.acc_ax.plot([], [], **ACCURACY_LINE)
-            self.diverged_lines = [ax.axvline(0, color="#b00", ls="--", lw=1, visible=False)
-                                   for ax in (self.loss_ax, self.acc_ax)]
-            self.diverged_text = self.loss_ax.text(0.5, 0.5, "", color="#b00", ha="center", va="center",
-                                                   transform=self.loss_ax.transAxes, fontsize=11,
-                                                   bbox=dict(fc="white", ec="#b00", alpha=0.85))
+            (self.prev_loss,) = self.loss_ax.plot([], [], **faint)
+            (self.prev_acc,) = self.acc_ax.plot([], [], marker=".", **faint)
+            (self.loss_line,) = self.loss_ax.plot([], [], **LOSS_LINE)
+            (self.acc_line,) = self.acc_ax.plot([], [], **ACCURACY_LINE)
+            self.diverged_lines = [
+                ax.axvline(0, color="#b00", ls="--", lw=1, visible=False) for ax in (self.loss_ax, self.acc_ax)
+            ]
+            self.diverged_text = self.loss_ax.text(
+                0.5,
+                0.5,
+                "",
+                color="#b00",
+                ha="center",
+                va="center",
+                transform=self.loss_ax.transAxes,
+                fontsize=11,
+                bbox=dict(fc="white", ec="#b00", alpha=0.85),
+            )
             for ax in (self.loss_ax, self.acc_ax):
                 ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(4))  # fewer labels: a faster draw, no overlaps
         self.previous_drawn = False  # False when the previous run is left out (a divergence has its own axes)
@@ -71,8 +87,10 @@ class CurvePlot:
         """
         diverged = current.diverged_at is not None
         self.previous_drawn = previous is not None and not diverged
-        pairs = [(self.loss_line, self.acc_line, current),
-                 (self.prev_loss, self.prev_acc, previous if self.previous_drawn else None)]
+        pairs = [
+            (self.loss_line, self.acc_line, current),
+            (self.prev_loss, self.prev_acc, previous if self.previous_drawn else None),
+        ]
         for loss_line, acc_line, history in pairs:
             if history is None:
                 loss_line.set_data([], [])
@@ -108,8 +126,16 @@ def _steps_label(value, position=None) -> str:
 NOTE_LINES = 4  # under the landscape's title: more would leave its plot too little height
 
 
-def landscape_svg(lrs=None, accuracies=None, current_lr=None, current_accuracy=None, note: str = "",
-                  width: int = 280, height: int = 240, title: str = "final test accuracy vs learning rate") -> str:
+def landscape_svg(
+    lrs=None,
+    accuracies=None,
+    current_lr=None,
+    current_accuracy=None,
+    note: str = "",
+    width: int = 280,
+    height: int = 240,
+    title: str = "final test accuracy vs learning rate",
+) -> str:
     """The grid's accuracy against the learning rate as inline SVG: its curve, its diverged learning rates
     shaded, and a marker (class ``explorer-marker``) at the shown run.
 
@@ -120,7 +146,7 @@ def landscape_svg(lrs=None, accuracies=None, current_lr=None, current_accuracy=N
     """
     notes = _wrap(note, 42)  # at most about 42 characters of 12 px text fit in 280 px
     if len(notes) > NOTE_LINES:  # a cut that shows: the explorer's own notes fit (tests/test_plots_stored_landscape.py)
-        notes = notes[:NOTE_LINES - 1] + [notes[NOTE_LINES - 1][:40] + " \u2026"]
+        notes = notes[: NOTE_LINES - 1] + [notes[NOTE_LINES - 1][:40] + " \u2026"]
     left, right, top, bottom = 40, 10, 24 + 14 * max(2, len(notes)), 34
     x_lo, x_hi = (-4.0, 1.0) if lrs is None else (np.log10(lrs[0]), np.log10(lrs[-1]))
     span = max(x_hi - x_lo, 1e-9)
@@ -131,37 +157,53 @@ def landscape_svg(lrs=None, accuracies=None, current_lr=None, current_accuracy=N
     def y(accuracy):
         return top + (1 - accuracy) * (height - top - bottom)
 
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' class='explorer-landscape-svg' width='{width}' "
-             f"height='{height}' style='background:white;font:12px sans-serif'>",
-             f"<text x='4' y='14' font-weight='bold'>{html.escape(title)}</text>"]
+    parts = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' class='explorer-landscape-svg' width='{width}' "
+        f"height='{height}' style='background:white;font:12px sans-serif'>",
+        f"<text x='4' y='14' font-weight='bold'>{html.escape(title)}</text>",
+    ]
     for row, line in enumerate(notes):
         parts.append(f"<text x='4' y='{30 + 14 * row}' fill='#555'>{html.escape(line)}</text>")
     if lrs is not None:
         step = span / max(1, len(lrs) - 1)
         for i in np.flatnonzero(np.isnan(accuracies)):  # each diverged lr: a band one slider step wide
-            x0, x1 = (left + (np.log10(lrs[i]) - x_lo + d) / span * (width - left - right) for d in (-step / 2, step / 2))
+            x0, x1 = (
+                left + (np.log10(lrs[i]) - x_lo + d) / span * (width - left - right) for d in (-step / 2, step / 2)
+            )
             x0, x1 = max(x0, left), min(x1, width - right)
-            parts.append(f"<rect class='explorer-diverged' x='{x0:.1f}' y='{top}' width='{x1 - x0:.1f}' "
-                         f"height='{height - top - bottom}' fill='#f4c7c3'/>")
+            parts.append(
+                f"<rect class='explorer-diverged' x='{x0:.1f}' y='{top}' width='{x1 - x0:.1f}' "
+                f"height='{height - top - bottom}' fill='#f4c7c3'/>"
+            )
         if np.isnan(accuracies).any():
             first = lrs[np.flatnonzero(np.isnan(accuracies))[0]]
             right_half = x(first) > (left + width - right) / 2  # the word then ends at the band, inside the frame
             anchor = "end" if right_half else "start"
-            parts.append(f"<text x='{x(first) + (-3 if right_half else 3):.1f}' y='{top + 12}' fill='#b00' "
-                         f"text-anchor='{anchor}'>diverged</text>")
+            parts.append(
+                f"<text x='{x(first) + (-3 if right_half else 3):.1f}' y='{top + 12}' fill='#b00' "
+                f"text-anchor='{anchor}'>diverged</text>"
+            )
     # axes: a frame, chance, ticks at the powers of ten and at 0 / 50 / 100 %
-    parts.append(f"<rect x='{left}' y='{top}' width='{width - left - right}' height='{height - top - bottom}' "
-                 "fill='none' stroke='#888'/>")
-    parts.append(f"<line x1='{left}' x2='{width - right}' y1='{y(CHANCE):.1f}' y2='{y(CHANCE):.1f}' "
-                 "stroke='#999' stroke-dasharray='2,2'/>")
+    parts.append(
+        f"<rect x='{left}' y='{top}' width='{width - left - right}' height='{height - top - bottom}' "
+        "fill='none' stroke='#888'/>"
+    )
+    parts.append(
+        f"<line x1='{left}' x2='{width - right}' y1='{y(CHANCE):.1f}' y2='{y(CHANCE):.1f}' "
+        "stroke='#999' stroke-dasharray='2,2'/>"
+    )
     for exponent in range(int(np.ceil(x_lo)), int(np.floor(x_hi)) + 1):
         px = x(10.0**exponent)
-        parts.append(f"<line x1='{px:.1f}' x2='{px:.1f}' y1='{height - bottom}' y2='{height - bottom + 4}' stroke='#888'/>"
-                     f"<text x='{px:.1f}' y='{height - bottom + 16}' text-anchor='middle'>{_power_label(exponent)}</text>")
+        parts.append(
+            f"<line x1='{px:.1f}' x2='{px:.1f}' y1='{height - bottom}' y2='{height - bottom + 4}' stroke='#888'/>"
+            f"<text x='{px:.1f}' y='{height - bottom + 16}' text-anchor='middle'>{_power_label(exponent)}</text>"
+        )
     for accuracy in (0.0, 0.5, 1.0):
         parts.append(f"<text x='{left - 4}' y='{y(accuracy) + 4:.1f}' text-anchor='end'>{100 * accuracy:.0f}%</text>")
-    parts.append(f"<text x='{(left + width - right) / 2:.0f}' y='{height - 2}' text-anchor='middle' fill='#555'>"
-                 "learning rate (log scale)</text>")
+    parts.append(
+        f"<text x='{(left + width - right) / 2:.0f}' y='{height - 2}' text-anchor='middle' fill='#555'>"
+        "learning rate (log scale)</text>"
+    )
     if lrs is not None:
         segments, points = [], []
         for lr, accuracy in zip(lrs, accuracies):
@@ -172,12 +214,16 @@ def landscape_svg(lrs=None, accuracies=None, current_lr=None, current_accuracy=N
                 points.append(f"{x(lr):.1f},{y(accuracy):.1f}")
         for points in segments + [points]:
             if points:
-                parts.append(f"<polyline points='{' '.join(points)}' fill='none' stroke='{NOW[1]}' stroke-width='1.5'/>")
+                parts.append(
+                    f"<polyline points='{' '.join(points)}' fill='none' stroke='{NOW[1]}' stroke-width='1.5'/>"
+                )
     if current_lr is not None:
         ok = current_accuracy is not None and not np.isnan(current_accuracy)
         cy = y(current_accuracy) if ok else height - bottom
-        parts.append(f"<circle class='explorer-marker' data-lr='{format_lr(current_lr)}' cx='{x(current_lr):.1f}' "
-                     f"cy='{cy:.1f}' r='5' fill='{NOW[0] if ok else '#b00'}' stroke='white'/>")
+        parts.append(
+            f"<circle class='explorer-marker' data-lr='{format_lr(current_lr)}' cx='{x(current_lr):.1f}' "
+            f"cy='{cy:.1f}' r='5' fill='{NOW[0] if ok else '#b00'}' stroke='white'/>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -204,8 +250,14 @@ def _draw_landscape(ax, grid, marked=()) -> None:
     for lr in marked:
         i = grid.index(lr)
         ax.plot(grid.lrs[i], accuracies[i], "o", color=NOW[0], ms=8, zorder=3)
-        ax.annotate(f"lr {format_lr(lr)}", (grid.lrs[i], accuracies[i]), textcoords="offset points",
-                    xytext=(6, -14), fontsize=9, color=NOW[0])
+        ax.annotate(
+            f"lr {format_lr(lr)}",
+            (grid.lrs[i], accuracies[i]),
+            textcoords="offset points",
+            xytext=(6, -14),
+            fontsize=9,
+            color=NOW[0],
+        )
     ax.axhline(100 * CHANCE, color="0.6", lw=0.8, ls=":")
     ax.set(xlabel="learning rate (log scale)", ylabel="final test accuracy (%)", ylim=(0, 100))
 
@@ -242,8 +294,11 @@ def explorer_view_figure(grid, lr: float):
         set_up_curve_axes(loss_ax, acc_ax, chance_fontsize=9)
         _draw_landscape(lr_ax, grid, marked=[lr])
         lr_ax.set_title("final test accuracy vs learning rate")
-        headline = f"test accuracy {100 * history.final_test_accuracy:.2f}%" if history.diverged_at is None \
+        headline = (
+            f"test accuracy {100 * history.final_test_accuracy:.2f}%"
+            if history.diverged_at is None
             else f"diverged at step {history.diverged_at:,}"
+        )
         fig.suptitle(f"{headline} · from the grid\n{status_label(history.config)}", fontsize=10)
         fig.tight_layout()
     return fig

@@ -77,8 +77,13 @@ def train_grid(data, config, lrs, params, features, cancel, progress=None) -> Lr
     if results is None or cancel.is_set() or any(h.cancelled for _, h in results):
         return None
     top = model.num_layers(params)
-    return LrGrid(key=grid_key(config), lrs=np.asarray(lrs, dtype=float), histories=[h for _, h in results],
-                  top=[None if p is None else (p[f"W{top}"], p[f"b{top}"]) for p, _ in results], seconds=time.perf_counter() - started)
+    return LrGrid(
+        key=grid_key(config),
+        lrs=np.asarray(lrs, dtype=float),
+        histories=[h for _, h in results],
+        top=[None if p is None else (p[f"W{top}"], p[f"b{top}"]) for p, _ in results],
+        seconds=time.perf_counter() - started,
+    )
 
 
 def _train_one_by_one(data, configs, params, features, cancel, progress):
@@ -86,6 +91,7 @@ def _train_one_by_one(data, configs, params, features, cancel, progress):
     top = model.num_layers(params)
     results = []
     for i, config in enumerate(configs):
+
         def report(step, steps, i=i):
             progress((i * steps + step) / (len(configs) * max(1, steps)))
             return cancel.is_set()
@@ -96,8 +102,12 @@ def _train_one_by_one(data, configs, params, features, cancel, progress):
         if history.cancelled:
             return None
         # only the top layer is kept (the grid's own copy of the rest would be the cache's arrays again)
-        results.append((None if history.diverged_at is not None else
-                        {f"W{top}": final[f"W{top}"], f"b{top}": final[f"b{top}"]}, history))
+        results.append(
+            (
+                None if history.diverged_at is not None else {f"W{top}": final[f"W{top}"], f"b{top}": final[f"b{top}"]},
+                history,
+            )
+        )
     return results
 
 

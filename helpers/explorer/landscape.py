@@ -31,8 +31,11 @@ class Landscape:
             accuracy = None if shown is None or shown.diverged_at is not None else shown.final_test_accuracy
             lrs, accuracies = (None, None) if grid is None else (grid.lrs, grid.accuracies())
             # rule top has its live grid (training, or ready); other rules show their stored grid
-            stored = (stored_landscape(shown.config.rule, with_settings=True)
-                      if grid is None and shown is not None and not trains_together(shown.config.rule) else None)
+            stored = (
+                stored_landscape(shown.config.rule, with_settings=True)
+                if grid is None and shown is not None and not trains_together(shown.config.rule)
+                else None
+            )
             title, marked_lr = "final test accuracy vs learning rate", None if shown is None else shown.config.lr
             if stored is not None:
                 lrs, accuracies, stored_note, stored_settings = stored
@@ -51,11 +54,16 @@ class Landscape:
                     accuracy = None if shown.diverged_at is not None else shown.final_validation_accuracy
                     stored_note += "; the dot is the shown run"
             if note is None:
-                note = (f"{len(grid.lrs)} runs of {shown.config.steps:,} steps; the dot is the shown run" if grid
-                        else stored_note if stored is not None
-                        else f"empty for rule {shown.config.rule}: the learning-rate grid trains the top layer only "
-                             "and results/rules.json has no row for it" if shown is not None and not trains_together(shown.config.rule)
-                        else "")
+                note = (
+                    f"{len(grid.lrs)} runs of {shown.config.steps:,} steps; the dot is the shown run"
+                    if grid
+                    else stored_note
+                    if stored is not None
+                    else f"empty for rule {shown.config.rule}: the learning-rate grid trains the top layer only "
+                    "and results/rules.json has no row for it"
+                    if shown is not None and not trains_together(shown.config.rule)
+                    else ""
+                )
             if stored is None:  # the live grid: a run outside it gets a note, not a dot off the plot
                 off = outside(marked_lr, lrs)
                 if off:
@@ -84,12 +92,24 @@ def outside(lr, lrs) -> str:
 
 def _differing_settings(config, settings: dict) -> str:
     """The settings of ``config`` that the stored grid's runs did not have ('H 32, 1,000 steps'), or ''."""
-    stored = {"hidden_size": settings["hidden_size"], "steps": settings["select_steps"], "batch_size": settings["batch_size"],
-              "init": settings["init"], "optimizer": settings["optimizer"]}
+    stored = {
+        "hidden_size": settings["hidden_size"],
+        "steps": settings["select_steps"],
+        "batch_size": settings["batch_size"],
+        "init": settings["init"],
+        "optimizer": settings["optimizer"],
+    }
     # no-break spaces: the note's line breaks never part a number from its name
-    words = {"hidden_size": "H\u00a0{:,}", "steps": "{:,}\u00a0steps", "batch_size": "batch\u00a0{:,}", "init": "{}\u00a0init",
-             "optimizer": "{}"}
-    return ", ".join(words[key].format(getattr(config, key)) for key, value in stored.items() if getattr(config, key) != value)
+    words = {
+        "hidden_size": "H\u00a0{:,}",
+        "steps": "{:,}\u00a0steps",
+        "batch_size": "batch\u00a0{:,}",
+        "init": "{}\u00a0init",
+        "optimizer": "{}",
+    }
+    return ", ".join(
+        words[key].format(getattr(config, key)) for key, value in stored.items() if getattr(config, key) != value
+    )
 
 
 def stored_landscape(rule: str, with_settings: bool = False):
@@ -112,6 +132,8 @@ def stored_landscape(rule: str, with_settings: bool = False):
     lrs = np.array([g["lr"] for g in row["grid"]], dtype=float)
     accuracies = np.array([g["validation_mean"] for g in row["grid"]], dtype=float)
     seeds = ", ".join(str(s) for s in settings["seeds"])
-    note = (f"stored results (results/rules.json), H\u00a0{settings['hidden_size']}, {settings['select_steps']:,}\u00a0steps, "
-            f"mean of seeds {seeds}")
+    note = (
+        f"stored results (results/rules.json), H\u00a0{settings['hidden_size']}, {settings['select_steps']:,}\u00a0steps, "
+        f"mean of seeds {seeds}"
+    )
     return (lrs, accuracies, note, settings) if with_settings else (lrs, accuracies, note)

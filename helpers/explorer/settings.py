@@ -93,11 +93,18 @@ def status_label(config: train.TrainConfig) -> str:
     """What the status line and the legend name: 'top, lr 0.001, H 128, 10,000 steps, seed 0', then the
     batch size, init and optimizer only where they differ from the reference (one line on a projector)."""
     reference = train.TrainConfig()
-    extras = [f"batch {config.batch_size}" if config.batch_size != reference.batch_size else "",
-              f"{config.init} init" if config.init != reference.init else "",
-              optimizer_label(config.optimizer) if config.optimizer != reference.optimizer else ""]
-    return ", ".join([f"{config.rule}, lr {format_lr(config.lr)}, H {config.hidden_size}, {config.steps:,} steps, "
-                      f"seed {config.seed}", *filter(None, extras)])
+    extras = [
+        f"batch {config.batch_size}" if config.batch_size != reference.batch_size else "",
+        f"{config.init} init" if config.init != reference.init else "",
+        optimizer_label(config.optimizer) if config.optimizer != reference.optimizer else "",
+    ]
+    return ", ".join(
+        [
+            f"{config.rule}, lr {format_lr(config.lr)}, H {config.hidden_size}, {config.steps:,} steps, "
+            f"seed {config.seed}",
+            *filter(None, extras),
+        ]
+    )
 
 
 def differences(config: train.TrainConfig, other: train.TrainConfig) -> str:

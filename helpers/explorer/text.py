@@ -54,11 +54,16 @@ def summary(history, how_obtained: str, waited: float) -> str:
     """
     label = html.escape(status_label(history.config))
     if history.diverged_at is not None:
-        headline = (f"<b style='color:#b00'>diverged at step {history.diverged_at:,}</b> "
-                    f"(batch loss {history.diverged_loss:.3g}; try a smaller lr)")
+        headline = (
+            f"<b style='color:#b00'>diverged at step {history.diverged_at:,}</b> "
+            f"(batch loss {history.diverged_loss:.3g}; try a smaller lr)"
+        )
     elif history.cancelled:
-        evaluated = (f"test accuracy {100 * history.test_accuracies[-1]:.2f}% at step {history.eval_steps[-1]:,}"
-                     if history.test_accuracies else "not evaluated yet")
+        evaluated = (
+            f"test accuracy {100 * history.test_accuracies[-1]:.2f}% at step {history.eval_steps[-1]:,}"
+            if history.test_accuracies
+            else "not evaluated yet"
+        )
         headline = f"<b>stopped at step {history.steps_done:,} of {history.config.steps:,}</b> ({evaluated})"
     else:
         headline = f"<b>test accuracy {100 * history.final_test_accuracy:.2f}%</b>"
@@ -71,8 +76,7 @@ def working(text: str) -> str:
 
 
 def error(exception, trace: str) -> str:
-    return (f"<span style='color:#b00'>error: {html.escape(repr(exception))}</span>"
-            f"<pre>{html.escape(trace)}</pre>")
+    return f"<span style='color:#b00'>error: {html.escape(repr(exception))}</span><pre>{html.escape(trace)}</pre>"
 
 
 def plain(snippet: str) -> str:
