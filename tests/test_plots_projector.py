@@ -170,6 +170,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("0[1-8]_*.ipynb"))
 
 
+@pytest.mark.slow  # redraws every figure call of the notebooks; the helpers' own figures are checked above
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_figure_a_notebook_draws_is_readable_on_a_projector(notebook):
     figures = drawn_figures(notebook, ROOT)

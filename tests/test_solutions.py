@@ -49,6 +49,7 @@ def test_every_notebook_has_a_tested_code_solution(path):
     assert solutions(path), f"{path.name}: no ```python block inside a <details> solution"
 
 
+@pytest.mark.slow  # runs the lessons' solution code, which trains (the checkers' own tests are in the fast tier)
 @pytest.mark.parametrize("path, code", CASES)
 def test_solution_passes_its_checker(path, code, capsys, monkeypatch):
     monkeypatch.chdir(NOTEBOOK_DIR)
