@@ -315,6 +315,7 @@ def run_in_jupyterlab(page, lab):
         page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
             timeout=SERVER_START_S * 1000
         )
+        choose_kernel_if_asked(page)
         menu_command(page, "Run", r"^Run All Cells")
         log("run all cells")
         try:
@@ -461,18 +462,27 @@ def set_file_browser(page, shown: bool) -> None:
         time.sleep(0.5)  # the notebook panel takes the new width
 
 
+def choose_kernel_if_asked(page) -> bool:
+    """Click "Select" in JupyterLab's "Select Kernel" dialog (it asks when a kernel start is slow); True if it was up."""
+    select = page.locator(".jp-Dialog button", has_text="Select")
+    if not select.count():
+        return False
+    select.first.click()
+    return True
+
+
 def open_and_run(page, url: str) -> None:
     """Open a notebook in JupyterLab, start its kernel (choosing it if JupyterLab asks) and run every cell."""
     page.goto(url, timeout=SERVER_START_S * 1000)
     page.locator(".jp-Notebook").first.wait_for(timeout=SERVER_START_S * 1000)
     deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline:
-        if page.locator(".jp-Dialog button", has_text="Select").count():  # a slow kernel start: JupyterLab asks
-            page.locator(".jp-Dialog button", has_text="Select").click()
-        if page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count():
+        asked = choose_kernel_if_asked(page)
+        if not asked and page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count():
             break
         time.sleep(0.5)
     for attempt in range(3):  # a click that lands while the kernel still connects is lost: try again
+        choose_kernel_if_asked(page)  # the dialog can come up after the status already read idle: it blocks the menu
         menu_command(page, "Run", r"^Run All Cells")
         try:
             page.locator(".jp-InputArea-prompt", has_text=re.compile(r"\[(\*|\d+)\]")).first.wait_for(timeout=20000)
