@@ -591,8 +591,7 @@ def save_in_jupyterlab(page, url: str, path: Path) -> bytes:
     # what JupyterLab does on open (the kernel's language_info lands in the metadata) happens before the save
     deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline:
-        if page.locator(".jp-Dialog button", has_text="Select").count():
-            page.locator(".jp-Dialog button", has_text="Select").click()
+        choose_kernel_if_asked(page)
         status = page.locator(".jp-Notebook-ExecutionIndicator:visible").first.get_attribute("data-status")
         if status in ("idle", None) and time.monotonic() > deadline - SERVER_START_S + 3:
             break

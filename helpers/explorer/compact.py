@@ -44,11 +44,6 @@ class PixelImages:
     def shape(self) -> tuple:
         return self.pixels.shape
 
-    @property
-    def nbytes(self) -> int:
-        """Bytes the float64 array would take (what ``np.asarray`` builds); the pixels take an eighth."""
-        return self.pixels.size * 8
-
     def __len__(self) -> int:
         return len(self.pixels)
 
@@ -58,9 +53,6 @@ class PixelImages:
     def __array__(self, dtype=None, copy=None):
         images = _as_float(self.pixels)
         return images if dtype is None else images.astype(dtype, copy=False)
-
-    def __matmul__(self, other):
-        return np.asarray(self) @ other
 
     def __repr__(self) -> str:
         return f"PixelImages({self.shape[0]} x {self.shape[1]} float64, kept as uint8)"
