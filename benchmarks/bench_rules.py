@@ -1,6 +1,7 @@
 """What the learning rules cost per step, next to lean NumPy loops doing the same products, and the floor of the reference run.
 
-    python benchmarks/bench_rules.py [--steps N] [--default-steps N] [--repeat R] [--reference-steps N] [--json]
+    python benchmarks/bench_rules.py [--steps N] [--default-steps N] [--repeat R] [--reference-steps N]
+                                     [--row RULE] [--row-quick] [--json]
 
 1. The reference run's floor (NumPy, float64): the two feature products of
    every image (h1 = relu(X W1 + b1), h2 = relu(h1 W2 + b2) for the 70,000
@@ -18,6 +19,20 @@
    per-step x 10,000 plus 11 evaluations (measured).
 3. Memory per run: the peak of NumPy's allocations during one run (tracemalloc),
    on top of the data set, which every run shares.
+4. The arithmetic floor of a step: its products' floating-point operations
+   (``step_flops``) at the rate one core reaches on a large product (a
+   1000 x 1000 matrix product on one BLAS thread, measured here); ratio =
+   train / floor. The products of a batch of 32 run slower than a large one,
+   so this floor is below what any loop of batch-32 products reaches.
+5. Lockstep (backprop): the runs of one seed's five learning rates share the
+   batches, so a loop can take their steps together, as a stack (batched
+   products, one NumPy call per operation for the five runs); per run-step,
+   next to the lean loop taking one run at a time.
+6. ``--row RULE``: the rule's full-protocol row of ``python -m helpers rules``
+   (5 lrs x 3 seeds to 10,000 steps, the chosen lr's 3 seeds to 50,000: 300,000
+   steps, the grid not extended beyond its edges) on 2 worker processes, its wall
+   time next to its floor (its steps' arithmetic on 2 cores at the rate above).
+   Minutes; ``--row-quick`` runs the quick protocol instead (what the test runs).
 
 Every measurement takes turns with the others in each of R rounds and the best
 round counts (the machine is shared and noisy).
@@ -33,12 +48,40 @@ import tracemalloc
 
 import numpy as np
 
-from helpers import rules, train as train_module
+from helpers import comparison, rules, train as train_module
 from helpers.data import BatchSampler, load_mnist
 from helpers.threads import one_blas_thread
 from helpers.train import TrainConfig, initial_params, seeded_streams, train
 
 RULES = ("top", "backprop", "fa", "dfa", "sign", "uloss")
+LOCKSTEP_LRS = (0.001, 0.003, 0.01, 0.03, 0.1)  # the comparison's grid: the runs of one seed
+
+
+def step_flops(rule: str, hidden: int = 128, batch: int = 32, inputs: int = 784, classes: int = 10) -> int:
+    """Floating-point operations of one step's products (2 per multiply-add), as the lean loops compute them."""
+    layers = [(inputs, hidden), (hidden, hidden), (hidden, classes)]
+    if rule == "top":  # the lookup's scores and the top layer's gradient
+        return 2 * (2 * batch * hidden * classes)
+    forward = sum(2 * batch * m * n for m, n in layers)  # x W for every layer
+    weight_gradients = forward  # h^T d for every layer, the same sizes
+    if rule == "dfa":  # the output error to each hidden layer through its (10, H) matrix
+        signals = 2 * (2 * batch * classes * hidden)
+    else:  # backprop, fa, sign, uloss: d W^T (or B^T, sign(W)^T) into layers 2 and 1
+        signals = sum(2 * batch * m * n for m, n in layers[1:])
+    return forward + weight_gradients + signals
+
+
+def core_rate(repeat: int = 3, size: int = 1000) -> float:
+    """FLOP per second of one BLAS thread on a (size x size) @ (size x size) product, best of ``repeat``."""
+    a = np.random.default_rng(0).standard_normal((size, size))
+    best = float("inf")
+    with one_blas_thread():
+        a @ a  # warm: the first product pays for BLAS's buffers
+        for _ in range(repeat):
+            started = time.perf_counter()
+            a @ a
+            best = min(best, time.perf_counter() - started)
+    return 2 * size**3 / best
 
 
 def feature_products(params, data):
@@ -63,9 +106,10 @@ def lean_top_loop(features, labels, W, sampler, steps, lr):
 
 
 def _softmax_error(s, y, onehot, B):
-    s -= s.max(axis=1, keepdims=True)
+    """(softmax(s) - onehot[y]) / B over the last axis, written into s: s (N, 10) or a stack (R, N, 10)."""
+    s -= s.max(axis=-1, keepdims=True)
     np.exp(s, out=s)
-    s /= s.sum(axis=1, keepdims=True)
+    s /= s.sum(axis=-1, keepdims=True)
     s -= onehot[y]
     s /= B
     return s
@@ -106,6 +150,69 @@ def lean_loop(rule, X, Y, p, sampler, steps, lr, feedback):
         b2 -= lr * d2.sum(axis=0)
         W1 -= lr * (x.T @ d1)
         b1 -= lr * d1.sum(axis=0)
+
+
+def lean_lockstep_loop(X, Y, stack, sampler, steps, lrs):
+    """Backprop for len(lrs) runs at once on the same batches: ``stack`` {name: (R, ...) array}, updated in place;
+    biases (R, 1, M), lrs (R,). The lean loop's products, each one batched call (np.matmul) for every run."""
+    W1, b1, W2, b2, W3, b3 = (stack[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
+    lr = np.asarray(lrs, dtype=float)[:, None, None]
+    onehot, B = np.eye(10), sampler.batch_size
+    for _ in range(steps):
+        idx = sampler.next()
+        x, y = X[idx], Y[idx]
+        h1 = np.maximum(x @ W1 + b1, 0.0)  # (32, 784) @ (R, 784, H): the shared batch against every run
+        h2 = np.maximum(h1 @ W2 + b2, 0.0)
+        ds = _softmax_error(h2 @ W3 + b3, y, onehot, B)
+        d2 = (ds @ W3.transpose(0, 2, 1)) * (h2 > 0)
+        d1 = (d2 @ W2.transpose(0, 2, 1)) * (h1 > 0)
+        W3 -= lr * (h2.transpose(0, 2, 1) @ ds)
+        b3 -= lr * ds.sum(axis=1, keepdims=True)
+        W2 -= lr * (h1.transpose(0, 2, 1) @ d2)
+        b2 -= lr * d2.sum(axis=1, keepdims=True)
+        W1 -= lr * (x.T @ d1)
+        b1 -= lr * d1.sum(axis=1, keepdims=True)
+
+
+def lockstep_per_run_step(data, steps):
+    """Seconds per run-step (one seed's five lrs in lockstep, the same five one run at a time), one BLAS thread,
+    and the largest difference between their trained weights (the same runs: rounding only)."""
+    start = initial_params(TrainConfig())
+    X, Y = data.train.images, data.train.labels
+
+    def sampler():
+        return BatchSampler(len(Y), 32, seeded_streams(0)[1])
+
+    stack = {
+        k: np.stack([v.reshape(1, -1) if k.startswith("b") else v for _ in LOCKSTEP_LRS]) for k, v in start.items()
+    }
+    with one_blas_thread():
+        started = time.perf_counter()
+        lean_lockstep_loop(X, Y, stack, sampler(), steps, LOCKSTEP_LRS)
+        together = time.perf_counter() - started
+        started = time.perf_counter()
+        apart_params = []
+        for lr in LOCKSTEP_LRS:
+            apart_params.append({k: v.copy() for k, v in start.items()})
+            lean_loop("backprop", X, Y, apart_params[-1], sampler(), steps, lr, None)
+        apart = time.perf_counter() - started
+    difference = max(
+        float(np.max(np.abs(stack[k][r].reshape(p[k].shape) - p[k]))) for r, p in enumerate(apart_params) for k in p
+    )
+    runs = steps * len(LOCKSTEP_LRS)
+    return together / runs, apart / runs, difference
+
+
+def full_row(data, rule: str, quick: bool, jobs: int = 2) -> dict:
+    """Wall seconds of the rule's comparison row (its grid not extended), and the steps it trained."""
+    settings = dict(comparison.make_protocol(quick, extend_edges=False).as_dict(), rules=[rule])
+    result = comparison.measure_all(data, settings, jobs=jobs)
+    row = result["rules"][0]
+    if row.get("failed"):
+        raise SystemExit(f"the {rule} row failed: {row['failed']}")
+    steps = len(settings["lrs"]) * len(settings["seeds"]) * settings["select_steps"]
+    steps += len(settings["seeds"]) * settings["steps"]
+    return {"rule": rule, "quick": quick, "jobs": jobs, "steps": steps, "wall_seconds": result["wall_seconds"]}
 
 
 @contextlib.contextmanager
@@ -190,7 +297,16 @@ def best_of_rounds(ways: dict, repeat: int) -> dict:
     return {name: min(t) for name, t in times.items()}
 
 
-def measure(data, steps: int, repeat: int, reference_steps: int, default_steps: int | None = None) -> dict:
+def measure(
+    data,
+    steps: int,
+    repeat: int,
+    reference_steps: int,
+    default_steps: int | None = None,
+    row: str | None = None,
+    row_quick: bool = False,
+) -> dict:
+    rate = core_rate()
     config = TrainConfig(steps=reference_steps)
     start = initial_params(config)
 
@@ -234,6 +350,7 @@ def measure(data, steps: int, repeat: int, reference_steps: int, default_steps: 
             "floor_seconds": floor,
             "ratio_to_floor": reference["train_run"] / floor,
         },
+        "core_gflops": rate / 1e9,
         "rules": {},
     }
     for rule in RULES:
@@ -255,7 +372,24 @@ def measure(data, steps: int, repeat: int, reference_steps: int, default_steps: 
             entry["one_thread_train_step_ms"] * 10 + 11 * evaluation
         )  # 10,000 steps, 11 evaluations
         entry["memory_mb"] = memory_per_run(data, rule, min(steps, 200)) / 2**20
+        entry["floor_step_ms"] = 1e3 * step_flops(rule) / rate
+        entry["ratio_to_floor"] = entry["one_thread_train_step_ms"] / entry["floor_step_ms"]
         record["rules"][rule] = entry
+    rounds = [lockstep_per_run_step(data, steps) for _ in range(repeat)]  # each round times both ways in turn
+    together, apart = min(r[0] for r in rounds), min(r[1] for r in rounds)
+    record["lockstep"] = {
+        "rule": "backprop",
+        "runs": len(LOCKSTEP_LRS),
+        "together_run_step_ms": 1e3 * together,
+        "apart_run_step_ms": 1e3 * apart,
+        "speedup": apart / together,
+        "max_weight_difference": max(r[2] for r in rounds),
+    }
+    if row:
+        measured = full_row(data, row, row_quick)
+        measured["floor_seconds"] = measured["steps"] * step_flops(row) / (measured["jobs"] * rate)
+        measured["ratio_to_floor"] = measured["wall_seconds"] / measured["floor_seconds"]
+        record["row"] = measured
     return record
 
 
@@ -267,11 +401,19 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--reference-steps", type=int, default=10000, help="steps of the reference run and its floor")
+    parser.add_argument(
+        "--row", choices=[r for r in RULES if r != "top"], help="also time this rule's full comparison row (minutes)"
+    )
+    parser.add_argument("--row-quick", action="store_true", help="the row on the quick protocol (seconds)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     if min(args.steps, args.default_steps) < 3 or args.repeat < 1 or args.reference_steps < 1:
         parser.error("--steps and --default-steps must be at least 3, --repeat and --reference-steps at least 1")
-    record = measure(load_mnist(), args.steps, args.repeat, args.reference_steps, args.default_steps)
+    if args.row_quick and not args.row:
+        parser.error("--row-quick needs --row RULE")
+    record = measure(
+        load_mnist(), args.steps, args.repeat, args.reference_steps, args.default_steps, args.row, args.row_quick
+    )
     if args.json:
         print(json.dumps(record))
         return
@@ -281,14 +423,29 @@ def main() -> None:
         f"{r['floor_seconds']:.2f} s (feature products {r['feature_products_seconds']:.2f} s + lean loop "
         f"{r['lean_loop_seconds']:.2f} s): {r['ratio_to_floor']:.2f}x the floor"
     )
+    print(f"one core on a large product: {record['core_gflops']:.1f} GFLOP/s (the floors below)")
     print(
-        f"{'rule':<9} {'1 thread: train / lean ms':>27} {'default: train / lean ms':>26} {'10k steps s':>12} {'memory MB':>10}"
+        f"{'rule':<9} {'1 thread: train / lean ms':>27} {'default: train / lean ms':>26} {'floor ms':>9}"
+        f" {'10k steps s':>12} {'memory MB':>10}"
     )
     for rule, e in record["rules"].items():
         print(
             f"{rule:<9} {e['one_thread_train_step_ms']:>9.3f} / {e['one_thread_lean_step_ms']:.3f} ({e['one_thread_ratio']:.2f}x)"
             f" {e['default_threads_train_step_ms']:>8.3f} / {e['default_threads_lean_step_ms']:.3f} ({e['default_threads_ratio']:.2f}x)"
-            f" {e['train_10000_seconds']:>12.1f} {e['memory_mb']:>10.1f}"
+            f" {e['floor_step_ms']:>5.3f} ({e['ratio_to_floor']:.2f}x)"
+            f" {e['train_10000_seconds']:>8.1f} {e['memory_mb']:>10.1f}"
+        )
+    lock = record["lockstep"]
+    print(
+        f"lockstep, backprop, {lock['runs']} lrs on one seed's batches: {lock['together_run_step_ms']:.3f} ms per "
+        f"run-step together, {lock['apart_run_step_ms']:.3f} ms one run at a time: {lock['speedup']:.2f}x "
+        f"(weights within {lock['max_weight_difference']:.1e} of each other)"
+    )
+    if "row" in record:
+        row = record["row"]
+        print(
+            f"{row['rule']} row{' (quick protocol)' if row['quick'] else ''}: {row['steps']:,} steps on {row['jobs']} "
+            f"workers in {row['wall_seconds']:.1f} s; floor {row['floor_seconds']:.1f} s: {row['ratio_to_floor']:.2f}x"
         )
 
 

@@ -36,15 +36,22 @@ def small_mnist(mnist):
     )
 
 
+def load_script(name):
+    """benchmarks/<name> as a module (the benchmarks are scripts, not a package)."""
+    path = ROOT / "benchmarks" / name
+    spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture
 def bench(small_mnist, monkeypatch, capsys):
     """``bench(name, *flags)``: benchmarks/<name> run as a script with ``--json`` on the small MNIST -> its record."""
 
     def run(name, *args):
         path = ROOT / "benchmarks" / name
-        spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        module = load_script(name)
         monkeypatch.setattr(module, "load_mnist", lambda *a, **k: small_mnist)
         monkeypatch.setattr(sys, "argv", [str(path), *args, "--json"])
         with threadpool_limits(limits=1):  # on a busy machine two BLAS threads make small products crawl
@@ -146,10 +153,15 @@ def test_bench_baselines_reports_ratio(bench):
 
 
 def test_bench_rules_reports_the_floor_and_every_rule_next_to_its_lean_loop(bench):
+    bench_rules = load_script("bench_rules.py")
     record = bench(
-        "bench_rules.py", "--steps", "12", "--default-steps", "5", "--repeat", "1", "--reference-steps", "30"
+        "bench_rules.py",
+        *("--steps", "12", "--default-steps", "5", "--repeat", "1", "--reference-steps", "30"),
+        *("--row", "backprop", "--row-quick"),
     )
     assert (record["steps"], record["default_steps"], record["repeat"], record["reference_steps"]) == (12, 5, 1, 30)
+    rate = record["core_gflops"] * 1e9
+    assert math.isfinite(rate) and rate > 0
     ref = record["reference"]
     for key in ("train_run_seconds", "feature_products_seconds", "lean_loop_seconds", "floor_seconds"):
         assert positive_seconds(ref[key]), key
@@ -163,6 +175,22 @@ def test_bench_rules_reports_the_floor_and_every_rule_next_to_its_lean_loop(benc
             assert entry[f"{tag}_ratio"] == pytest.approx(train_ms / lean_ms), (rule, tag)
         assert positive_seconds(entry["evaluation_seconds"]) and positive_seconds(entry["train_10000_seconds"]), rule
         assert math.isfinite(entry["memory_mb"]) and entry["memory_mb"] > 0, rule
+        # the floor: the step's products at one core's rate (16.2 MFLOP for backprop at H 128, batch 32)
+        assert entry["floor_step_ms"] == pytest.approx(1e3 * bench_rules.step_flops(rule) / rate), rule
+        assert entry["ratio_to_floor"] == pytest.approx(entry["one_thread_train_step_ms"] / entry["floor_step_ms"])
+    assert bench_rules.step_flops("backprop") == 2 * 32 * (
+        2 * (784 * 128 + 128 * 128 + 128 * 10) + 128 * 128 + 128 * 10
+    )
+    assert bench_rules.step_flops("top") == 2 * 2 * 32 * 128 * 10
+    lock = record["lockstep"]
+    assert lock["runs"] == 5 and lock["speedup"] == pytest.approx(
+        lock["apart_run_step_ms"] / lock["together_run_step_ms"]
+    )
+    assert lock["max_weight_difference"] <= 1e-12  # the stack trains the same runs (bit for bit with NumPy's matmul)
+    row = record["row"]  # the quick protocol: 2 lrs x 1 seed to 200 steps, the chosen lr's seed to 400
+    assert (row["rule"], row["quick"], row["jobs"], row["steps"]) == ("backprop", True, 2, 2 * 200 + 400)
+    assert row["floor_seconds"] == pytest.approx(row["steps"] * bench_rules.step_flops("backprop") / (2 * rate))
+    assert row["ratio_to_floor"] == pytest.approx(row["wall_seconds"] / row["floor_seconds"])
 
 
 def test_bench_float32_reports_both_dtypes_ratios_and_accuracies(bench):

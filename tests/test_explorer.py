@@ -205,7 +205,7 @@ def test_an_explorer_that_loads_mnist_keeps_the_bytes_and_trains_every_rule(mnis
 
     monkeypatch.setattr(app, "load_compact_mnist", lambda: compact.load_compact_mnist(mnist.directory))
     app.close_all()  # no explorer to inherit data from
-    explorer = Explorer(None, TrainConfig(steps=1000), grid=False)
+    explorer = Explorer(None, TrainConfig(steps=300, eval_every=100), grid=False)
     try:
         assert isinstance(explorer.data, compact.CompactMnist)
         top = explorer.history
@@ -645,9 +645,10 @@ def test_a_registered_init_scheme_and_optimizer_are_offered(mnist, monkeypatch):
         explorer.close()
 
 
-def test_a_registered_rule_is_offered_and_trained(mnist):
+def test_a_registered_rule_is_offered_and_trained(mnist, monkeypatch):
     from helpers import rules
 
+    _once_per_module(monkeypatch)
     @rules.register_rule("toy-top", label="toy: half the top gradient")
     def toy(params, batch, cache, scores, dscores):
         (h2, _), _ = cache[-1]
@@ -668,9 +669,10 @@ def test_a_registered_rule_is_offered_and_trained(mnist):
         rules.RULES.pop("toy-top", None)
 
 
-def test_a_rule_registered_after_the_explorer_was_built_can_be_chosen(mnist):
+def test_a_rule_registered_after_the_explorer_was_built_can_be_chosen(mnist, monkeypatch):
     from helpers import rules
 
+    _once_per_module(monkeypatch)
     explorer = Explorer(mnist, TrainConfig(steps=100), grid=False)
     try:
         rules.register_rule("late-top", lambda p, b, c, s, d: {"W3": c[-1][0][0].T @ d})
@@ -764,7 +766,8 @@ def rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def test_a_new_explorer_closes_the_old_one(mnist):
+def test_a_new_explorer_closes_the_old_one(mnist, monkeypatch):
+    _once_per_module(monkeypatch)
     first = Explorer(mnist, TrainConfig(steps=200), grid=False)
     threads = threading.active_count()
     second = Explorer(mnist, TrainConfig(steps=200), grid=False)
