@@ -649,6 +649,7 @@ def test_a_registered_rule_is_offered_and_trained(mnist, monkeypatch):
     from helpers import rules
 
     _once_per_module(monkeypatch)
+
     @rules.register_rule("toy-top", label="toy: half the top gradient")
     def toy(params, batch, cache, scores, dscores):
         (h2, _), _ = cache[-1]
