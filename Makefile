@@ -43,8 +43,8 @@ $(BASE): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(BASE)
 
-# on two workers too (the same XDIST as `make test`): the fast tier took 5 min 12 s so at load 2-5, 7 min 45 s in
-# one process at load 4-5 (2026-12-07). One file while editing: `.venv/bin/python -m pytest tests/test_x.py`.
+# The edit-test loop: ruff, then every test not marked slow or browser, on the two workers `make test` uses (its
+# time: docs/measurements.md, "The test suite"). One file while editing: `.venv/bin/python -m pytest tests/test_x.py`.
 check: $(STAMP)
 	$(RUFF) check .
 	$(RUFF) format --check .

@@ -123,6 +123,7 @@ def test_missing_data_dir_offline_leaves_no_folder_behind(tmp_path):
     assert not (tmp_path / "not-there").exists()  # neither folder the download made
 
 
+@pytest.mark.slow  # a subprocess under a 4 GB address-space limit
 def test_a_hidden_size_too_large_for_memory_is_one_line_and_status_2():
     import resource
 

@@ -205,7 +205,7 @@ def test_an_explorer_that_loads_mnist_keeps_the_bytes_and_trains_every_rule(mnis
 
     monkeypatch.setattr(app, "load_compact_mnist", lambda: compact.load_compact_mnist(mnist.directory))
     app.close_all()  # no explorer to inherit data from
-    explorer = Explorer(None, TrainConfig(steps=300, eval_every=100), grid=False)
+    explorer = Explorer(None, TrainConfig(steps=200, eval_every=200), grid=False)
     try:
         assert isinstance(explorer.data, compact.CompactMnist)
         top = explorer.history
@@ -303,6 +303,7 @@ def test_the_landscape_shades_diverged_learning_rates():
     assert "explorer-diverged" not in landscape_svg(lrs, np.linspace(0.1, 0.9, len(lrs)), 0.1, 0.5)
 
 
+@pytest.mark.slow  # trains a second learning-rate grid, at H 64
 def test_a_hidden_size_change_waits_for_a_new_grid(gridded):
     gridded.update(hidden_size=64)
     assert not gridded.lr.continuous_update or gridded.wait_for_grid(0) is not None

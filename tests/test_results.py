@@ -485,6 +485,7 @@ def test_a_bad_import_is_one_line(spec, message):
     )
 
 
+@pytest.mark.slow  # worker processes started fresh: each imports NumPy and the helpers
 def test_workers_can_start_fresh_spawn_as_on_macos_and_windows(mnist, tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     path = tmp_path / "spawned_rule.py"
@@ -523,6 +524,7 @@ def killer(params, batch, cache, scores, dscores):
 """
 
 
+@pytest.mark.slow  # a comparison in a subprocess whose worker is killed
 def test_a_dead_worker_is_one_line_naming_the_resume(tmp_path):
     path = tmp_path / "killer.py"
     path.write_text(KILLER)
@@ -593,6 +595,7 @@ def _start_rules(tmp_path, *args):
     return process
 
 
+@pytest.mark.slow  # a comparison in a subprocess, killed, and its workers watched
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_killed_parent_leaves_no_worker_behind(tmp_path):
     process = _start_rules(tmp_path, "--jobs", "2")
@@ -608,6 +611,7 @@ def test_killed_parent_leaves_no_worker_behind(tmp_path):
     assert not left
 
 
+@pytest.mark.slow  # a comparison in a subprocess, interrupted once it has cached runs
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_ctrl_c_is_one_line_naming_where_and_how_to_resume(tmp_path, jobs):
