@@ -107,6 +107,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_explorer.py
 	$(PY) benchmarks/bench_baselines.py
+	$(PY) benchmarks/bench_rules.py --row backprop  # minutes: a whole comparison row against its floor
 	$(PY) benchmarks/bench_memory.py
 	$(PY) benchmarks/bench_float32.py
 	$(PY) benchmarks/bench_pytorch.py  # says so and measures nothing without the bench extra (PyTorch)

@@ -233,3 +233,10 @@ def test_bench_float32_reports_both_dtypes_ratios_and_accuracies(bench):
     assert text.count("float64") >= 5 and text.count("float32") >= 5
     assert f"ratio {grid['ratio']:.2f}x" in text and f"ratio {backprop['ratio']:.2f}x" in text
     assert f"ratio {record['features']['ratio']:.2f}x" in text
+
+
+def test_make_bench_runs_every_benchmark():
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\nbench:", 1)[1].split("\n\n", 1)[0]
+    scripts = sorted(path.name for path in (ROOT / "benchmarks").glob("bench_*.py"))
+    assert scripts and [name for name in scripts if f"benchmarks/{name}" not in recipe] == []
