@@ -516,14 +516,16 @@ def search_field_after_ctrl_k(page, tries: int = 5, seconds: float = 5.0):
     """Press Ctrl+K as a reader does and return the search field it shows. If none shows within ``seconds``,
     press again (the key toggles the field, so it is pressed again only when the last press showed nothing):
     once, on a machine busy with the handout's lessons, a single press showed no field for 30 s."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     field = page.locator("input[type=search]:visible").first
     for _ in range(tries):
         page.keyboard.press("Control+k")
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if field.count():
-                return field
-            time.sleep(0.1)
+        try:
+            field.wait_for(state="visible", timeout=1000 * seconds)
+            return field
+        except PlaywrightTimeout:
+            continue
     raise AssertionError(f"Ctrl+K showed no search field in {tries} presses, {seconds:g} s apart")
 
 
