@@ -152,6 +152,27 @@ def test_bench_baselines_reports_ratio(bench):
         assert measurement["equal"] is True  # same results both ways
 
 
+def test_bench_threads_times_each_product_at_one_thread_and_every_core_and_stops_its_busy_processes(bench, monkeypatch):
+    started = []
+    real_popen = subprocess.Popen
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: started.append(real_popen(*a, **k)) or started[-1])
+    record = bench("bench_threads.py", "--repeat", "1", "--softmax-iterations", "1", "--busy", "1")
+    assert record["thread_counts"] == sorted({1, os.cpu_count() or 1})
+    assert [condition["busy_processes"] for condition in record["conditions"]] == [0, 1]
+    assert len(started) == 1 and started[0].poll() is not None  # the busy process is gone when the script ends
+    for condition in record["conditions"]:
+        assert [row["workload"].split(",")[0] for row in condition["rows"]] == [
+            "frozen features of every image",
+            "least-squares readout",
+            "softmax readout",
+        ]
+        for row in condition["rows"]:
+            seconds = {int(threads): value for threads, value in row["seconds"].items()}
+            assert sorted(seconds) == record["thread_counts"]
+            assert all(positive_seconds(value) for value in seconds.values())
+            assert row["ratio"] == pytest.approx(seconds[max(seconds)] / seconds[1])
+
+
 def test_bench_rules_reports_the_floor_and_every_rule_next_to_its_lean_loop(bench):
     bench_rules = load_script("bench_rules.py")
     record = bench(
