@@ -5,7 +5,7 @@
 
 The training loops run on one BLAS thread whatever the machine (helpers.threads). The large products keep
 every thread BLAS starts with, one per core unless the kernel's environment says otherwise
-(OPENBLAS_NUM_THREADS): the frozen features of every image (each lesson from 5 on computes them), the
+(OPENBLAS_NUM_THREADS): the frozen features of every image (notebooks 5-7 compute them), the
 least-squares readout and the softmax readout of notebook 7 (seeds 0-2). On a server shared by a class, the
 other students' kernels keep the cores busy, and a product split over threads that each wait for a core can
 take longer than the same product on one thread. This script times each product at 1 thread and at the
