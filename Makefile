@@ -111,6 +111,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_memory.py
 	$(PY) benchmarks/bench_float32.py
 	$(PY) benchmarks/bench_threads.py  # the large products at one BLAS thread and at every core, idle and loaded
+	$(PY) benchmarks/bench_imports.py  # start-up: what JupyterLab, Voila, a kernel, nbval take to import
 	$(PY) benchmarks/bench_pytorch.py  # says so and measures nothing without the bench extra (PyTorch)
 
 book: $(BOOK_STAMP)

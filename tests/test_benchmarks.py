@@ -261,3 +261,30 @@ def test_make_bench_runs_every_benchmark():
     recipe = makefile.split("\nbench:", 1)[1].split("\n\n", 1)[0]
     scripts = sorted(path.name for path in (ROOT / "benchmarks").glob("bench_*.py"))
     assert scripts and [name for name in scripts if f"benchmarks/{name}" not in recipe] == []
+
+
+def test_bench_imports_sums_each_packages_own_time_and_names_the_grammar_package(monkeypatch, capsys):
+    bench_imports = load_script("bench_imports.py")
+    report = "\n".join(
+        [
+            "import time: self [us] | cumulative | imported package",
+            "import time:       200 |        200 |     lark.utils",
+            "import time:       300 |        500 |   lark",
+            "import time:      1000 |       1500 | rfc3987_syntax",
+            "import time:        50 |         50 | json",
+            "a warning line that is not part of the report",
+        ]
+    )
+    shares = bench_imports.package_seconds(report)
+    assert shares == pytest.approx({"lark": 0.0005, "rfc3987_syntax": 0.001, "json": 0.00005})  # self times only
+    monkeypatch.setattr(sys, "argv", ["bench_imports.py", "--module", "json", "--repeat", "2", "--no-server", "--json"])
+    assert bench_imports.main() == 0
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert record["repeat"] == 2 and record["watched"] == "rfc3987_syntax" and "jupyterlab_ready_seconds" not in record
+    (row,) = record["rows"]
+    assert row["module"] == "json" and row["watched_seconds"] == 0.0
+    assert positive_seconds(row["wall_seconds"]) and 0 < row["import_seconds"] <= row["wall_seconds"]
+    assert "json" in [name for name, _ in row["heaviest"]]
+    monkeypatch.setattr(sys, "argv", ["bench_imports.py", "--module", "no_such_module_here", "--repeat", "1"])
+    with pytest.raises(SystemExit, match="import no_such_module_here.*failed"):
+        bench_imports.main()

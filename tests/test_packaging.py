@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -52,8 +54,29 @@ def test_constraints_pin_only_packages_the_project_uses():
     for extra in project["optional-dependencies"].values():
         used |= {requirement_name(d) for d in extra}
     used |= {"ipykernel"}  # the notebooks' kernel, pulled in by jupyterlab
+    used |= {"jsonschema"}  # pulled in by jupyterlab and nbformat, pinned for their start-up (the test below)
     pinned = [line for line in (ROOT / "constraints.txt").read_text().splitlines() if line and not line.startswith("#")]
     assert {requirement_name(p) for p in pinned} <= used
+
+
+def test_the_servers_and_nbformat_start_without_building_a_grammar():
+    # jsonschema from 4.25 imports rfc3987-syntax (jupyter-events asks for its format-nongpl extra), which builds
+    # a Lark grammar on import: about a second more for every JupyterLab, Voila, nbval and nbclient start
+    # (benchmarks/bench_imports.py). constraints.txt pins the release before it; an environment made without
+    # the constraints (environment.yml) may have a newer one, so only the pinned version is checked.
+    import subprocess
+    import sys
+    from importlib.metadata import version
+
+    pin = next(line for line in (ROOT / "constraints.txt").read_text().splitlines() if line.startswith("jsonschema=="))
+    pinned = pin.split("==", 1)[1].split(";", 1)[0].strip()
+    if version("jsonschema") != pinned:
+        pytest.skip(
+            f"jsonschema {version('jsonschema')} is not the pinned {pinned}: not installed with constraints.txt"
+        )
+    code = "import sys, nbformat, jupyter_server.serverapp; print(sorted(m for m in sys.modules if 'rfc3987' in m))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]", result.stdout
 
 
 def test_make_train_and_test_set_up_a_fresh_venv_first(tmp_path):
