@@ -135,11 +135,14 @@ def serve(command: list, tmp: Path, port: int, ready_path: str):
 
 
 def stop(process) -> None:
-    """End the server and its kernels: the process group this test started, by its id."""
+    """End the server and its kernels: the process group this test started, by its id.
+
+    A server ends within a second of SIGTERM, except one whose kernel was just restarted: that one waited out
+    the whole grace period, so the group gets SIGKILL after 5 s (the test has ended; nothing is left to save)."""
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
