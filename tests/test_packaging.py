@@ -37,7 +37,11 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject():
         wanted |= {requirement_name(d) for d in project["optional-dependencies"][extra] if "python_version <" not in d}
     pip_entries = pip_section_of_environment_yml()
     listed = {requirement_name(e) for e in pip_entries if not e.startswith("-e")}
-    assert listed == wanted
+    assert listed == wanted | {"jsonschema"}  # and the start-up bound, as in constraints.txt (below)
+    bound = next(e for e in pip_entries if requirement_name(e) == "jsonschema")
+    pin = next(line for line in (ROOT / "constraints.txt").read_text().splitlines() if line.startswith("jsonschema=="))
+    pinned = tuple(int(part) for part in pin.split("==", 1)[1].split(";", 1)[0].strip().split("."))
+    assert bound == "jsonschema<4.25" and pinned < (4, 25), (bound, pin)  # 4.25 brought rfc3987-syntax
     assert "-e ." in pip_entries  # the project itself is installed from there too
 
 
