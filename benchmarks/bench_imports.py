@@ -83,8 +83,14 @@ def jupyterlab_ready_seconds(timeout: float = 120.0) -> float:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    jupyter = Path(sys.executable).with_name("jupyter")
+    if not jupyter.exists():
+        raise SystemExit(
+            f"bench_imports: no `jupyter` next to {sys.executable}: run it with the project's environment "
+            "(.venv/bin/python, after `make lab`), or pass --no-server"
+        )
     with tempfile.TemporaryDirectory() as folder:
-        command = [str(Path(sys.executable).with_name("jupyter")), "lab", "--no-browser", f"--port={port}"]
+        command = [str(jupyter), "lab", "--no-browser", f"--port={port}"]
         command += ["--allow-root", "--IdentityProvider.token=", f"--ServerApp.root_dir={folder}"]
         started = time.perf_counter()
         server = subprocess.Popen(

@@ -263,7 +263,7 @@ def test_make_bench_runs_every_benchmark():
     assert scripts and [name for name in scripts if f"benchmarks/{name}" not in recipe] == []
 
 
-def test_bench_imports_sums_each_packages_own_time_and_names_the_grammar_package(monkeypatch, capsys):
+def test_bench_imports_sums_each_packages_own_time_and_names_the_grammar_package(monkeypatch, capsys, tmp_path):
     bench_imports = load_script("bench_imports.py")
     report = "\n".join(
         [
@@ -290,3 +290,6 @@ def test_bench_imports_sums_each_packages_own_time_and_names_the_grammar_package
     monkeypatch.setattr(sys, "argv", ["bench_imports.py", "--module", "no_such_module_here", "--repeat", "1"])
     with pytest.raises(SystemExit, match="import no_such_module_here.*failed"):
         bench_imports.main()
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))  # a Python with no `jupyter` beside it
+    with pytest.raises(SystemExit, match="no `jupyter` next to .*--no-server"):
+        bench_imports.jupyterlab_ready_seconds()
