@@ -46,6 +46,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from machine import busy_process, free_port
+
 from helpers.data import load_mnist
 from helpers.explorer import HIDDEN_SIZES, Explorer
 from helpers.train import TrainConfig, train
@@ -181,7 +183,6 @@ def measure_app(timeout_s: float = 300) -> dict:
     import secrets
     import shutil
     import signal
-    import socket
     import subprocess
     import tempfile
     import urllib.error
@@ -195,9 +196,7 @@ def measure_app(timeout_s: float = 300) -> dict:
         return {"app_ready_s": None, "app_not_measured": f"{exc.name} is not installed (pip install -e '.[test]')"}
     if not chromium.exists():
         return {"app_ready_s": None, "app_not_measured": f"{chromium} is missing (apt-get install -y chromium)"}
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     token = secrets.token_hex(16)
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copy(ROOT / "app" / "explorer.ipynb", tmp)
@@ -432,9 +431,7 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     if args.retrained:
-        import subprocess
-
-        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.busy else None
+        busy = busy_process() if args.busy else None
         try:
             result = {**measure_retrained(), "busy_process_beside": bool(args.busy)}
         finally:

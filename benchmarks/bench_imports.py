@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,8 @@ import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
+
+from machine import free_port
 
 # (module, what imports it): the processes a student or a test run starts
 MODULES = (
@@ -80,9 +81,6 @@ def measure(module: str, repeat: int) -> dict:
 
 def jupyterlab_ready_seconds(timeout: float = 120.0) -> float:
     """Seconds from starting ``jupyter lab`` (this Python's, in an empty folder) until its server answers."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     jupyter = Path(sys.executable).with_name("jupyter")
     if not jupyter.exists():
         raise SystemExit(
@@ -90,6 +88,7 @@ def jupyterlab_ready_seconds(timeout: float = 120.0) -> float:
             "(.venv/bin/python, after `make lab`), or pass --no-server"
         )
     with tempfile.TemporaryDirectory() as folder:
+        port = free_port()
         command = [str(jupyter), "lab", "--no-browser", f"--port={port}"]
         command += ["--allow-root", "--IdentityProvider.token=", f"--ServerApp.root_dir={folder}"]
         started = time.perf_counter()

@@ -32,13 +32,14 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
 from pathlib import Path
+
+from machine import busy_process, free_port, load_average
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "06_explorer.ipynb"
@@ -55,15 +56,6 @@ MEMORY_READER = textwrap.dedent("""
 _reader: dict = {}
 exec(MEMORY_READER, _reader)  # the same function the kernels and subprocesses run, from the same text
 memory_mib = _reader["memory_mib"]
-
-
-def load() -> str:
-    return " ".join(f"{v:.2f}" for v in os.getloadavg())
-
-
-def busy_process() -> subprocess.Popen:
-    """One CPU-bound process beside the measurement (a student's busy kernel)."""
-    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
 
 def measure_notebook() -> dict:
@@ -128,12 +120,6 @@ def measure_sizes(sizes, data: str) -> list:
     if result.returncode != 0:
         raise RuntimeError(result.stderr[-2000:])
     return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def kernels_of(pid: int) -> list:
@@ -237,7 +223,7 @@ def main(argv=None) -> int:
     busy = busy_process() if args.loaded else None
     print(
         f"bench_memory: {'beside one CPU-bound process' if busy else 'idle'}; {os.cpu_count()} cores; "
-        f"load average {load()}",
+        f"load average {load_average()}",
         flush=True,
     )
     try:
@@ -245,7 +231,7 @@ def main(argv=None) -> int:
             got = measure_notebook()
             print(
                 f"06 after Run All: kernel {got['rss_mib']:.0f} MiB resident, peak {got['peak_mib']:.0f} MiB "
-                f"(target < {NOTEBOOK_TARGET_MIB}); ran in {got['seconds']:.0f} s; load {load()}",
+                f"(target < {NOTEBOOK_TARGET_MIB}); ran in {got['seconds']:.0f} s; load {load_average()}",
                 flush=True,
             )
             print(
@@ -271,7 +257,7 @@ def main(argv=None) -> int:
                 peak = rows[-1]["peak_mib"]
                 print(
                     f"  peak over sizes 128, {', '.join(map(str, args.sizes))}: {peak:.0f} MiB (target < {SIZE_TARGET_MIB}); "
-                    f"a class of {CLASS} trying them: up to {CLASS * peak / 1024:.1f} GiB; load {load()}",
+                    f"a class of {CLASS} trying them: up to {CLASS * peak / 1024:.1f} GiB; load {load_average()}",
                     flush=True,
                 )
         if "app" in parts:
@@ -294,7 +280,7 @@ def main(argv=None) -> int:
                     print(
                         f"  per visitor: up to {worst:.0f} MiB resident (target < {VISITOR_TARGET_MIB}), peak "
                         f"{max(k['peak_mib'] for k in visitors):.0f} MiB; a class of {CLASS}: "
-                        f"{(CLASS * worst + got['spare_rss_mib']) / 1024:.1f} GiB; load {load()}",
+                        f"{(CLASS * worst + got['spare_rss_mib']) / 1024:.1f} GiB; load {load_average()}",
                         flush=True,
                     )
     finally:

@@ -19,20 +19,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
+from machine import busy_process, load_average
 from threadpoolctl import threadpool_limits
 
 from helpers import baselines
 from helpers.data import load_mnist
 
 SEEDS = [0, 1, 2]
-
-
-def load() -> str:
-    return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def workloads(data, softmax_iterations: int) -> dict:
@@ -95,12 +91,12 @@ def main() -> int:
     work = workloads(load_mnist(), args.softmax_iterations)
     record = {"cores": cores, "thread_counts": thread_counts, "repeat": args.repeat, "conditions": []}
     for busy in [0] + ([args.busy] if args.busy else []):
-        processes = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(busy)]
+        processes = [busy_process() for _ in range(busy)]
         try:
-            before = load()
+            before = load_average()
             rows = measure(work, thread_counts, args.repeat)
             record["conditions"].append(
-                {"busy_processes": busy, "load_before": before, "load_after": load(), "rows": rows}
+                {"busy_processes": busy, "load_before": before, "load_after": load_average(), "rows": rows}
             )
         finally:
             for process in processes:  # the processes this script started, by their ids

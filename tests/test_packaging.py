@@ -30,6 +30,12 @@ def pip_section_of_environment_yml() -> list:
     return entries
 
 
+def jsonschema_pin() -> str:
+    """The jsonschema version constraints.txt pins ("4.24.1")."""
+    line = next(line for line in (ROOT / "constraints.txt").read_text().splitlines() if line.startswith("jsonschema=="))
+    return line.split("==", 1)[1].split(";", 1)[0].strip()
+
+
 def test_environment_yml_lists_the_same_dependencies_as_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = {requirement_name(d) for d in project["dependencies"]}
@@ -39,9 +45,8 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject():
     listed = {requirement_name(e) for e in pip_entries if not e.startswith("-e")}
     assert listed == wanted | {"jsonschema"}  # and the start-up bound, as in constraints.txt (below)
     bound = next(e for e in pip_entries if requirement_name(e) == "jsonschema")
-    pin = next(line for line in (ROOT / "constraints.txt").read_text().splitlines() if line.startswith("jsonschema=="))
-    pinned = tuple(int(part) for part in pin.split("==", 1)[1].split(";", 1)[0].strip().split("."))
-    assert bound == "jsonschema<4.25" and pinned < (4, 25), (bound, pin)  # 4.25 brought rfc3987-syntax
+    pinned = tuple(int(part) for part in jsonschema_pin().split("."))
+    assert bound == "jsonschema<4.25" and pinned < (4, 25), (bound, pinned)  # 4.25 brought rfc3987-syntax
     assert "-e ." in pip_entries  # the project itself is installed from there too
 
 
@@ -67,13 +72,12 @@ def test_the_servers_and_nbformat_start_without_building_a_grammar():
     # jsonschema from 4.25 imports rfc3987-syntax (jupyter-events asks for its format-nongpl extra), which builds
     # a Lark grammar on import: about a second more for every JupyterLab, Voila, nbval and nbclient start
     # (benchmarks/bench_imports.py). constraints.txt pins the release before it; an environment made without
-    # the constraints (environment.yml) may have a newer one, so only the pinned version is checked.
+    # the constraints (environment.yml only bounds it below 4.25) may have another, so only the pin is checked.
     import subprocess
     import sys
     from importlib.metadata import version
 
-    pin = next(line for line in (ROOT / "constraints.txt").read_text().splitlines() if line.startswith("jsonschema=="))
-    pinned = pin.split("==", 1)[1].split(";", 1)[0].strip()
+    pinned = jsonschema_pin()
     if version("jsonschema") != pinned:
         pytest.skip(
             f"jsonschema {version('jsonschema')} is not the pinned {pinned}: not installed with constraints.txt"
