@@ -53,9 +53,10 @@ check: $(STAMP)
 # The whole suite on the machine's two cores. pytest: two workers (pytest-xdist), each test file whole on one
 # worker so that its module fixtures (a built book, an installed handout, the explorer's grids) are made once, in
 # the order tests/conftest.py gives the files (the longest first; xdist's own order, files with the most tests
-# first, would start the handout's install last). Then nbval with one and with two BLAS threads side by side:
-# the thread count changes how BLAS splits the products, not the stored outputs they must reproduce. -O prints
-# each run's output whole when it ends; make fails if either run fails.
+# first, would start the handout's install last). nbval with one BLAS thread runs inside pytest, in the installed
+# handout (tests/test_student.py: every lesson of the zip, in its own venv, against the outputs stored here); then
+# nbval over notebooks/ with two threads. The thread count changes how BLAS splits the products, not the stored
+# outputs they must reproduce. Every lesson thus runs twice, not three times.
 XDIST := -n 2 --dist loadfile --no-loadscope-reorder
 NBVAL := $(PY) -m pytest --nbval notebooks --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
 
@@ -63,9 +64,10 @@ test: $(STAMP)
 	$(RUFF) check .
 	$(RUFF) format --check .
 	$(PY) -m pytest tests $(XDIST)
-	$(MAKE) --no-print-directory -j2 -O nbval-1-thread nbval-2-threads
+	$(MAKE) --no-print-directory nbval-2-threads
 
-# the two nbval runs of `make test` (no set-up of their own: `make test` and `make nbval` make the venv)
+# nbval with one and with two BLAS threads (no set-up of their own: `make test` and `make nbval` make the venv);
+# `make -j2 -O nbval-1-thread nbval-2-threads` runs both side by side, each one's output printed whole at its end
 .PHONY: nbval-1-thread nbval-2-threads
 nbval-1-thread:
 	OPENBLAS_NUM_THREADS=1 $(NBVAL)

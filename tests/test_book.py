@@ -457,40 +457,56 @@ def test_every_page_reads_offline_with_its_figures_math_and_collapsed_solutions(
             assert note.first.locator("img").first.evaluate("i => i.complete && i.naturalWidth > 0")
 
 
+@pytest.fixture(scope="module")
+def page_links(browser, server) -> dict:
+    """Each book page (and index, search, genindex) loaded once in the browser -> {name: its links}: "url" (the
+    page's own), "all" (every a.href, resolved), "sidebar" (the contents' hrefs as written), "prev" and "next"
+    (the buttons' hrefs, None where there is none). The two tests below read the same loads."""
+    found = {}
+    for name in pages() + ["index.html", "search.html", "genindex.html"]:
+        visit_ = Visit(browser, server + name)
+        try:
+            page = visit_.page
+            buttons = {key: page.locator(f"a.{css}") for key, css in (("prev", "left-prev"), ("next", "right-next"))}
+            found[name] = {
+                "url": page.url,
+                "all": page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)"),
+                # the book's title links the first page, then one entry per notebook; "#" is the page itself
+                "sidebar": page.eval_on_selector_all(
+                    ".bd-sidebar-primary a.navbar-brand, .bd-sidebar-primary nav a.reference.internal",
+                    "as => as.map(a => a.getAttribute('href'))",
+                ),
+                **{key: (b.get_attribute("href") if b.count() else None) for key, b in buttons.items()},
+            }
+        finally:
+            visit_.close()
+    return found
+
+
 @pytest.mark.browser
-def test_contents_sidebar_and_prev_next_follow_the_notebook_order(visit):
+def test_contents_sidebar_and_prev_next_follow_the_notebook_order(page_links):
     order = pages()
     for k, name in enumerate(order):
-        page = visit(name).page
-        # the book's title links the first page, then one entry per notebook; "#" is the page itself
-        sidebar = page.eval_on_selector_all(
-            ".bd-sidebar-primary a.navbar-brand, .bd-sidebar-primary nav a.reference.internal",
-            "as => as.map(a => a.getAttribute('href'))",
-        )
-        targets = [(h.split("#")[0] or name) for h in sidebar]
-        assert [t for i, t in enumerate(targets) if t not in targets[:i]] == order, sidebar
-        prev_link = page.locator("a.left-prev")
-        next_link = page.locator("a.right-next")
+        links = page_links[name]
+        targets = [(h.split("#")[0] or name) for h in links["sidebar"]]
+        assert [t for i, t in enumerate(targets) if t not in targets[:i]] == order, links["sidebar"]
         if k > 0:
-            assert prev_link.get_attribute("href").split("#")[0] == order[k - 1]
+            assert links["prev"].split("#")[0] == order[k - 1]
         else:
-            assert prev_link.count() == 0
+            assert links["prev"] is None
         if k < len(order) - 1:
-            assert next_link.get_attribute("href").split("#")[0] == order[k + 1]
+            assert links["next"].split("#")[0] == order[k + 1]
         else:
-            assert next_link.count() == 0
+            assert links["next"] is None
 
 
 @pytest.mark.browser
-def test_every_internal_link_resolves(visit, server, site):
-    html, _, _ = site
+def test_every_internal_link_resolves(page_links):
     checked, broken = set(), []
     ids = {}
-    for name in pages() + ["index.html", "search.html", "genindex.html"]:
-        page = visit(name).page
-        page_url = page.url
-        hrefs = page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)")
-        for href in hrefs:
+    for links in page_links.values():
+        page_url = links["url"]
+        for href in links["all"]:
             url = urllib.parse.urlparse(href)
             if url.scheme not in ("http", "https") or url.hostname != "127.0.0.1":
                 continue

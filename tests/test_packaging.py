@@ -120,8 +120,12 @@ def test_make_check_lints_then_leaves_out_the_slow_and_browser_tests_and_make_te
     assert " -m " not in unit.split("pytest tests", 1)[1], f"make test must run every test: {unit}"
     # on two workers, each file whole on one (its module fixtures made once), in conftest.py's order
     assert "-n 2" in unit and "--dist loadfile" in unit and "--no-loadscope-reorder" in unit, unit
+    # nbval: two BLAS threads over notebooks/ here, one over every lesson of the installed handout inside pytest
+    # (tests/test_student.py, whose environment sets it); `make nbval-1-thread` runs one here
     nbval = [line for line in test if "--nbval" in line]
-    assert [line.split()[0] for line in nbval] == ["OPENBLAS_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=2"], nbval
+    assert [line.split()[0] for line in nbval] == ["OPENBLAS_NUM_THREADS=2"], nbval
+    one = [line for line in make_plan("nbval-1-thread") if "--nbval" in line]
+    assert [line.split()[0] for line in one] == ["OPENBLAS_NUM_THREADS=1"], one
 
 
 def test_make_test_installs_the_ruff_it_runs_and_a_misspelt_mark_is_an_error():
