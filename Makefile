@@ -55,8 +55,9 @@ check: $(STAMP)
 # the order tests/conftest.py gives the files (the longest first; xdist's own order, files with the most tests
 # first, would start the handout's install last). nbval with one BLAS thread runs inside pytest, in the installed
 # handout (tests/test_student.py: every lesson of the zip, in its own venv, against the outputs stored here); then
-# nbval over notebooks/ with two threads. The thread count changes how BLAS splits the products, not the stored
-# outputs they must reproduce. Every lesson thus runs twice, not three times.
+# nbval over notebooks/ with two threads, on the same two workers, a notebook whole on one (its cells share one
+# kernel): its cells mostly train on one thread, so one process would leave a core idle. The thread count changes
+# how BLAS splits the products, not the stored outputs they must reproduce. Every lesson runs twice, not three times.
 XDIST := -n 2 --dist loadfile --no-loadscope-reorder
 NBVAL := $(PY) -m pytest --nbval notebooks --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
 
@@ -64,7 +65,7 @@ test: $(STAMP)
 	$(RUFF) check .
 	$(RUFF) format --check .
 	$(PY) -m pytest tests $(XDIST)
-	$(MAKE) --no-print-directory nbval-2-threads
+	OPENBLAS_NUM_THREADS=2 $(NBVAL) $(XDIST)
 
 # nbval with one and with two BLAS threads (no set-up of their own: `make test` and `make nbval` make the venv);
 # `make -j2 -O nbval-1-thread nbval-2-threads` runs both side by side, each one's output printed whole at its end

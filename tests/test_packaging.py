@@ -124,6 +124,7 @@ def test_make_check_lints_then_leaves_out_the_slow_and_browser_tests_and_make_te
     # (tests/test_student.py, whose environment sets it); `make nbval-1-thread` runs one here
     nbval = [line for line in test if "--nbval" in line]
     assert [line.split()[0] for line in nbval] == ["OPENBLAS_NUM_THREADS=2"], nbval
+    assert "-n 2" in nbval[0] and "--dist loadfile" in nbval[0], nbval  # a notebook's cells share one kernel
     one = [line for line in make_plan("nbval-1-thread") if "--nbval" in line]
     assert [line.split()[0] for line in one] == ["OPENBLAS_NUM_THREADS=1"], one
 
