@@ -293,3 +293,14 @@ def test_bench_imports_sums_each_packages_own_time_and_names_the_grammar_package
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))  # a Python with no `jupyter` beside it
     with pytest.raises(SystemExit, match="no `jupyter` next to .*--no-server"):
         bench_imports.jupyterlab_ready_seconds()
+
+
+def test_bench_pytorchs_numpy_floor_trains_the_projects_run(small_mnist):
+    # the floor's time is a bound for the project's run only if it is the same run: same start, batches, steps
+    from helpers.train import TrainConfig, train
+
+    floor = load_script("bench_pytorch.py").numpy_floor
+    config = TrainConfig(steps=300, lr=0.1)
+    with threadpool_limits(limits=1):
+        assert floor(small_mnist, config) == train(small_mnist, config)[1].final_test_accuracy
+        assert floor(small_mnist, config) != floor(small_mnist, TrainConfig(steps=300, lr=0.1, seed=1))
