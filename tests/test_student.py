@@ -3,9 +3,9 @@
 * The copies: outputs cleared, solutions gone, no sentence left that sends the
   reader to the removed solutions, the teacher's guide not among them. Their code
   cells are the originals' code cells, unchanged and in order, so they run exactly
-  as the originals do; nbval runs the originals (twice) and checks their stored
-  outputs, which show every checker saying "not yet" to the unanswered exercises.
-  That is the assurance of executing the copies again, without a third run.
+  as the originals do, and the originals' stored outputs, which show every checker
+  saying "not yet" to the unanswered exercises, are what the copies must print
+  (checked below, in the installed zip, under nbval).
 * The setup cell, where `helpers` cannot be found, stops with one line saying
   what to do (a real kernel runs it).
 * The zip: unpacked in a temporary folder outside the repository, installed into a
