@@ -550,11 +550,22 @@ def test_explorer_app_fits_a_projector_in_voila(voila, chromium):
 SAVED_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + [APP]
 
 
-def shut_down_sessions(lab_fixture_url: str) -> None:
-    """Close every kernel session of the server behind ``lab_fixture_url`` (what closing a tab leaves running)."""
+def server_sessions(lab_fixture_url: str) -> tuple:
+    """(base url, token, the server's kernel sessions) of the server behind ``lab_fixture_url``."""
     base, token = lab_fixture_url.split("/lab/")[0], re.search(r"token=(\w+)", lab_fixture_url).group(1)
     with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=30) as answer:
-        sessions = json.loads(answer.read())
+        return base, token, json.loads(answer.read())
+
+
+def kernel_idle(lab_fixture_url: str, name: str) -> bool:
+    """True once the server has a session for the notebook ``name`` whose kernel has started and is idle."""
+    sessions = server_sessions(lab_fixture_url)[2]
+    return any(s["path"].endswith(name) and s["kernel"]["execution_state"] == "idle" for s in sessions)
+
+
+def shut_down_sessions(lab_fixture_url: str) -> None:
+    """Close every kernel session of the server behind ``lab_fixture_url`` (what closing a tab leaves running)."""
+    base, token, sessions = server_sessions(lab_fixture_url)
     for session in sessions:
         request = urllib.request.Request(f"{base}/api/sessions/{session['id']}?token={token}", method="DELETE")
         urllib.request.urlopen(request, timeout=30).close()
@@ -582,7 +593,7 @@ def menu_command(page, menu: str, item: str, timeout_s: float = CHANGE_S) -> Non
 
 
 def save_in_jupyterlab(page, url: str, path: Path) -> bytes:
-    """Open ``url`` (the notebook at ``path``), let its kernel start if it has one, save it; the saved bytes.
+    """Open ``url`` (the notebook at ``path``), let its kernel start, save it; the saved bytes.
 
     The page opens with a reset workspace (only this notebook) so the notebooks opened before it are not restored
     and do not each start a kernel again.
@@ -591,15 +602,18 @@ def save_in_jupyterlab(page, url: str, path: Path) -> bytes:
     page.goto(url.replace("?", "?reset&", 1), timeout=SERVER_START_S * 1000)
     page.locator(".jp-NotebookPanel:visible .jp-Notebook").first.wait_for(timeout=SERVER_START_S * 1000)
     page.wait_for_function(f"document.title.startsWith({path.name[:12]!r})", timeout=SERVER_START_S * 1000)
-    # what JupyterLab does on open (the kernel's language_info lands in the metadata) happens before the save
+    # what JupyterLab does on open (the kernel's language_info lands in the metadata) happens before the save:
+    # every notebook names a kernel, so wait until the server has started it and the page shows it idle
     deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline:
         choose_kernel_if_asked(page)
         status = page.locator(".jp-Notebook-ExecutionIndicator:visible").first.get_attribute("data-status")
-        if status in ("idle", None) and time.monotonic() > deadline - SERVER_START_S + 3:
+        if status == "idle" and kernel_idle(url, path.name):
             break
-        time.sleep(0.5)
-    time.sleep(2)
+        time.sleep(0.25)
+    else:
+        raise AssertionError(f"{path.name}: its kernel was not idle within {SERVER_START_S} s")
+    time.sleep(0.5)  # the kernel's info reply, which the page asks for as it connects
     # a menu click that lands while the page is busy (a large notebook renders) is lost, and Save may be disabled
     deadline = time.monotonic() + SERVER_START_S
     while path.stat().st_mtime_ns == before and time.monotonic() < deadline:
