@@ -1,4 +1,4 @@
-"""Would a float32 option pay? float64 against float32, same runs, same batches, in one process.
+"""The float32 option against float64: same runs, same batches, in one process.
 
     python benchmarks/bench_float32.py            # figures as text (about three minutes on the 2-core machine)
     python benchmarks/bench_float32.py --json     # one JSON object
@@ -10,20 +10,16 @@ elsewhere slows them alike), the median of the rounds reported, with the process
 1. grid: the explorer's learning-rate grid, top layer only (51 learning rates 1e-4..10, hidden size 128,
    10,000 steps, batch 32, seed 0) in one ``helpers.readout.ReadoutStack``, run in chunks of 100 steps with
    test and validation accuracies every 1,000 steps, as ``train_top_layers`` schedules it (the stack's
-   construction is not timed). ``ReadoutStack.__init__`` is not dtype-generic (its feature copy, one-hot
-   labels and scratch arrays are allocated float64), its ``run`` is: the float32 stack is the float64 one
-   with every array (the frozen features rounded to float32, the start weights, the scratch arrays) and the
-   optimizer's learning rates converted to float32, and the benchmark checks after the run that every
-   array and the returned losses are still float32. The float64 driver's accuracies are checked equal to
-   ``train_top_layers``' (the explorer's own call), whose time is reported too.
-2. backprop: one all-layers run, ``helpers.train.train`` with rule "backprop", lr 0.1, 5,000 steps:
-   float64 against float32 (images via ``dataclasses.replace``, params cast). Reported, and checked to be
-   float32: the parameters' dtype after training and the dtypes of one step's directions (the loss's
-   one-hot labels are float64, ``np.eye``, but they are subtracted in place from the float32
-   probabilities: the output error, and every gradient from it, stays float32).
-3. features: the frozen features of the 70,000 images (``helpers.train.frozen_features``, float64) against
-   the same chunked arithmetic in float32 (a copy of ``model.hidden_features`` that keeps its input's
-   dtype, checked equal to the helpers' at float64), all BLAS threads.
+   construction is not timed). The float32 stack is the option as users get it: float32 start weights and
+   features (``load_mnist(dtype="float32")``'s images, ``initial_params(config, float32)``), from which the
+   stack allocates every array in float32; the benchmark checks after the run that every array, the
+   optimizer's learning rates and the returned losses are float32. The float64 driver's accuracies are
+   checked equal to ``train_top_layers``' (the explorer's own call), whose time is reported too.
+2. backprop: one all-layers run, ``helpers.train.train`` with rule "backprop", lr 0.1, 5,000 steps, on
+   float64 against float32 images (the run casts its parameters to the images' dtype). Reported, and
+   checked to be float32: the parameters' dtype after training and the dtypes of one step's directions.
+3. features: the frozen features of the 70,000 images (``helpers.model.frozen_features``), float64 against
+   float32 images and parameters, all BLAS threads.
 
 Test accuracy after the steps is compared between the dtypes. Timings are printed, never asserted.
 """
@@ -46,7 +42,7 @@ from helpers.readout import ReadoutStack, train_top_layers, with_ones
 from helpers.threads import one_blas_thread
 from helpers.train import TrainConfig, initial_params, seeded_streams, train
 
-F64, F32 = np.float64, np.float32
+F32 = np.float32
 QUICK_LRS = np.array([1e-4, 1e-3, 1e-2, 0.1, 10.0])
 
 
@@ -98,8 +94,8 @@ def accuracy_points(lrs, a64: np.ndarray, a32: np.ndarray) -> dict:
 # ---------------------------------------------------------------- 1. the learning-rate grid
 
 
-def grid_stack(data, config: TrainConfig, lrs, start: dict, features, dtype) -> ReadoutStack:
-    """The stack ``train_top_layers`` builds for these runs (one seed), its arrays converted to ``dtype``."""
+def grid_stack(data, config: TrainConfig, lrs, start: dict, features) -> ReadoutStack:
+    """The stack ``train_top_layers`` builds for these runs (one seed), in ``start``'s dtype."""
     sampler = BatchSampler(len(data.train.labels), config.batch_size, seeded_streams(config.seed)[1])
     stack = ReadoutStack(
         [features.train],
@@ -112,17 +108,6 @@ def grid_stack(data, config: TrainConfig, lrs, start: dict, features, dtype) -> 
         [[config.optimizer] * len(lrs)],
     )
     stack.validation = [with_ones(features.validation)]
-    if dtype is F64:
-        return stack
-    # run() computes in whatever dtype these arrays have: __init__ allocated them float64
-    for name in ("train_features", "train_onehot", "weights"):
-        setattr(stack, name, getattr(stack, name).astype(dtype))
-    for name in ("features", "scores", "onehot", "dscores", "grads"):  # scratch: their contents are never read
-        setattr(stack, name, np.empty(getattr(stack, name).shape, dtype=dtype))
-    stack.test_features = [f.astype(dtype) for f in stack.test_features]
-    stack.validation = [f.astype(dtype) for f in stack.validation]
-    for optimizer in stack.optimizers:  # a float64 rate would upcast every update's product (lr * g)
-        optimizer.lr = np.asarray(optimizer.lr, dtype=dtype)
     return stack
 
 
@@ -141,9 +126,9 @@ def stack_arrays(stack: ReadoutStack) -> dict:
     return {name: str(a.dtype) for name, a in arrays.items()}
 
 
-def run_grid(data, config: TrainConfig, lrs, start, features, dtype, chunk: int = 100) -> dict:
-    """Train the grid in ``dtype`` on train_top_layers' schedule: final test accuracy per run (nan if diverged)."""
-    stack = grid_stack(data, config, lrs, start, features, dtype)
+def run_grid(data, config: TrainConfig, lrs, start, features, chunk: int = 100) -> dict:
+    """Train the grid in ``start``'s dtype on train_top_layers' schedule: final test accuracy per run (nan if diverged)."""
+    stack = grid_stack(data, config, lrs, start, features)
     losses = []
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), one_blas_thread():
         tests = stack.test_accuracies()[0]
@@ -165,17 +150,17 @@ def run_grid(data, config: TrainConfig, lrs, start, features, dtype, chunk: int 
     }
 
 
-def measure_grid(data, steps: int, lrs, repeat: int) -> dict:
+def measure_grid(data, data32, steps: int, lrs, repeat: int) -> dict:
     config = TrainConfig(steps=steps)
-    start = initial_params(config)
-    features = frozen_features(start, data)
+    start, start32 = initial_params(config), initial_params(config, F32)
+    features, features32 = frozen_features(start, data), frozen_features(start32, data32)
     started = time.perf_counter()
     explorer = train_top_layers(data, [replace(config, lr=float(lr)) for lr in lrs], features={config.seed: features})
     explorer_seconds = time.perf_counter() - started
     wall, cpu, results = median_times(
         {
-            "float64": lambda: run_grid(data, config, lrs, start, features, F64),
-            "float32": lambda: run_grid(data, config, lrs, start, features, F32),
+            "float64": lambda: run_grid(data, config, lrs, start, features),
+            "float32": lambda: run_grid(data32, config, lrs, start32, features32),
         },
         repeat,
     )
@@ -205,17 +190,6 @@ def measure_grid(data, steps: int, lrs, repeat: int) -> dict:
 # ---------------------------------------------------------------- 2. an all-layers run
 
 
-def as_dtype(data, dtype):
-    """MNIST with its images (n, 784) in ``dtype``; labels unchanged."""
-    return replace(
-        data,
-        **{
-            name: replace(getattr(data, name), images=getattr(data, name).images.astype(dtype))
-            for name in ("train", "validation", "test")
-        },
-    )
-
-
 def direction_dtypes(rule, params: dict, data, config: TrainConfig) -> list:
     """The dtypes of one step's directions under ``rule`` (on a copy of params)."""
     rule.setup(
@@ -227,13 +201,12 @@ def direction_dtypes(rule, params: dict, data, config: TrainConfig) -> list:
 
 def measure_backprop(data, data32, steps: int, repeat: int) -> dict:
     config = TrainConfig(steps=steps, rule="backprop", lr=0.1)
-    params = initial_params(config)
-    params32 = {n: p.astype(F32) for n, p in params.items()}
+    params, params32 = initial_params(config), initial_params(config, F32)
     variants = {"float64": (data, params), "float32": (data32, params32)}
 
     def run(name):
-        d, p = variants[name]
-        final, history = train(d, config, p)
+        d, _ = variants[name]
+        final, history = train(d, config)  # the run casts the parameters to the images' dtype
         return history.final_test_accuracy, sorted({str(a.dtype) for a in final.values()})
 
     wall, cpu, results = median_times({name: (lambda name=name: run(name)) for name in variants}, repeat)
@@ -256,41 +229,25 @@ def measure_backprop(data, data32, steps: int, repeat: int) -> dict:
 # ---------------------------------------------------------------- 3. the frozen features
 
 
-def hidden_features_like(params: dict, X, chunk: int = 4096):
-    """model.hidden_features' arithmetic in X's dtype (it allocates float64).  X (N, 784) -> (N, H)."""
-    out = np.empty((len(X), params["W2"].shape[1]), dtype=X.dtype)
-    scratch = np.empty((min(chunk, len(X)), params["W1"].shape[1]), dtype=X.dtype)
-    for i in range(0, len(X), chunk):
-        h = X[i : i + chunk]
-        for k, z in ((1, scratch[: len(h)]), (2, out[i : i + chunk])):
-            np.matmul(h, params[f"W{k}"], out=z)
-            z += params[f"b{k}"]
-            h = np.maximum(z, 0.0, out=z)
-    return out
-
-
 def measure_features(data, data32, repeat: int) -> dict:
-    params = initial_params(TrainConfig())
-    params32 = {n: p.astype(F32) for n, p in params.items()}
+    params, params32 = initial_params(TrainConfig()), initial_params(TrainConfig(), F32)
     splits = ("train", "test", "validation")
     reference = frozen_features(params, data)
-    if not np.array_equal(hidden_features_like(params, data.train.images), reference.train):
-        raise RuntimeError("the benchmark's copy of model.hidden_features does not give its features at float64")
     wall, cpu, results = median_times(
         {
             "float64": lambda: frozen_features(params, data),
-            "float32": lambda: [hidden_features_like(params32, getattr(data32, s).images) for s in splits],
+            "float32": lambda: frozen_features(params32, data32),
         },
         repeat,
     )
-    if {f.dtype for f in results["float32"]} != {np.dtype(F32)}:
+    if {getattr(results["float32"], s).dtype for s in splits} != {np.dtype(F32)}:
         raise RuntimeError("the float32 features came out in another dtype")
     scale = np.abs(reference.train).max()
     return {
         "images": sum(len(getattr(data, s).labels) for s in splits),
         "hidden_size": params["W2"].shape[1],
         **timing_record(wall, cpu, "float64", "float32"),
-        "max_difference_relative_to_largest": float(np.abs(results["float32"][0] - reference.train).max() / scale),
+        "max_difference_relative_to_largest": float(np.abs(results["float32"].train - reference.train).max() / scale),
     }
 
 
@@ -350,10 +307,10 @@ def main() -> None:
         lrs = lr_grid()
     load_before = os.getloadavg()
     data = load_mnist()
-    data32 = as_dtype(data, F32)
+    data32 = data.astype("float32")
     record = {
         "repeat": args.repeat,
-        "grid": measure_grid(data, args.grid_steps, lrs, args.repeat),
+        "grid": measure_grid(data, data32, args.grid_steps, lrs, args.repeat),
         "backprop": measure_backprop(data, data32, args.backprop_steps, args.repeat),
         "features": measure_features(data, data32, args.repeat),
     }

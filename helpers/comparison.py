@@ -58,6 +58,7 @@ import numpy as np
 from . import results, rules
 from .alignment import AlignmentRecorder, probe_batch
 from .cli_args import int_at_least
+from .data import DTYPES, check_dtype, images_dtype
 from .model import frozen_features
 from .results import accuracy_at, summary, to_json
 from .train import History, TrainConfig, initial_params, train, train_many
@@ -77,6 +78,9 @@ class Protocol:
     extend_edges         if the chosen lr is the grid's largest (smallest), the next lr beyond it (the grid's
                          last ratio) is run too, up to MAX_EDGE_EXTENSIONS times: a best lr at an edge is a
                          grid too small, not a choice.
+    dtype                "float64" (the baseline's) or "float32": every run computes in it (the images and
+                         parameters; helpers.data.DTYPES). float32 takes about 0.7 of the time and moves the
+                         last digits (docs/measurements.md): compare a float32 row with float32 rows.
     """
 
     seeds: tuple = (0, 1, 2)
@@ -94,8 +98,10 @@ class Protocol:
     extend_edges: bool = True
     hyperparameters: dict = field(default_factory=dict)
     hyperparameter_grid: dict = field(default_factory=dict)
+    dtype: str = "float64"
 
     def __post_init__(self):
+        object.__setattr__(self, "dtype", check_dtype(self.dtype).name)
         for key in ("seeds", "lrs", "alignment_steps"):
             value = getattr(self, key)
             if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
@@ -514,6 +520,8 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
     """
     settings = check_settings(settings)
     record = provenance(settings["rules"])  # the code as it is now, when the runs start
+    if images_dtype(data).name != settings["dtype"]:  # every run computes in the protocol's dtype
+        data = data.astype(settings["dtype"])
     log = log or (lambda message: None)
     started = time.perf_counter()
     S, select, final = settings["seeds"], settings["select_steps"], settings["steps"]
@@ -525,7 +533,8 @@ def measure_all(data, settings, jobs: int = 1, log=None, progress=None, cache=No
     together = [r for r in settings["rules"] if rules.trains_together(r)]  # the rest: one run per worker task
     if together:
         for seed in S:  # the frozen features of each seed's start, shared by its top-only runs
-            features[seed] = frozen_features(initial_params(_config(settings, "top", 1e-3, seed, final)), data)
+            start = initial_params(_config(settings, "top", 1e-3, seed, final), images_dtype(data))
+            features[seed] = frozen_features(start, data)
 
     def grid_tasks(rule, grid_lrs):
         return [(spec, lr, seed, select, False) for lr in grid_lrs for spec in specs[rule] for seed in S]
@@ -836,7 +845,8 @@ def table_text(result: dict) -> str:
     st = result["settings"]
     lines = [
         f"Learning rules: MLP 784-{st['hidden_size']}-{st['hidden_size']}-10, {st['optimizer']}, batch {st['batch_size']}, "
-        f"seeds {st['seeds']}; lr chosen on validation at {st['select_steps']} steps from {st['lrs']}; "
+        + ("" if st.get("dtype", "float64") == "float64" else f"{st['dtype']}, ")
+        + f"seeds {st['seeds']}; lr chosen on validation at {st['select_steps']} steps from {st['lrs']}; "
         "test accuracy %, mean ± s.d. over seeds",
         f"{'rule':<10} {'chosen lr':>9} {'val % at sel.':>14} "
         + " ".join(f"{f'test % at {s}':>17}" for s in dict.fromkeys((st["select_steps"], st["steps"])))
@@ -944,6 +954,13 @@ def add_arguments(parser) -> None:
         help="write the JSON results to this file (checked before any training; "
         "replaced whole when the run has finished, never left half-written)",
     )
+    parser.add_argument(
+        "--dtype",
+        default="float64",
+        choices=DTYPES,
+        help="what every run computes in (default %(default)s, the stored baseline's; float32 is faster, "
+        "recorded in the file, and checked against float64 files as a different setting)",
+    )
     parser.add_argument("--data-dir", default=None, help="directory with the four MNIST .gz files")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
 
@@ -1006,13 +1023,14 @@ def run(args) -> int:
                 rules=names,
                 hyperparameters=fixed,
                 hyperparameter_grid=parse_grid_options(args.grid),
+                dtype=args.dtype,
             )
         )
         if args.out is not None:
             results.check_output_path(args.out)
         if args.cache is not None and not Path(args.cache).is_dir():
             raise ValueError(f"--cache {args.cache}: not a directory; create it (mkdir) or leave --cache out")
-        data = load_mnist(args.data_dir)
+        data = load_mnist(args.data_dir, dtype=settings["dtype"])
     except (ValueError, MnistError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2

@@ -246,9 +246,25 @@ def find_mnist_dir(path=None, download: bool = True) -> Path:
 # ---------------------------------------------------------------- splits and batches
 
 
+# the precisions a run can compute in: the images' dtype is the run's (helpers.train.train casts the
+# parameters to it). float64 is the default and what every stored result and notebook output uses.
+DTYPES = ("float64", "float32")
+
+
+def check_dtype(dtype) -> np.dtype:
+    """``dtype`` as a NumPy dtype if it is one of DTYPES; else ValueError naming the choices."""
+    try:
+        found = None if dtype is None else np.dtype(dtype)  # np.dtype(None) would be float64
+    except TypeError:
+        found = None
+    if found is None or found.name not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    return found
+
+
 @dataclass(frozen=True)
 class Split:
-    images: np.ndarray  # (n, 784) float64 in [0, 1]
+    images: np.ndarray  # (n, 784) float64 (or float32) in [0, 1]
     labels: np.ndarray  # (n,) int64 in 0..9
 
     def __len__(self) -> int:
@@ -262,25 +278,43 @@ class Mnist:
     test: Split  # 10,000
     directory: Path
 
+    def astype(self, dtype) -> "Mnist":
+        """The same splits with images in ``dtype`` ("float64" or "float32"); ``self`` if they already are."""
+        dtype = check_dtype(dtype)
+        if images_dtype(self) == dtype:
+            return self
+        return Mnist(
+            *(Split(np.asarray(s.images, dtype=dtype), s.labels) for s in (self.train, self.validation, self.test)),
+            directory=self.directory,
+        )
 
-def _images(raw: np.ndarray) -> np.ndarray:
-    return raw.reshape(len(raw), -1).astype(np.float64) / 255.0
+
+def images_dtype(data) -> np.dtype:
+    """The dtype a run on ``data`` computes in: float32 if its training images are float32, else float64."""
+    found = np.dtype(getattr(data.train.images, "dtype", np.float64))
+    return found if found == np.float32 else np.dtype(np.float64)
 
 
-def load_mnist(path=None, download: bool = True) -> Mnist:
+def _images(raw: np.ndarray, dtype=np.float64) -> np.ndarray:
+    return raw.reshape(len(raw), -1).astype(dtype) / dtype(255.0)
+
+
+def load_mnist(path=None, download: bool = True, dtype="float64") -> Mnist:
     """Load MNIST as float64 images (n, 784) in [0, 1] and int64 labels (n,).
 
     Splits, as TensorFlow's ``input_data`` gave the reference notebook:
     validation = the first 5,000 training images, train = the remaining
-    55,000, test = the 10,000 test images.
+    55,000, test = the 10,000 test images. ``dtype="float32"``: the images in
+    float32 (half the memory), and runs on them compute in float32.
     """
+    dtype = check_dtype(dtype).type
     directory = find_mnist_dir(path, download)
     raw = {key: read_idx(directory / spec.name, spec) for key, spec in FILES.items()}
-    train_x, train_y = _images(raw["train_images"]), raw["train_labels"].astype(np.int64)
+    train_x, train_y = _images(raw["train_images"], dtype), raw["train_labels"].astype(np.int64)
     return Mnist(
         train=Split(train_x[VALIDATION_SIZE:], train_y[VALIDATION_SIZE:]),
         validation=Split(train_x[:VALIDATION_SIZE], train_y[:VALIDATION_SIZE]),
-        test=Split(_images(raw["test_images"]), raw["test_labels"].astype(np.int64)),
+        test=Split(_images(raw["test_images"], dtype), raw["test_labels"].astype(np.int64)),
         directory=directory,
     )
 

@@ -127,15 +127,16 @@ def forward(params: dict, X, upto: int | None = None):
 
 
 def hidden_features(params: dict, X, chunk: int = 4096):
-    """Activations of the last hidden layer, the top layer's input.  X (N, 784) -> (N, H).
+    """Activations of the last hidden layer, the top layer's input.  X (N, 784) -> (N, H), in X's and the weights' dtype.
 
     The same arithmetic as ``forward(params, X, upto=...)``, ``chunk`` rows at
     a time and in place: the intermediate arrays then stay small, in cache and
     reused, instead of two (N, H) arrays per layer written to memory and read back.
     """
     upto = num_layers(params) - 1
-    out = np.empty((len(X), params[f"W{upto}"].shape[1]))
-    scratch = [np.empty((min(chunk, len(X)), params[f"W{k}"].shape[1])) for k in range(1, upto)]
+    dtype = np.result_type(X.dtype, *(params[f"W{k}"].dtype for k in range(1, upto + 1)))  # float32 stays float32
+    out = np.empty((len(X), params[f"W{upto}"].shape[1]), dtype=dtype)
+    scratch = [np.empty((min(chunk, len(X)), params[f"W{k}"].shape[1]), dtype=dtype) for k in range(1, upto)]
     for i in range(0, len(X), chunk):
         h = X[i : i + chunk]
         for k in range(1, upto + 1):

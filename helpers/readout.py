@@ -33,7 +33,7 @@ from dataclasses import replace
 import numpy as np
 
 from . import model
-from .data import BatchSampler
+from .data import BatchSampler, images_dtype
 from .layers import shift_scores, softmax_cross_entropy_gradient, softmax_cross_entropy_losses
 from .model import NUM_CLASSES, frozen_features
 from .optimizers import make_optimizer
@@ -43,7 +43,7 @@ from .train import History, initial_params, seeded_streams
 
 def with_ones(features: np.ndarray) -> np.ndarray:
     """Append a column of ones, so that a readout's bias is its last row.  (..., N, H) -> (..., N, H + 1)."""
-    return np.concatenate([features, np.ones(features.shape[:-1] + (1,))], axis=-1)
+    return np.concatenate([features, np.ones(features.shape[:-1] + (1,), dtype=features.dtype)], axis=-1)
 
 
 def _rate(rates: np.ndarray):
@@ -68,30 +68,32 @@ class ReadoutStack:
         self, train_features, test_features, train_labels, test_labels, samplers, start_weights, lrs, optimizers
     ):
         """train_features: S arrays (N, H); test_features: S arrays (Ntest, H); samplers: S BatchSamplers
-        of one batch size; start_weights (S, H + 1, 10); lrs, optimizers: S lists of K learning rates and names."""
+        of one batch size; start_weights (S, H + 1, 10); lrs, optimizers: S lists of K learning rates and names.
+        Every array is in start_weights' dtype (float64, or float32 with float32 features)."""
         S, K = len(lrs), len(lrs[0])
-        lr = np.array(lrs, dtype=float)[:, :, None, None]  # (S, K, 1, 1)
+        dtype = start_weights.dtype
+        lr = np.array(lrs, dtype=dtype)[:, :, None, None]  # (S, K, 1, 1)
         kinds = np.array(optimizers)[:, :, None, None]
         # make_optimizer refuses an unregistered name (it is never trained as another optimizer)
         names = dict.fromkeys(n for row in optimizers for n in row)
         self.optimizers = [make_optimizer(name, _rate(np.where(kinds == name, lr, 0.0))) for name in names]
         n_train, hidden = train_features[0].shape
         # every seed's training features in one (S * N, H + 1) matrix: a chunk gathers all seeds' batches in one take
-        self.train_features = np.ones((S * n_train, hidden + 1))
+        self.train_features = np.ones((S * n_train, hidden + 1), dtype=dtype)
         for i, f in enumerate(train_features):
             self.train_features[i * n_train : (i + 1) * n_train, :hidden] = f
         self.offsets = (np.arange(S) * n_train)[:, None]  # (S, 1): where each seed's rows start
         self.test_features = [with_ones(f) for f in test_features]  # S arrays (Ntest, H + 1)
-        self.train_onehot = np.eye(NUM_CLASSES)[train_labels]
+        self.train_onehot = np.eye(NUM_CLASSES, dtype=dtype)[train_labels]
         self.test_labels = test_labels
         self.samplers, B = samplers, samplers[0].batch_size
         self.weights = np.repeat(start_weights[:, None], K, axis=1)  # (S, K, H + 1, 10)
         # scratch arrays that every chunk reuses: fresh ones would cost page faults every time
         chunk = self.max_chunk = max(1, self.MAX_CHUNK_FLOATS // (S * B * (2 * K * NUM_CLASSES + hidden + 1)))
-        self.features = np.empty((chunk, S, B, hidden + 1))  # each step's batches
-        self.scores = np.empty((chunk, S, K, B, NUM_CLASSES))  # their scores, shifted by the row max in place
-        self.onehot = np.empty((chunk, S, K, B, NUM_CLASSES))  # their labels, once per readout
-        self.dscores = np.empty((S, K, B, NUM_CLASSES))
+        self.features = np.empty((chunk, S, B, hidden + 1), dtype=dtype)  # each step's batches
+        self.scores = np.empty((chunk, S, K, B, NUM_CLASSES), dtype=dtype)  # their scores, shifted in place
+        self.onehot = np.empty((chunk, S, K, B, NUM_CLASSES), dtype=dtype)  # their labels, once per readout
+        self.dscores = np.empty((S, K, B, NUM_CLASSES), dtype=dtype)
         self.grads = np.empty_like(self.weights)
 
     def run(self, count: int) -> np.ndarray:
@@ -205,7 +207,7 @@ def train_top_layers(data, configs, *, features=None, progress=None, progress_ev
     seeds = list(dict.fromkeys(c.seed for c in configs))
     for seed in seeds:
         rows = [i for i, c in enumerate(configs) if c.seed == seed]
-        start = initial_params(configs[rows[0]])
+        start = initial_params(configs[rows[0]], images_dtype(data))
         if seed not in features:
             features[seed] = frozen_features(start, data)
         found = features[seed]

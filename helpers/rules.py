@@ -398,6 +398,7 @@ class TopLayerOnly(LearningRule):
     def train_many(cls, data, configs, *, together=True, features=None, hyperparameters=None, progress=None) -> list:
         """Every run in one stack (``helpers.readout.train_top_layers``), or with ``together=False`` one
         by one through ``helpers.train.train`` on each seed's shared frozen features."""
+        from .data import images_dtype
         from .readout import train_top_layers  # readout builds on train, which imports this module
         from .train import initial_params
 
@@ -411,7 +412,7 @@ class TopLayerOnly(LearningRule):
             if found is None:  # each start's features once: a seed's runs at one width share them
                 key = (config.seed, config.hidden_size, config.init)
                 if key not in computed:
-                    computed[key] = model.frozen_features(initial_params(config), data)
+                    computed[key] = model.frozen_features(initial_params(config, images_dtype(data)), data)
                 found = computed[key]
             return cls(found)
 
@@ -467,10 +468,11 @@ class Backprop(LearningRule):
         return model.backward(dscores, cache, train="all")
 
 
-def _draw_feedback(rng, shape):
+def _draw_feedback(rng, shape, dtype=np.float64):
     # the reference init's distribution, N(0, 1) / sqrt(shape[1]): FA's B_k as large as the W_k it stands for;
-    # DFA's D_k (10 x 128) come out 3.6 times smaller than the W3^T they stand for (see docs/measurements.md)
-    return rng.standard_normal(shape) / np.sqrt(shape[1])
+    # DFA's D_k (10 x 128) come out 3.6 times smaller than the W3^T they stand for (see docs/measurements.md).
+    # Drawn in float64 whatever the run's dtype: a float32 run gets the float64 run's matrices, rounded.
+    return (rng.standard_normal(shape) / np.sqrt(shape[1])).astype(dtype, copy=False)
 
 
 def backward_with(feedback: dict, dscores, cache) -> dict:
@@ -499,7 +501,7 @@ class FeedbackAlignment(LearningRule):
         top = model.num_layers(params)
         # drawn anew in every setup: a rule object reused for a second run (another seed) gets that run's B_k
         self.feedback = self.given_feedback or {
-            k: _draw_feedback(self.context.rng, params[f"W{k}"].shape) for k in range(2, top + 1)
+            k: _draw_feedback(self.context.rng, params[f"W{k}"].shape, params[f"W{k}"].dtype) for k in range(2, top + 1)
         }
 
     def directions(self, params, batch, cache, scores, dscores):
@@ -530,7 +532,8 @@ class DirectFeedbackAlignment(LearningRule):
         super().setup(params, data, context)
         top = model.num_layers(params)
         self.feedback = self.given_feedback or {
-            k: _draw_feedback(self.context.rng, (model.NUM_CLASSES, params[f"W{k}"].shape[1])) for k in range(1, top)
+            k: _draw_feedback(self.context.rng, (model.NUM_CLASSES, params[f"W{k}"].shape[1]), params[f"W{k}"].dtype)
+            for k in range(1, top)
         }
 
     def directions(self, params, batch, cache, scores, dscores):
@@ -626,7 +629,8 @@ class KolenPollack(FeedbackAlignment):
 
     def setup(self, params, data, context):
         super().setup(params, data, context)
-        self.feedback = {k: np.array(B, dtype=float) for k, B in self.feedback.items()}  # ours to update
+        # ours to update, in the run's dtype
+        self.feedback = {k: np.array(B, dtype=params[f"W{k}"].dtype) for k, B in self.feedback.items()}
         self.before = None
 
     def directions(self, params, batch, cache, scores, dscores):
@@ -706,14 +710,14 @@ class NodePerturbation(LearningRule):
         clean = _example_losses(scores, batch.labels)
         for k in range(1, top):
             (x, W), _ = cache[k - 1]
-            noise = noise_rng.standard_normal((n, W.shape[1]))
+            noise = noise_rng.standard_normal((n, W.shape[1])).astype(W.dtype, copy=False)  # float32 runs: rounded
             h = np.maximum(x @ W + params[f"b{k}"] + self.sigma * noise, 0.0)
             for j in range(k + 1, top + 1):  # the layers above, on the perturbed activations
                 h = h @ params[f"W{j}"] + params[f"b{j}"]
                 if j < top:
                     h = np.maximum(h, 0.0)
             change = _example_losses(h, batch.labels) - clean  # (N,)
-            dz = (change / (self.sigma * n))[:, None] * noise
+            dz = (change / (self.sigma * n)).astype(noise.dtype, copy=False)[:, None] * noise  # the run's dtype
             grads[f"W{k}"], grads[f"b{k}"] = x.T @ dz, dz.sum(axis=0)
         return grads
 
@@ -778,7 +782,8 @@ class SyntheticGradients(LearningRule):
         top = model.num_layers(params)
         # zero modules: no random state, and a reused rule object starts each run afresh
         self.modules = {
-            k: (np.zeros((params[f"W{k}"].shape[1],) * 2), np.zeros(params[f"W{k}"].shape[1])) for k in range(1, top)
+            k: (np.zeros((params[f"W{k}"].shape[1],) * 2, dtype=params[f"W{k}"].dtype), np.zeros_like(params[f"b{k}"]))
+            for k in range(1, top)
         }
         self.pending = None
 

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from . import model, rules
-from .data import BatchSampler
+from .data import BatchSampler, images_dtype
 from .optimizers import OPTIMIZERS, make_optimizer
 from .threads import one_blas_thread
 
@@ -154,10 +154,11 @@ def seeded_streams(seed: int):
     return tuple(np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
 
 
-def initial_params(config: TrainConfig) -> dict:
-    """The parameters a run with this config starts from."""
+def initial_params(config: TrainConfig, dtype=np.float64) -> dict:
+    """The parameters a run with this config starts from (drawn in float64, then given in ``dtype``)."""
     init_rng = seeded_streams(config.seed)[0]
-    return model.init_params(model.layer_sizes(config.hidden_size), config.init, init_rng)
+    params = model.init_params(model.layer_sizes(config.hidden_size), config.init, init_rng)
+    return {name: value.astype(dtype, copy=False) for name, value in params.items()}
 
 
 # ---------------------------------------------------------------- the loop
@@ -175,8 +176,9 @@ def train(
 ):
     """Train and return ``(params, history)``; the input ``params`` are not modified.
 
-    data      an object with ``train``, ``validation`` and ``test`` splits (``helpers.data.load_mnist()``).
-    params    starting parameters; default: drawn from ``config.seed``.
+    data      an object with ``train``, ``validation`` and ``test`` splits (``helpers.data.load_mnist()``);
+              the run computes in its images' dtype (float64, or float32: ``load_mnist(dtype="float32")``).
+    params    starting parameters (copied in the images' dtype); default: drawn from ``config.seed``.
     rule      a prepared rules.LearningRule for ``config.rule`` (e.g. ``rules.TopLayerOnly(features)``
               to reuse frozen features); default: a fresh one from the registry.
     verbose   print the log in the reference notebook's format (True), or pass
@@ -185,7 +187,8 @@ def train(
               returning True cancels the run (``history.cancelled``).
     """
     config = (config or TrainConfig()).validate()
-    params = {name: value.copy() for name, value in (params or initial_params(config)).items()}
+    dtype = images_dtype(data)  # what the run computes in (see data above): the parameters are copied in it
+    params = {name: value.astype(dtype) for name, value in (params or initial_params(config)).items()}
     config = replace(config, hidden_size=params["W1"].shape[1])  # the width actually trained
     if rule is None:
         rule = rules.make_rule(config.rule)

@@ -24,13 +24,18 @@ def session_mnist():
     return _session_mnist[0]
 
 
-def load_mnist_once(path=None, download: bool = True):
+def load_mnist_once(path=None, download: bool = True, dtype="float64"):
     """``load_mnist`` for code under test: the default location's digits come from the session's one read
-    (decompressing and checksumming 70,000 images is the slowest part of many short tests); any other
-    location, MNIST_DIR or a moved repository copy goes to the real reader."""
+    (decompressing and checksumming 70,000 images is the slowest part of many short tests; float32 is its
+    conversion, also made once); any other location, MNIST_DIR or a moved repository copy goes to the real reader."""
     if path is None and not os.environ.get("MNIST_DIR") and data.REPO_DATA_DIR == REPO_DATA_DIR:
-        return session_mnist()
-    return READ_MNIST(path, download)
+        found = session_mnist()
+        if data.check_dtype(dtype) != found.train.images.dtype:
+            if len(_session_mnist) == 1:
+                _session_mnist.append(found.astype("float32"))
+            found = _session_mnist[1]
+        return found
+    return READ_MNIST(path, download, dtype)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -31,6 +31,11 @@ trained one run at a time is ``train()``'s runs (equal to the stack's to 1e-12,
 except in the chaotic range, lr 3 and above, where no two orders of summation
 agree past the first steps).
 
+``Explorer(dtype="float32")`` is the opt-in float32: MNIST's bytes read as float32,
+and every run, feature and grid computed in float32 (the grid in about 0.6 of the
+float64 time, docs/measurements.md); the status says "(float32)". Digits move
+(at chaotic learning rates, points), so the notebooks keep the float64 default.
+
 One module per job: ``settings`` (what the controls offer, how values are
 written), ``controls`` (widgets and layout), ``worker`` (a thread that runs
 only the newest request), ``cache`` (frozen features), ``compact`` (MNIST as

@@ -13,6 +13,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from .. import rules
+from ..data import check_dtype, images_dtype
 from ..rules import trains_together
 from ..train import train
 from . import text
@@ -115,6 +116,8 @@ class Explorer:
     since   when the reader began waiting for the first run (a ``time.perf_counter()`` value; default: now).
             The app passes its kernel's start (``kernel_started()``), so that the first "waited" counts the
             kernel's start, the imports and MNIST's load, not only the training.
+    dtype   "float64" (the default: the notebooks' digits) or "float32": every run and the learning-rate grid
+            compute in float32 (the grid in about 0.6 of the time, docs/measurements.md; the status says so).
 
     ``widget`` is the thing to display; ``update(**values)`` is what every
     control calls; ``history`` is the shown run and ``previous`` the run shown
@@ -131,8 +134,10 @@ class Explorer:
         cache_bytes: float = DEFAULT_MAX_BYTES,
         grid: bool = True,
         since: float | None = None,
+        dtype="float64",
     ):
         arrived = time.perf_counter() if since is None else since
+        self.dtype = check_dtype(dtype)
         inherited = next((e._own_data for e in list(_LIVE) if e._own_data is not None), None)
         close_all()
         give_back_memory_after_every_cell()
@@ -144,6 +149,13 @@ class Explorer:
                 data = load_compact_mnist()  # its pixels as bytes: 55 MB, not load_mnist's 0.44 GB of float64
                 notice.done()
             self._own_data = data
+        if images_dtype(data) != self.dtype:
+            if not hasattr(data, "astype"):
+                raise ValueError(
+                    f"dtype={self.dtype.name!r} needs data from helpers.data.load_mnist() or load_compact_mnist(), "
+                    f"got a {type(data).__name__}; pass data already in {self.dtype.name}, or leave data out"
+                )
+            data = data.astype(self.dtype)  # MNIST as bytes: the same pixels, read as float32 (no copy)
         self.data, self._base, self.use_grid = data, explorer_config(config), grid
         self.closed = False
         self.features = FeatureCache(data, cache_bytes)
@@ -353,6 +365,8 @@ class Explorer:
             if answer is not None:
                 grid, index = answer
                 history, how = grid.histories[index], "from the grid"
+                if self.dtype != np.float64:
+                    how += f" ({self.dtype})"
                 self.features.release_all_but(config)
             else:
                 history, how = self._train(request, cancel)
@@ -430,6 +444,8 @@ class Explorer:
             # stopped: shown as it is, the curves up to its last log and evaluation. No extra evaluation at
             # the stop: on a busy machine it alone takes longer than the half second "stop" may take
         how = text.how(history)
+        if slow and self.dtype != np.float64:
+            how += f" ({self.dtype})"
         if not slow:
             how += f", features for H={config.hidden_size} {'reused' if cached else 'computed'}"
             if features.train.dtype != np.float64:

@@ -9,6 +9,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .. import model
+from ..data import images_dtype
 from ..model import FrozenFeatures
 from ..train import TrainConfig, initial_params
 
@@ -39,7 +40,10 @@ def give_back_freed_memory() -> None:
 
 
 def feature_dtype(hidden_size: int, data) -> type:
-    """float64, or float32 for features whose float64 training array would exceed FLOAT32_ABOVE_BYTES."""
+    """float32 for float32 data (``Explorer(dtype="float32")``) and for features whose float64 training array
+    would exceed FLOAT32_ABOVE_BYTES; else float64."""
+    if images_dtype(data) == np.float32:
+        return np.float32
     return np.float32 if len(data.train) * hidden_size * 8 > FLOAT32_ABOVE_BYTES else np.float64
 
 
@@ -110,7 +114,7 @@ class FeatureCache:
             # what the new entry will replace goes first: old and new never need memory at once
             while self._entries and self._nbytes() + _entry_bytes(config, self.data) > self.max_bytes:
                 self._entries.popitem(last=False)
-        params = initial_params(config)  # outside the lock: the other worker may read meanwhile
+        params = initial_params(config, images_dtype(self.data))  # outside the lock: the other worker may read
         entry = (
             params,
             features_with_progress(params, self.data, progress, feature_dtype(config.hidden_size, self.data)),

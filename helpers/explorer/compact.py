@@ -23,22 +23,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data import FILES, VALIDATION_SIZE, find_mnist_dir, read_idx
+from ..data import FILES, VALIDATION_SIZE, check_dtype, find_mnist_dir, read_idx
 
 
-def _as_float(pixels: np.ndarray) -> np.ndarray:
-    """uint8 (n, 784) -> float64 in [0, 1]: helpers.data's conversion, value for value."""
-    return pixels.astype(np.float64) / 255.0
+def _as_float(pixels: np.ndarray, dtype=np.float64) -> np.ndarray:
+    """uint8 (n, 784) -> float64 (or float32) in [0, 1]: helpers.data's conversion, value for value."""
+    return pixels.astype(dtype) / dtype(255.0)
 
 
 class PixelImages:
-    """float64 images (n, 784) in [0, 1] stored as their uint8 pixels: indexing converts only the rows asked for."""
+    """float64 (or float32) images (n, 784) in [0, 1] stored as their uint8 pixels: indexing converts only the
+    rows asked for."""
 
-    dtype = np.dtype(np.float64)
     ndim = 2
 
-    def __init__(self, pixels: np.ndarray):
+    def __init__(self, pixels: np.ndarray, dtype=np.float64):
         self.pixels = pixels  # (n, 784) uint8
+        self.dtype = np.dtype(dtype)
 
     @property
     def shape(self) -> tuple:
@@ -48,28 +49,29 @@ class PixelImages:
         return len(self.pixels)
 
     def __getitem__(self, key) -> np.ndarray:
-        return _as_float(self.pixels[key])
+        return _as_float(self.pixels[key], self.dtype.type)
 
     def __array__(self, dtype=None, copy=None):
-        images = _as_float(self.pixels)
+        images = _as_float(self.pixels, self.dtype.type)
         return images if dtype is None else images.astype(dtype, copy=False)
 
     def __repr__(self) -> str:
-        return f"PixelImages({self.shape[0]} x {self.shape[1]} float64, kept as uint8)"
+        return f"PixelImages({self.shape[0]} x {self.shape[1]} {self.dtype}, kept as uint8)"
 
 
 @dataclass(frozen=True)
 class CompactSplit:
     pixels: np.ndarray  # (n, 784) uint8
     labels: np.ndarray  # (n,) int64
+    dtype: str = "float64"  # what its images are read as
 
     def __len__(self) -> int:
         return len(self.labels)
 
     @property
     def images(self) -> PixelImages:
-        """The images as float64 (n, 784), converted where they are read (see the module's docstring)."""
-        return PixelImages(self.pixels)
+        """The images as float64 (or float32) (n, 784), converted where they are read (see the module's docstring)."""
+        return PixelImages(self.pixels, self.dtype)
 
 
 @dataclass(frozen=True)
@@ -82,16 +84,26 @@ class CompactMnist:
     test: CompactSplit
     directory: object
 
+    def astype(self, dtype) -> "CompactMnist":
+        """The same pixels, read as ``dtype`` ("float64" or "float32"): runs on it compute in that dtype."""
+        name = check_dtype(dtype).name
+        splits = (self.train, self.validation, self.test)
+        return CompactMnist(*(CompactSplit(s.pixels, s.labels, name) for s in splits), directory=self.directory)
 
-def load_compact_mnist(path=None, download: bool = True) -> CompactMnist:
-    """MNIST with the split of ``helpers.data.load_mnist`` (same files, same checks), pixels kept as uint8."""
+
+def load_compact_mnist(path=None, download: bool = True, dtype="float64") -> CompactMnist:
+    """MNIST with the split of ``helpers.data.load_mnist`` (same files, same checks), pixels kept as uint8;
+    ``dtype`` is what its images are read as (``load_mnist``'s ``dtype``)."""
+    name = check_dtype(dtype).name
     directory = find_mnist_dir(path, download)
     raw = {key: read_idx(directory / spec.name, spec) for key, spec in FILES.items()}
     train_x = raw["train_images"].reshape(len(raw["train_images"]), -1)
     train_y = raw["train_labels"].astype(np.int64)
     return CompactMnist(
-        train=CompactSplit(train_x[VALIDATION_SIZE:], train_y[VALIDATION_SIZE:]),
-        validation=CompactSplit(train_x[:VALIDATION_SIZE], train_y[:VALIDATION_SIZE]),
-        test=CompactSplit(raw["test_images"].reshape(len(raw["test_images"]), -1), raw["test_labels"].astype(np.int64)),
+        train=CompactSplit(train_x[VALIDATION_SIZE:], train_y[VALIDATION_SIZE:], name),
+        validation=CompactSplit(train_x[:VALIDATION_SIZE], train_y[:VALIDATION_SIZE], name),
+        test=CompactSplit(
+            raw["test_images"].reshape(len(raw["test_images"]), -1), raw["test_labels"].astype(np.int64), name
+        ),
         directory=directory,
     )
