@@ -79,7 +79,7 @@ class Protocol:
                          last ratio) is run too, up to MAX_EDGE_EXTENSIONS times: a best lr at an edge is a
                          grid too small, not a choice.
     dtype                "float64" (the baseline's) or "float32": every run computes in it (the images and
-                         parameters; helpers.data.DTYPES). float32 takes about 0.7 of the time and moves the
+                         parameters; helpers.data.DTYPES). float32 takes about 0.6 of the time and moves the
                          last digits (docs/measurements.md): compare a float32 row with float32 rows.
     """
 

@@ -171,6 +171,7 @@ def test_the_command_line_runs_a_float32_comparison(capsys):
     assert "invalid choice: 'float16'" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a learning-rate grid and an all-layers run: `make test` runs it, the edit-test loop does not
 def test_a_float32_explorer_trains_and_says_float32(mnist):
     """Every way an explorer answers says float32: a top run, a grid answer, an all-layers run."""
     explorer = Explorer(load_compact_mnist(), TrainConfig(steps=500), dtype="float32")

@@ -32,7 +32,7 @@ except in the chaotic range, lr 3 and above, where no two orders of summation
 agree past the first steps).
 
 ``Explorer(dtype="float32")`` is the opt-in float32: MNIST's bytes read as float32,
-and every run, feature and grid computed in float32 (the grid in about 0.6 of the
+and every run, feature and grid computed in float32 (the grid in about 0.7 of the
 float64 time, docs/measurements.md); the status says "(float32)". Digits move
 (at chaotic learning rates, points), so the notebooks keep the float64 default.
 

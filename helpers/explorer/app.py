@@ -117,7 +117,7 @@ class Explorer:
             The app passes its kernel's start (``kernel_started()``), so that the first "waited" counts the
             kernel's start, the imports and MNIST's load, not only the training.
     dtype   "float64" (the default: the notebooks' digits) or "float32": every run and the learning-rate grid
-            compute in float32 (the grid in about 0.6 of the time, docs/measurements.md; the status says so).
+            compute in float32 (the grid in about 0.7 of the time, docs/measurements.md; the status says so).
 
     ``widget`` is the thing to display; ``update(**values)`` is what every
     control calls; ``history`` is the shown run and ``previous`` the run shown
