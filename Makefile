@@ -56,7 +56,8 @@ check: $(STAMP)
 # first, would start the handout's install last). nbval with one BLAS thread runs inside pytest, in the installed
 # handout (tests/test_student.py: every lesson of the zip, in its own venv, against the outputs stored here); then
 # nbval over notebooks/ with two threads, on the same two workers, a notebook whole on one (its cells share one
-# kernel): its cells mostly train on one thread, so one process would leave a core idle. The thread count changes
+# kernel), the longest first (conftest.py): its cells mostly train on one thread, so one process would leave a
+# core idle. The thread count changes
 # how BLAS splits the products, not the stored outputs they must reproduce. Every lesson runs twice, not three times.
 XDIST := -n 2 --dist loadfile --no-loadscope-reorder
 NBVAL := $(PY) -m pytest --nbval notebooks --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider

@@ -129,6 +129,31 @@ def test_make_check_lints_then_leaves_out_the_slow_and_browser_tests_and_make_te
     assert [line.split()[0] for line in one] == ["OPENBLAS_NUM_THREADS=1"], one
 
 
+def test_nbval_hands_out_the_longest_notebooks_first_each_with_its_cells_in_order():
+    """The repository's conftest.py orders `pytest --nbval notebooks` by scripts/run_times.json: on two workers the
+    longest notebook then starts first instead of last."""
+    import json
+    import subprocess
+    import sys
+
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval", "notebooks", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    ).stdout.splitlines()
+    cells = [line.split("::") for line in listed if line.startswith("notebooks/") and "::Cell " in line]
+    notebooks = list(dict.fromkeys(path for path, _ in cells))
+    times = json.loads((ROOT / "scripts" / "run_times.json").read_text())
+    longest = [max(times[Path(path).name]["idle"]) for path in notebooks]
+    assert len(notebooks) >= 8 and longest == sorted(longest, reverse=True), list(zip(notebooks, longest))
+    for path in notebooks:  # one notebook's cells together, in their order (they share one kernel)
+        numbers = [int(cell.split()[1]) for p, cell in cells if p == path]
+        assert numbers == list(range(len(numbers))), (path, numbers)
+    assert [p for p, _ in cells] == sorted((p for p, _ in cells), key=notebooks.index)
+
+
 def test_make_test_installs_the_ruff_it_runs_and_a_misspelt_mark_is_an_error():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert any(requirement_name(d) == "ruff" for d in config["project"]["optional-dependencies"]["test"])
