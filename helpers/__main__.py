@@ -19,6 +19,7 @@ import sys
 
 from . import baselines, comparison, model, rules
 from .cli_args import OneLineParser, int_at_least, positive_float
+from .data import DTYPES
 from .optimizers import OPTIMIZERS
 from .progress import TerminalProgress
 from .train import TrainConfig
@@ -55,6 +56,12 @@ def add_train_arguments(parser):
     )
     parser.add_argument(
         "--eval-every", type=int_at_least(1), default=d.eval_every, help="print the test accuracy every N steps"
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=DTYPES,
+        default="float64",
+        help="what the run computes in (default %(default)s, the notebooks'; float32 is faster, its digits its own)",
     )
     parser.add_argument(
         "--data-dir", default=None, help="directory with the four MNIST .gz files (default: MNIST_DIR, then data/mnist)"
@@ -102,7 +109,7 @@ def run_train(args) -> int:
         )
         config.validate()
         rule = rules.make_rule(rule_name, **hyperparameters)
-        data = load_mnist(args.data_dir)
+        data = load_mnist(args.data_dir, dtype=args.dtype)
     except (ValueError, MnistError) as exc:
         print(f"python -m helpers train: error: {exc}", file=sys.stderr)
         return 2
@@ -116,7 +123,7 @@ def run_train(args) -> int:
         f"MLP 784-{config.hidden_size}-{config.hidden_size}-10, training with the rule "
         f"{rules.rule_spec(config.rule, hyperparameters)} ({rules.RULES[config.rule].label})"
         f" with {config.optimizer}, lr {config.lr:g}, batch {config.batch_size}, {config.steps} steps, "
-        f"seed {config.seed}, init {config.init}"
+        f"seed {config.seed}, init {config.init}" + ("" if args.dtype == "float64" else f", {args.dtype}")
     )
     progress = TerminalProgress()
     reached = [0]
@@ -157,7 +164,7 @@ def run_train(args) -> int:
     else:  # the log's last line already said why it stopped
         print(f"stopped after {history.train_seconds:.2f} s")
     if args.json:
-        print(json.dumps(dict(history.to_dict(), hyperparameters=rule.hyperparameters)))
+        print(json.dumps(dict(history.to_dict(), hyperparameters=rule.hyperparameters, dtype=args.dtype)))
     return 1 if history.diverged_at is not None else 0
 
 

@@ -9,8 +9,8 @@ import json
 
 import numpy as np
 import pytest
-from conftest import READ_MNIST
 
+from conftest import READ_MNIST
 from helpers import comparison, data, model, rules
 from helpers.explorer import Explorer
 from helpers.explorer.compact import load_compact_mnist
@@ -159,6 +159,17 @@ def test_a_float32_comparison_says_so_and_is_not_the_baseline(mnist, tmp_path, m
     grid64 = {g["lr"]: g for g in baseline["rules"][0]["grid"]}
     for g in rows["backprop"]["grid"]:  # 200 steps at lr 0.01 and 0.1: float32's rounding, not another run
         assert g["validation_mean"] == pytest.approx(grid64[g["lr"]]["validation_mean"], abs=4e-4)
+
+
+def test_the_command_line_trains_one_run_in_float32(capsys):
+    from helpers.__main__ import main
+
+    assert main(["train", "--steps", "100", "--eval-every", "50", "--dtype", "float32", "--json"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith(", float32") and json.loads(out[-1])["dtype"] == "float32"
+    assert main(["train", "--steps", "100", "--eval-every", "50", "--json"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "float" not in out[0] and json.loads(out[-1])["dtype"] == "float64"
 
 
 def test_the_command_line_runs_a_float32_comparison(capsys):
