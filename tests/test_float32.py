@@ -10,8 +10,8 @@ import json
 import numpy as np
 import pytest
 
-from conftest import READ_MNIST
 from helpers import comparison, data, model, rules
+from helpers.data import load_mnist  # the real reader: bound before conftest.py shares one read among helpers
 from helpers.explorer import Explorer
 from helpers.explorer.compact import load_compact_mnist
 from helpers.readout import ReadoutStack
@@ -35,7 +35,7 @@ def test_float32_images_are_the_float64_images_rounded(mnist, mnist32):
 
 
 def test_load_mnist_reads_float32_directly(mnist32):
-    loaded = READ_MNIST(dtype="float32")
+    loaded = load_mnist(dtype="float32")
     assert loaded.train.images.dtype == np.float32
     assert np.array_equal(loaded.test.images, mnist32.test.images)
 
