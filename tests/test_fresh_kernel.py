@@ -68,7 +68,7 @@ def test_a_notebook_runs_in_a_fresh_venv_without_this_project(tmp_path):
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
     install = subprocess.run(
-        # --no-compile: the kernel compiles what it imports, once (byte-compiling every module took half the install)
+        # --no-compile: the kernel compiles only what it imports (byte-compiling every module took half the install)
         [python, "-m", "pip", "install", "--quiet", "--no-compile", "-c", ROOT / "constraints.txt", *PACKAGES],
         capture_output=True,
         text=True,

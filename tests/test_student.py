@@ -278,8 +278,8 @@ def installed(made, tmp_path_factory):
     install = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", readme_block(readme, "Install (once)")],
         cwd=folder,
-        # pip without byte-compiling every installed module (JupyterLab's included): the kernel compiles what it
-        # imports, once; the README's lines and what they install are unchanged
+        # pip without byte-compiling every installed module (JupyterLab's included): a kernel compiles only what it
+        # imports; the README's lines and what they install are unchanged
         env=dict(env, PIP_NO_COMPILE="1"),
         capture_output=True,
         text=True,
