@@ -279,7 +279,10 @@ class Mnist:
     directory: Path
 
     def astype(self, dtype) -> "Mnist":
-        """The same splits with images in ``dtype`` ("float64" or "float32"); ``self`` if they already are."""
+        """The same splits with images in ``dtype`` ("float64" or "float32"); ``self`` if they already are.
+
+        float32 -> float64 keeps float32's rounding of each pixel: for float64 runs, load float64 images
+        (``load_mnist()``) rather than converting float32 ones back."""
         dtype = check_dtype(dtype)
         if images_dtype(self) == dtype:
             return self

@@ -201,3 +201,11 @@ def test_a_float32_explorer_trains_and_says_float32(mnist):
         explorer.close()
     with pytest.raises(ValueError, match="dtype must be one of"):
         Explorer(mnist, dtype="float16", wait=False)
+
+
+def test_an_explorer_refuses_to_widen_float32_images_back_to_float64(mnist32):
+    """float32 pixels made float64 again would keep float32's rounding under a float64 label."""
+    with pytest.raises(
+        ValueError, match='float32 images, which cannot be made float64 exactly again; pass dtype="float32"'
+    ):
+        Explorer(mnist32, wait=False)
