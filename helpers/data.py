@@ -280,12 +280,15 @@ class Mnist:
 
     def astype(self, dtype) -> "Mnist":
         """The same splits with images in ``dtype`` ("float64" or "float32"); ``self`` if they already are.
-
-        float32 -> float64 keeps float32's rounding of each pixel: for float64 runs, load float64 images
-        (``load_mnist()``) rather than converting float32 ones back."""
+        float32 images are not made float64 again: they would keep float32's rounding under a float64 label."""
         dtype = check_dtype(dtype)
         if images_dtype(self) == dtype:
             return self
+        if dtype == np.float64:
+            raise ValueError(
+                "these MNIST images are float32 and cannot be made float64 exactly again: pass float64 data "
+                '(helpers.data.load_mnist()), or compute in float32 (dtype="float32")'
+            )
         return Mnist(
             *(Split(np.asarray(s.images, dtype=dtype), s.labels) for s in (self.train, self.validation, self.test)),
             directory=self.directory,

@@ -203,9 +203,14 @@ def test_a_float32_explorer_trains_and_says_float32(mnist):
         Explorer(mnist, dtype="float16", wait=False)
 
 
-def test_an_explorer_refuses_to_widen_float32_images_back_to_float64(mnist32):
-    """float32 pixels made float64 again would keep float32's rounding under a float64 label."""
-    with pytest.raises(
-        ValueError, match='float32 images, which cannot be made float64 exactly again; pass dtype="float32"'
-    ):
+def test_float32_images_are_never_widened_back_to_float64(mnist32):
+    """float32 pixels made float64 again would keep float32's rounding under a float64 label: a float64 comparison
+    or explorer given them says so before anything trains, and how to fix it."""
+    fix = r"cannot be made float64 exactly again: pass float64 data \(helpers.data.load_mnist\(\)\), or compute in float32"
+    with pytest.raises(ValueError, match=fix):
+        mnist32.astype("float64")
+    with pytest.raises(ValueError, match=fix):
+        comparison.compare_rules(mnist32, ["top"], quick=True)
+    with pytest.raises(ValueError, match=fix):
         Explorer(mnist32, wait=False)
+    assert load_compact_mnist(dtype="float32").astype("float64").train.images.dtype == np.float64  # bytes: exact

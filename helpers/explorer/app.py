@@ -150,11 +150,6 @@ class Explorer:
                 notice.done()
             self._own_data = data
         if images_dtype(data) != self.dtype:
-            if self.dtype == np.float64 and not hasattr(data, "pixels") and not hasattr(data.train, "pixels"):
-                raise ValueError(
-                    "data holds float32 images, which cannot be made float64 exactly again; pass "
-                    'dtype="float32", or float64 data (helpers.data.load_mnist()), or leave data out'
-                )
             if not hasattr(data, "astype"):
                 raise ValueError(
                     f"dtype={self.dtype.name!r} needs data from helpers.data.load_mnist() or load_compact_mnist(), "
