@@ -10,10 +10,12 @@ until the learning-rate grid is trained, then drags the learning-rate
 slider with the mouse and checks that the marker of the accuracy-vs-lr plot
 moves while the mouse button is still down (the slider answers live), and
 that the accuracy text and the curve image change. Another test opens
-notebooks 04, 06, 07 and 08 as stored (nothing runs) at 1024 x 700 with the
-file browser open and checks that every figure's smallest text is at least
-plots.MIN_TEXT_PX high on the screen. On failure a screenshot goes to
-test-artifacts/.
+notebooks 01-08 as stored (nothing runs) at 1024 x 700 with the file browser
+open and checks that every figure's smallest text is at least
+plots.MIN_TEXT_PX high on the screen; another opens every notebook and the
+app, lets their kernels start and saves them: the files must not change.
+Notebooks opened together share one page (a workspace listing them, one tab
+each). On failure a screenshot goes to test-artifacts/.
 
 Run:  pytest -m browser tests/test_browser.py
 Needs /usr/bin/chromium (Debian's); never `playwright install`.
@@ -613,55 +615,89 @@ def menu_command(page, menu: str, item: str, timeout_s: float = CHANGE_S) -> Non
         time.sleep(1)
 
 
-def save_in_jupyterlab(page, url: str, path: Path) -> bytes:
-    """Open ``url`` (the notebook at ``path``), let its kernel start, save it; the saved bytes.
+def open_together(page, lab_fixture_url: str, names: list) -> None:
+    """Open the notebooks ``names`` (in the server's root) in one JupyterLab page, one tab each.
 
-    The page opens with a reset workspace (only this notebook) so the notebooks opened before it are not restored
-    and do not each start a kernel again.
+    A workspace that lists them is stored through the server's workspaces API and the page opens it: one page
+    load, and the notebooks' kernels start side by side instead of one after another.
     """
-    before = path.stat().st_mtime_ns
-    page.goto(url.replace("?", "?reset&", 1), timeout=SERVER_START_S * 1000)
-    page.locator(".jp-NotebookPanel:visible .jp-Notebook").first.wait_for(timeout=SERVER_START_S * 1000)
-    page.wait_for_function(f"document.title.startsWith({path.name[:12]!r})", timeout=SERVER_START_S * 1000)
-    # what JupyterLab does on open (the kernel's language_info lands in the metadata) happens before the save:
-    # every notebook names a kernel, so wait until the server has started it and the page shows it idle
+    base, token = lab_fixture_url.split("/lab/")[0], re.search(r"token=(\w+)", lab_fixture_url).group(1)
+    ids = [f"notebook:{name}" for name in names]
+    workspace = {
+        "data": {
+            "layout-restorer:data": {"main": {"dock": {"type": "tab-area", "currentIndex": 0, "widgets": ids}}},
+            **{i: {"data": {"path": name, "factory": "Notebook"}} for i, name in zip(ids, names)},
+        },
+        "metadata": {"id": "saving"},
+    }
+    request = urllib.request.Request(
+        f"{base}/lab/api/workspaces/saving?token={token}",
+        data=json.dumps(workspace).encode(),
+        method="PUT",
+        headers={"Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(request, timeout=30).close()
+    page.goto(f"{base}/lab/workspaces/saving?token={token}", timeout=SERVER_START_S * 1000)
+    page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=SERVER_START_S * 1000)
+
+
+def wait_until_every_kernel_is_idle(page, lab_fixture_url: str, names: list) -> None:
+    """What JupyterLab does on open (the kernel's language_info lands in the metadata) happens before a save:
+    every notebook names a kernel, so wait until the server has started each one and each tab's toolbar
+    (hidden tabs too) shows it idle."""
     deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline:
         choose_kernel_if_asked(page)
-        status = page.locator(".jp-Notebook-ExecutionIndicator:visible").first.get_attribute("data-status")
-        if status == "idle" and kernel_idle(url, path.name):
-            break
+        shown = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count()  # one per tab
+        waiting = [name for name in names if not kernel_idle(lab_fixture_url, name)]
+        if shown == len(names) and not waiting:
+            time.sleep(1)  # the kernels' info replies, which each tab asks for as it connects
+            return
         time.sleep(0.25)
-    else:
-        raise AssertionError(f"{path.name}: its kernel was not idle within {SERVER_START_S} s")
-    time.sleep(0.5)  # the kernel's info reply, which the page asks for as it connects
-    # a menu click that lands while the page is busy (a large notebook renders) is lost, and Save may be disabled
+    raise AssertionError(
+        f"not idle within {SERVER_START_S} s: the kernels of {waiting} on the server; {shown} of {len(names)} tabs"
+    )
+
+
+def save_all_in_jupyterlab(page, paths: list) -> None:
+    """File > Save All on the open page, until every file in ``paths`` has been written."""
+    before = {path: path.stat().st_mtime_ns for path in paths}
+    unsaved = list(paths)
     deadline = time.monotonic() + SERVER_START_S
-    while path.stat().st_mtime_ns == before and time.monotonic() < deadline:
-        menu_command(page, "File", r"^Save(?!.*\bAs)", timeout_s=max(deadline - time.monotonic(), 1))
+    # a menu click that lands while the page is busy (a large notebook renders) is lost: click again
+    while unsaved and time.monotonic() < deadline:
+        menu_command(page, "File", r"^Save All", timeout_s=max(deadline - time.monotonic(), 1))
         waited = time.monotonic() + CHANGE_S / 3
-        while path.stat().st_mtime_ns == before and time.monotonic() < min(waited, deadline):
+        while unsaved and time.monotonic() < min(waited, deadline):
             if page.locator(".jp-Dialog .jp-mod-accept").count():  # e.g. "the file changed on disk": save it
-                log(f"dialog while saving {path.name}: {page.locator('.jp-Dialog').first.inner_text()[:200]}")
+                log(f"dialog while saving: {page.locator('.jp-Dialog').first.inner_text()[:200]}")
                 page.locator(".jp-Dialog .jp-mod-accept").first.click()
             time.sleep(0.2)
-    assert path.stat().st_mtime_ns != before, f"{path.name} was not saved within {SERVER_START_S} s"
+            unsaved = [path for path in paths if path.stat().st_mtime_ns == before[path]]
+    assert not unsaved, f"not saved within {SERVER_START_S} s: {[path.name for path in unsaved]}"
     time.sleep(0.5)
-    return path.read_bytes()
 
 
 def test_opening_and_saving_leaves_every_notebook_unchanged(workdir, lab, page):
+    """Every notebook (and the app) opened in JupyterLab, its kernel started, then saved: the bytes are the
+    stored ones (JupyterLab rewrites what it does not keep as stored: metadata, the JSON's layout)."""
     import difflib
 
-    changed = {}
-    for source in SAVED_NOTEBOOKS:
-        copy = workdir / "root" / source.name
+    copies = [workdir / "root" / source.name for source in SAVED_NOTEBOOKS]
+    for source, copy in zip(SAVED_NOTEBOOKS, copies):
         shutil.copy(source, copy)
-        with screenshot_on_failure(page, f"save_{source.stem}"):
-            saved = save_in_jupyterlab(page, lab_url(lab, source.name), copy)
-        shut_down_sessions(lab)
-        if saved != source.read_bytes():
-            diff = difflib.unified_diff(source.read_text().splitlines(), saved.decode().splitlines(), lineterm="", n=1)
+    names = [copy.name for copy in copies]
+    with screenshot_on_failure(page, "save_every_notebook"):
+        open_together(page, lab, names)
+        wait_until_every_kernel_is_idle(page, lab, names)
+        save_all_in_jupyterlab(page, copies)
+    shut_down_sessions(lab)
+    changed = {}
+    for source, copy in zip(SAVED_NOTEBOOKS, copies):
+        if copy.read_bytes() != source.read_bytes():
+            diff = difflib.unified_diff(
+                source.read_text().splitlines(), copy.read_text().splitlines(), lineterm="", n=1
+            )
             changed[source.name] = "\n".join(list(diff)[:30])
     assert not changed, "\n\n".join(f"{name}:\n{diff}" for name, diff in changed.items())
 
@@ -717,11 +753,13 @@ def test_figure_text_is_readable_on_a_projector_in_jupyterlab(workdir, lab, chro
     page.set_default_timeout(CHANGE_S * 1000)
     measured, mismatched = [], []
     try:
+        with screenshot_on_failure(page, "figure_text_open"):
+            open_together(page, lab, list(FIGURE_NOTEBOOKS))  # one tab each; their kernels start, nothing runs
+            set_file_browser(page, True)
         for name in FIGURE_NOTEBOOKS:
             with screenshot_on_failure(page, f"figure_text_{Path(name).stem}"):
-                page.goto(lab_url(lab, name).replace("?", "?reset&", 1), timeout=SERVER_START_S * 1000)
-                page.locator(".jp-NotebookPanel:visible .jp-Notebook").first.wait_for(timeout=SERVER_START_S * 1000)
-                set_file_browser(page, True)
+                page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=name).first.click()
+                page.wait_for_function(f"document.title.startsWith({name[:12]!r})")
                 # every cell drawn (a large notebook renders for a while), then every image decoded
                 cells = len(json.loads((ROOT / "notebooks" / name).read_text())["cells"])
                 page.wait_for_function(
@@ -729,11 +767,10 @@ def test_figure_text_is_readable_on_a_projector_in_jupyterlab(workdir, lab, chro
                     f"'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell').length === {cells}"
                 )
                 page.wait_for_function(
-                    "() => [...document.querySelectorAll('.jp-OutputArea-output img')]"
-                    ".every(img => img.complete && img.naturalWidth > 0)"
+                    "() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) "
+                    ".jp-OutputArea-output img')].every(img => img.complete && img.naturalWidth > 0)"
                 )
                 cell_count, images = shown_images(page)
-                shut_down_sessions(lab)  # the notebook's kernel started on opening: nothing here runs in it
             stored = figures[name]
             assert cell_count == cells, f"{name}: JupyterLab drew {cell_count} cells of {cells}"
             assert [(i, w) for i, w, _ in images] == [(f.cell, f.png_width) for f in stored], (
@@ -753,6 +790,7 @@ def test_figure_text_is_readable_on_a_projector_in_jupyterlab(workdir, lab, chro
                     mismatched.append((figure.name, figure.png_width, figure.redrawn_width))
     finally:
         context.close()
+        shut_down_sessions(lab)
     too_small = {
         (figure.notebook, figure.helper): f"{figure.name}: {figure.smallest_pt:g} pt {figure.smallest_text!r} "
         f"is {text_px:.1f} px on screen ({figure.png_width} px PNG shown {shown:.0f} px wide)"
