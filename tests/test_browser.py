@@ -35,6 +35,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -335,14 +336,7 @@ def log(message):
 
 def run_in_jupyterlab(page, lab):
     for attempt in (1, 2):  # one retry: the first kernel start on a cold machine can be slow
-        page.goto(lab, timeout=SERVER_START_S * 1000)
-        page.locator(".jp-Notebook").first.wait_for(timeout=SERVER_START_S * 1000)
-        # wait for the kernel, then Run > Run All Cells through the menu command
-        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
-            timeout=SERVER_START_S * 1000
-        )
-        choose_kernel_if_asked(page)
-        menu_command(page, "Run", r"^Run All Cells")
+        open_and_run(page, lab)
         log("run all cells")
         try:
             wait_for_result(page, RUN_S)
@@ -498,13 +492,18 @@ def choose_kernel_if_asked(page) -> bool:
 
 
 def open_and_run(page, url: str) -> None:
-    """Open a notebook in JupyterLab, start its kernel (choosing it if JupyterLab asks) and run every cell."""
+    """Open a notebook in JupyterLab, start its kernel (choosing it if JupyterLab asks) and run every cell.
+
+    Run All waits until the server and the page both show the kernel idle: a click that lands while the
+    kernel still connects is lost (seen on a busy machine, with the page's indicator already idle)."""
+    name = urllib.parse.unquote(re.search(r"/lab/tree/([^?]+)", url).group(1))
     page.goto(url, timeout=SERVER_START_S * 1000)
     page.locator(".jp-Notebook").first.wait_for(timeout=SERVER_START_S * 1000)
     deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline:
         asked = choose_kernel_if_asked(page)
-        if not asked and page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count():
+        shown = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count()
+        if not asked and shown and kernel_idle(url, name):
             break
         time.sleep(0.5)
     for attempt in range(3):  # a click that lands while the kernel still connects is lost: try again
