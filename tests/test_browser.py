@@ -311,8 +311,8 @@ def check_dragging_the_slider_moves_curves_and_marker(page) -> None:
 LAST_EXPLORER_CELL = "explorer_view_figure(grid"
 
 
-def write_explorer_lesson(root: Path) -> int:
-    """Notebook 06 as the class opens it, cut after its last explorer cell (LAST_EXPLORER_CELL); its cell count."""
+def write_explorer_lesson(root: Path) -> None:
+    """Notebook 06 as the class opens it, cut after its last explorer cell (LAST_EXPLORER_CELL), into ``root``."""
     notebook = json.loads(NOTEBOOK.read_text())
     last = next(
         i
@@ -321,7 +321,6 @@ def write_explorer_lesson(root: Path) -> int:
     )
     notebook["cells"] = notebook["cells"][: last + 1]
     (root / NOTEBOOK.name).write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
-    return len(notebook["cells"])
 
 
 def test_explorer_in_jupyterlab(workdir, lab, page):
@@ -627,16 +626,16 @@ def open_together(page, lab_fixture_url: str, names: list) -> None:
             "layout-restorer:data": {"main": {"dock": {"type": "tab-area", "currentIndex": 0, "widgets": ids}}},
             **{i: {"data": {"path": name, "factory": "Notebook"}} for i, name in zip(ids, names)},
         },
-        "metadata": {"id": "saving"},
+        "metadata": {"id": "together"},
     }
     request = urllib.request.Request(
-        f"{base}/lab/api/workspaces/saving?token={token}",
+        f"{base}/lab/api/workspaces/together?token={token}",
         data=json.dumps(workspace).encode(),
         method="PUT",
         headers={"Content-Type": "application/json"},
     )
     urllib.request.urlopen(request, timeout=30).close()
-    page.goto(f"{base}/lab/workspaces/saving?token={token}", timeout=SERVER_START_S * 1000)
+    page.goto(f"{base}/lab/workspaces/together?token={token}", timeout=SERVER_START_S * 1000)
     page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=SERVER_START_S * 1000)
 
 
