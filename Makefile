@@ -64,7 +64,7 @@ XDIST := -n 2 --dist loadfile --no-loadscope-reorder
 # Two workers each start OpenBLAS's threads (one per core) on two cores. By default an idle OpenBLAS thread spins for
 # a while before it sleeps, on the core the other worker computes on; OPENBLAS_THREAD_TIMEOUT=4 (2^4 spins, the
 # least) puts it to sleep at once. The thread counts, and so every product's arithmetic, stay as they are: the test
-# tiers took about 10% less CPU and wall time (docs/measurements.md, "The test suite"). A value already set wins.
+# tiers took about 9% less CPU and 5-9% less wall time (docs/measurements.md, "The test suite"). A value already set wins.
 check test unit nbval nbval-1-thread nbval-2-threads browser: export OPENBLAS_THREAD_TIMEOUT ?= 4
 NBVAL := $(PY) -m pytest --nbval notebooks --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
 
