@@ -498,13 +498,7 @@ def open_and_run(page, url: str) -> None:
     name = urllib.parse.unquote(re.search(r"/lab/tree/([^?]+)", url).group(1))
     page.goto(url, timeout=SERVER_START_S * 1000)
     page.locator(".jp-Notebook").first.wait_for(timeout=SERVER_START_S * 1000)
-    deadline = time.monotonic() + SERVER_START_S
-    while time.monotonic() < deadline:
-        asked = choose_kernel_if_asked(page)
-        shown = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count()
-        if not asked and shown and kernel_idle(url, name):
-            break
-        time.sleep(0.5)
+    wait_until_every_kernel_is_idle(page, url, [name])
     for attempt in range(3):  # a click that lands while the kernel still connects is lost: try again
         choose_kernel_if_asked(page)  # the dialog can come up after the status already read idle: it blocks the menu
         menu_command(page, "Run", r"^Run All Cells")
@@ -571,9 +565,14 @@ def test_explorer_app_fits_a_projector_in_voila(voila, chromium):
 SAVED_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + [APP]
 
 
+def server_and_token(lab_fixture_url: str) -> tuple:
+    """(the server's base url, its token) from a JupyterLab page url such as the ``lab`` fixture's."""
+    return lab_fixture_url.split("/lab/")[0], re.search(r"token=(\w+)", lab_fixture_url).group(1)
+
+
 def server_sessions(lab_fixture_url: str) -> tuple:
     """(base url, token, the server's kernel sessions) of the server behind ``lab_fixture_url``."""
-    base, token = lab_fixture_url.split("/lab/")[0], re.search(r"token=(\w+)", lab_fixture_url).group(1)
+    base, token = server_and_token(lab_fixture_url)
     with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=30) as answer:
         return base, token, json.loads(answer.read())
 
@@ -619,7 +618,7 @@ def open_together(page, lab_fixture_url: str, names: list) -> None:
     A workspace that lists them is stored through the server's workspaces API and the page opens it: one page
     load, and the notebooks' kernels start side by side instead of one after another.
     """
-    base, token = lab_fixture_url.split("/lab/")[0], re.search(r"token=(\w+)", lab_fixture_url).group(1)
+    base, token = server_and_token(lab_fixture_url)
     ids = [f"notebook:{name}" for name in names]
     workspace = {
         "data": {
@@ -640,9 +639,9 @@ def open_together(page, lab_fixture_url: str, names: list) -> None:
 
 
 def wait_until_every_kernel_is_idle(page, lab_fixture_url: str, names: list) -> None:
-    """What JupyterLab does on open (the kernel's language_info lands in the metadata) happens before a save:
-    every notebook names a kernel, so wait until the server has started each one and each tab's toolbar
-    (hidden tabs too) shows it idle."""
+    """Wait until the server has started the kernel of every notebook in ``names`` and each tab's toolbar
+    (hidden tabs too) shows it idle: what JupyterLab does on open (the kernel's language_info lands in the
+    metadata) has then happened before a save, and a Run All is not lost to a kernel still connecting."""
     deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline:
         choose_kernel_if_asked(page)
